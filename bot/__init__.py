@@ -1,0 +1,1 @@
+"""Incident ChatOps: the domain of the bot (no Slack imports here)."""

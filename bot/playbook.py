@@ -1,0 +1,186 @@
+"""The playbook model: one troubleshooting-guide entry as symptoms, probes, remediations and severity hints.
+
+Loaded from YAML into strict models (unknown keys are errors). Probe and action parameters are validated
+against the registry's models by `bot.playbooks_loader`, which also knows the file and line of each key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from bot.params import Params
+from bot.severity import Sev, Status
+
+SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+ID = r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    """Where the playbook comes from: the guide's file stem and the entry's heading as written."""
+
+    guide: str = Field(pattern=SLUG)
+    section: str = Field(min_length=1)
+
+
+class Signals(Strict):
+    """What the matcher looks for besides the symptoms: phrases, error-string regexes, alert names."""
+
+    phrases: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list, description="case-insensitive regular expressions")
+    alerts: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"invalid regular expression {pattern!r}: {err}") from None
+        return patterns
+
+
+class ManualStep(Strict):
+    """A step a person does by hand: the guide's command with the service's values filled in."""
+
+    manual: str = Field(min_length=1, description="what the step is for")
+    command: str | None = None
+    note: str | None = None
+
+
+class ProbeStep(Strict):
+    """A read-only probe from the registry with its parameters and thresholds."""
+
+    probe: str
+    id: str | None = Field(None, pattern=r"^[a-z0-9_.-]+$", description="defaults to the probe name")
+    title: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    _typed: Params | None = None
+
+    @property
+    def key(self) -> str:
+        """The step's id within its playbook (used by severity hints and remediation conditions)."""
+        return self.id or self.probe
+
+    @property
+    def typed_params(self) -> Params:
+        """The parameters validated against the probe's model (set by the loader)."""
+        assert self._typed is not None, "params are validated by bot.playbooks_loader"
+        return self._typed
+
+
+class Condition(Strict):
+    """Findings that trigger a hint: a probe step (by id) or any probe, with one of these statuses."""
+
+    probe: str | None = None
+    status: list[Literal[Status.WARN, Status.CRITICAL, Status.ERROR]] = Field(
+        default_factory=lambda: [Status.CRITICAL], min_length=1
+    )
+
+
+class ActionStep(Strict):
+    """A guide fix that maps to a registered action: offered as a button that needs a second person's approval."""
+
+    action: str
+    title: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    when: Condition | None = Field(None, description="offer only when these findings occur; always if absent")
+    _typed: Params | None = None
+
+    @property
+    def typed_params(self) -> Params:
+        """The parameters validated against the action's model (set by the loader)."""
+        assert self._typed is not None, "params are validated by bot.playbooks_loader"
+        return self._typed
+
+
+def _step_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for kind in ("probe", "action", "manual"):
+            if kind in value:
+                return kind
+    elif isinstance(value, BaseModel):
+        return {ProbeStep: "probe", ActionStep: "action", ManualStep: "manual"}.get(type(value))
+    return None
+
+
+# Tags appear in validation error locations; the loader drops them from key paths.
+STEP_TAGS = frozenset({"probe", "action", "manual"})
+Diagnostic = Annotated[
+    Annotated[ProbeStep, Tag("probe")] | Annotated[ManualStep, Tag("manual")],
+    Discriminator(_step_kind, custom_error_message="a step needs one of the keys 'probe' or 'manual'"),
+]
+Remediation = Annotated[
+    Annotated[ActionStep, Tag("action")] | Annotated[ManualStep, Tag("manual")],
+    Discriminator(_step_kind, custom_error_message="a step needs one of the keys 'action' or 'manual'"),
+]
+
+
+class SeverityHint(Strict):
+    """Findings that make the incident at least this severe, and why (shown to the incident commander)."""
+
+    sev: Sev
+    when: Condition
+    why: str = Field(min_length=1)
+
+
+class Severity(Strict):
+    """The playbook's default severity and the findings that raise it."""
+
+    default: Sev
+    hints: list[SeverityHint] = Field(default_factory=list)
+
+
+class Playbook(Strict):
+    """One guide entry as a runnable playbook."""
+
+    id: str = Field(pattern=ID, description="<guide>/<slug>, the file's path under playbooks/")
+    title: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    source: Source
+    symptoms: list[str] = Field(min_length=1)
+    signals: Signals = Field(default_factory=Signals)
+    diagnostics: list[Diagnostic] = Field(min_length=1)
+    remediations: list[Remediation] = Field(default_factory=list)
+    severity: Severity
+    escalation: list[str] = Field(default_factory=list, description="the guide's escalation notes")
+
+    @property
+    def guide(self) -> str:
+        return self.source.guide
+
+    @property
+    def probes(self) -> list[ProbeStep]:
+        return [step for step in self.diagnostics if isinstance(step, ProbeStep)]
+
+    @property
+    def actions(self) -> list[ActionStep]:
+        return [step for step in self.remediations if isinstance(step, ActionStep)]
+
+    @property
+    def manual_steps(self) -> list[ManualStep]:
+        return [s for s in [*self.diagnostics, *self.remediations] if isinstance(s, ManualStep)]
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Playbook:
+        if self.id.split("/")[0] != self.source.guide:
+            raise ValueError(f"id '{self.id}' must start with the guide '{self.source.guide}/'")
+        keys = [step.key for step in self.probes]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValueError(f"probe steps need distinct ids; repeated: {', '.join(duplicates)} (set 'id')")
+        conditions = [h.when for h in self.severity.hints] + [a.when for a in self.actions if a.when]
+        for condition in conditions:
+            if condition.probe and condition.probe not in keys:
+                raise ValueError(
+                    f"condition names probe step '{condition.probe}', which is not among the diagnostics "
+                    f"({', '.join(keys) or 'none'})"
+                )
+        return self

@@ -1,0 +1,138 @@
+"""Load and lint playbook files: strict models, registry-checked parameters, known placeholders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot import registry
+from bot.errors import PlaybookError, Problem, UnknownNameError
+from bot.playbook import STEP_TAGS, ActionStep, Playbook, ProbeStep
+from bot.resources import bundled
+from bot.templating import unknown_placeholders
+from bot.yamlfile import Loc, YamlDocument, read, validation_problems
+
+
+def default_dir() -> Path:
+    return bundled("playbooks")
+
+
+def load_file(path: Path, root: Path | None = None) -> tuple[Playbook | None, list[Problem]]:
+    """Validate one playbook file; with `root`, its id must also equal its path under root."""
+    doc = read(path)
+    if doc.problems or doc.data is None:
+        return None, doc.problems or [doc.problem((), "the file is empty; expected a playbook mapping")]
+    if not isinstance(doc.data, dict):
+        return None, [doc.problem((), "expected a mapping of playbook keys at the top level")]
+    try:
+        playbook = Playbook.model_validate(doc.data)
+    except ValidationError as err:
+        return None, validation_problems(doc, err, model=Playbook, drop=STEP_TAGS)
+    problems = _check_steps(doc, playbook) + _check_placeholders(doc)
+    if root is not None:
+        expected = path.relative_to(root).with_suffix("").as_posix()
+        if playbook.id != expected:
+            problems.append(doc.problem(("id",), f"id '{playbook.id}' must equal the file's path '{expected}'"))
+    return (None if problems else playbook), problems
+
+
+def _check_steps(doc: YamlDocument, playbook: Playbook) -> list[Problem]:
+    problems: list[Problem] = []
+    steps: list[tuple[Loc, ProbeStep | ActionStep]] = [
+        (("diagnostics", i), s) for i, s in enumerate(playbook.diagnostics) if isinstance(s, ProbeStep)
+    ] + [(("remediations", i), s) for i, s in enumerate(playbook.remediations) if isinstance(s, ActionStep)]
+    for loc, step in steps:
+        kind, name = ("probe", step.probe) if isinstance(step, ProbeStep) else ("action", step.action)
+        known = registry.PROBES if kind == "probe" else registry.ACTIONS
+        spec = known.get(name)
+        if spec is None:
+            problems.append(doc.problem((*loc, kind), str(UnknownNameError(kind, name, list(known)))))
+            continue
+        try:
+            step._typed = spec.params.model_validate(step.params)
+        except ValidationError as err:
+            problems += validation_problems(doc, err, prefix=(*loc, "params"), model=spec.params)
+    return problems
+
+
+def _check_placeholders(doc: YamlDocument) -> list[Problem]:
+    problems = []
+    for loc, text in _strings(doc.data, ()):
+        for name in unknown_placeholders(text):
+            problems.append(doc.problem(loc, f"unknown placeholder '{{{name}}}' (see bot/templating.py)"))
+    return problems
+
+
+def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*loc, index))
+
+
+def files_under(paths: Iterable[Path]) -> list[Path]:
+    """The YAML files named, or found under the folders named, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(path.rglob("*.yaml")) + sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+    return found
+
+
+def lint(paths: Iterable[Path]) -> tuple[int, list[Problem]]:
+    """Check playbook files (or folders of them); returns how many files were checked and the problems."""
+    files = files_under(paths)
+    problems: list[Problem] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        playbook, found = load_file(path)
+        problems += found
+        if playbook is not None:
+            if playbook.id in seen:
+                problems.append(Problem(str(path), 1, "id", f"id '{playbook.id}' is also used by {seen[playbook.id]}"))
+            seen.setdefault(playbook.id, path)
+    return len(files), problems
+
+
+class Catalog:
+    """The loaded playbooks, by id, in a stable order."""
+
+    def __init__(self, playbooks: Iterable[Playbook]) -> None:
+        self.by_id = {p.id: p for p in sorted(playbooks, key=lambda p: p.id)}
+
+    def __iter__(self) -> Iterator[Playbook]:
+        return iter(self.by_id.values())
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def get(self, playbook_id: str) -> Playbook:
+        try:
+            return self.by_id[playbook_id]
+        except KeyError:
+            raise UnknownNameError("playbook", playbook_id, list(self.by_id)) from None
+
+    def guides(self) -> list[str]:
+        return sorted({p.guide for p in self})
+
+
+def load_catalog(root: Path | None = None) -> Catalog:
+    """Load every playbook under root (the bundled ones by default); any problem fails the whole load."""
+    root = root or default_dir()
+    playbooks, problems = [], []
+    for path in files_under([root]):
+        playbook, found = load_file(path, root)
+        problems += found
+        if playbook is not None:
+            playbooks.append(playbook)
+    if not playbooks and not problems:
+        problems.append(Problem(str(root), None, "", "no playbook files found"))
+    if problems:
+        raise PlaybookError(problems)
+    return Catalog(playbooks)
