@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from bot.params import Params
 from bot.severity import Sev, Status
@@ -115,11 +115,11 @@ def _step_kind(value: Any) -> str | None:
 STEP_TAGS = frozenset({"probe", "action", "manual"})
 Diagnostic = Annotated[
     Annotated[ProbeStep, Tag("probe")] | Annotated[ManualStep, Tag("manual")],
-    Discriminator(_step_kind, custom_error_message="a step needs one of the keys 'probe' or 'manual'"),
+    Discriminator(_step_kind, custom_error_type="invalid_step", custom_error_message="a step needs one of the keys 'probe' or 'manual'"),
 ]
 Remediation = Annotated[
     Annotated[ActionStep, Tag("action")] | Annotated[ManualStep, Tag("manual")],
-    Discriminator(_step_kind, custom_error_message="a step needs one of the keys 'action' or 'manual'"),
+    Discriminator(_step_kind, custom_error_type="invalid_step", custom_error_message="a step needs one of the keys 'action' or 'manual'"),
 ]
 
 
@@ -167,20 +167,3 @@ class Playbook(Strict):
     @property
     def manual_steps(self) -> list[ManualStep]:
         return [s for s in [*self.diagnostics, *self.remediations] if isinstance(s, ManualStep)]
-
-    @model_validator(mode="after")
-    def _check_references(self) -> Playbook:
-        if self.id.split("/")[0] != self.source.guide:
-            raise ValueError(f"id '{self.id}' must start with the guide '{self.source.guide}/'")
-        keys = [step.key for step in self.probes]
-        duplicates = sorted({k for k in keys if keys.count(k) > 1})
-        if duplicates:
-            raise ValueError(f"probe steps need distinct ids; repeated: {', '.join(duplicates)} (set 'id')")
-        conditions = [h.when for h in self.severity.hints] + [a.when for a in self.actions if a.when]
-        for condition in conditions:
-            if condition.probe and condition.probe not in keys:
-                raise ValueError(
-                    f"condition names probe step '{condition.probe}', which is not among the diagnostics "
-                    f"({', '.join(keys) or 'none'})"
-                )
-        return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from bot import registry
 from bot.errors import PlaybookError, Problem, UnknownNameError
 from bot.playbook import STEP_TAGS, ActionStep, Playbook, ProbeStep
 from bot.resources import bundled
-from bot.templating import unknown_placeholders
+from bot.templating import VARIABLES, unknown_placeholders
 from bot.yamlfile import Loc, YamlDocument, read, validation_problems
 
 
@@ -31,7 +32,7 @@ def load_file(path: Path, root: Path | None = None) -> tuple[Playbook | None, li
         playbook = Playbook.model_validate(doc.data)
     except ValidationError as err:
         return None, validation_problems(doc, err, model=Playbook, drop=STEP_TAGS)
-    problems = _check_steps(doc, playbook) + _check_placeholders(doc)
+    problems = _check_steps(doc, playbook) + _check_references(doc, playbook) + _check_placeholders(doc)
     if root is not None:
         expected = path.relative_to(root).with_suffix("").as_posix()
         if playbook.id != expected:
@@ -58,11 +59,35 @@ def _check_steps(doc: YamlDocument, playbook: Playbook) -> list[Problem]:
     return problems
 
 
+def _check_references(doc: YamlDocument, playbook: Playbook) -> list[Problem]:
+    """The id's guide matches the source; probe step ids are distinct; conditions name existing steps."""
+    problems = []
+    if playbook.id.split("/")[0] != playbook.guide:
+        problems.append(doc.problem(("id",), f"id '{playbook.id}' must start with the guide '{playbook.guide}/'"))
+    keys = [step.key for step in playbook.probes]
+    for index, step in enumerate(playbook.diagnostics):
+        if isinstance(step, ProbeStep) and keys.count(step.key) > 1:
+            problems.append(doc.problem(("diagnostics", index), f"probe step id '{step.key}' is used twice; set 'id'"))
+    conditions = [(("severity", "hints", i, "when", "probe"), h.when) for i, h in enumerate(playbook.severity.hints)]
+    conditions += [
+        (("remediations", i, "when", "probe"), step.when)
+        for i, step in enumerate(playbook.remediations)
+        if isinstance(step, ActionStep) and step.when
+    ]
+    for loc, condition in conditions:
+        if condition.probe and condition.probe not in keys:
+            known = ", ".join(keys) or "none"
+            problems.append(doc.problem(loc, f"no diagnostics step has the id '{condition.probe}' (ids: {known})"))
+    return problems
+
+
 def _check_placeholders(doc: YamlDocument) -> list[Problem]:
     problems = []
     for loc, text in _strings(doc.data, ()):
         for name in unknown_placeholders(text):
-            problems.append(doc.problem(loc, f"unknown placeholder '{{{name}}}' (see bot/templating.py)"))
+            close = difflib.get_close_matches(name, VARIABLES, n=1)
+            hint = f"did you mean '{{{close[0]}}}'?" if close else f"known: {', '.join(sorted(VARIABLES))}"
+            problems.append(doc.problem(loc, f"unknown placeholder '{{{name}}}'; {hint}"))
     return problems
 
 

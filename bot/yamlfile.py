@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -95,12 +95,40 @@ def validation_problems(
     return problems
 
 
+def _model_at(annotation: Any, loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model reached by following `loc` through fields, dict values, list items and unions."""
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif get_origin(annotation) in (dict, list):
+            annotation = get_args(annotation)[-1]
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated[...] and `X | None` down to the type that holds keys."""
+    while get_origin(annotation) is not None and get_origin(annotation) not in (dict, list):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if not args:
+            break
+        annotation = args[0]
+    return annotation
+
+
 def _explain(error: Any, model: type[BaseModel] | None) -> str:
     kind, got = error["type"], error.get("input")
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
-        if model is not None and len(error["loc"]) == 1:
-            allowed = sorted(model.model_fields)
+        holder = _model_at(model, tuple(error["loc"][:-1])) if model else None
+        if holder is not None:
+            allowed = sorted(holder.model_fields)
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             return f"unknown key '{key}'{hint} (allowed: {', '.join(allowed) or 'none'})"

@@ -1,0 +1,174 @@
+"""The `chatops` command line: playbooks, matching, config checks and the local demo.
+
+Only this module turns errors into exit codes: 0 success, 1 problems found (lint), 2 bad input or config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from bot import terminal
+from bot.config import Config, config_path, load_config
+from bot.errors import ChatOpsError, ProblemsError
+from bot.matcher import Matcher
+from bot.playbooks_loader import Catalog, default_dir, lint, load_catalog
+
+DEMO_INCIDENTS = [
+    ("auth-service", "pods keep restarting, OOMKilled since the 14:00 deploy"),
+    ("tldr-api", "FATAL: sorry, too many clients already"),
+    (None, "504 Gateway Timeout from the api gateway, p95 over 5s"),
+]
+
+
+@dataclass
+class App:
+    """What a command needs, loaded on first use so `lint` works without a config."""
+
+    config_arg: str | None
+    playbooks_arg: str | None
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog(Path(self.playbooks_arg) if self.playbooks_arg else None)
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(config_path(self.config_arg), guides=self.catalog.guides())
+
+    @cached_property
+    def matcher(self) -> Matcher:
+        return Matcher(self.catalog)
+
+    def guide_of(self, service: str | None) -> tuple[str | None, str | None]:
+        """The canonical service name and its guide (None, None without a service)."""
+        if not service:
+            return None, None
+        name, entry = self.config.service(service)
+        return name, entry.guide
+
+
+def cmd_playbooks_list(app: App, args: argparse.Namespace) -> int:
+    rows = [p for p in app.catalog if not args.guide or p.guide == args.guide]
+    if args.json:
+        print(json.dumps([{"id": p.id, "title": p.title, "guide": p.guide, "section": p.source.section} for p in rows], indent=2))
+        return 0
+    width = max((len(p.id) for p in rows), default=0)
+    for p in rows:
+        print(f"{p.id:<{width}}  {p.severity.default}  {p.title}")
+    print(f"\n{len(rows)} playbooks from {len({p.guide for p in rows})} guides")
+    return 0
+
+
+def cmd_playbooks_show(app: App, args: argparse.Namespace) -> int:
+    playbook = app.catalog.get(args.id)
+    values = app.config.services[app.guide_of(args.service)[0]].variables(app.guide_of(args.service)[0]) if args.service else None  # type: ignore[index]
+    print(terminal.playbook_text(playbook, values))
+    return 0
+
+
+def cmd_playbooks_lint(app: App, args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [default_dir()]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"chatops: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    count, problems = lint(paths)
+    for problem in problems:
+        print(problem)
+    files_with = len({p.file for p in problems})
+    print(f"{count} files checked, {files_with} with problems, {len(problems)} problems", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_registry(kind: str) -> Callable[[App, argparse.Namespace], int]:
+    def run(app: App, args: argparse.Namespace) -> int:
+        print(terminal.registry_text(kind))
+        return 0
+
+    return run
+
+
+def cmd_match(app: App, args: argparse.Namespace) -> int:
+    service, guide = app.guide_of(args.service)
+    result = app.matcher.match(args.text, guide=guide, service=service, top=args.top)
+    print(json.dumps(result.to_json(), indent=2) if args.json else terminal.match_text(result))
+    return 0
+
+
+def cmd_config_check(app: App, args: argparse.Namespace) -> int:
+    path = config_path(app.config_arg)
+    config = app.config
+    print(f"{path}: OK, {len(config.services)} services, {len(config.teams)} teams")
+    return 0
+
+
+def cmd_demo(app: App, args: argparse.Namespace) -> int:
+    print(f"Config: {config_path(app.config_arg)}  ({len(app.config.services)} services, {len(app.catalog)} playbooks)\n")
+    for service, text in DEMO_INCIDENTS:
+        name, guide = app.guide_of(service)
+        result = app.matcher.match(text, guide=guide, service=name)
+        print("=" * 100)
+        print(f"/diagnose {service or ''} {text}".replace("  ", " "))
+        print(terminal.match_text(result))
+        if result.best and name:
+            print()
+            print(terminal.playbook_text(result.best.playbook, app.config.services[name].variables(name)))
+        print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatops", description="Incident ChatOps: guides turned into diagnostics.")
+    parser.add_argument("--config", help="config file (default: $CHATOPS_CONFIG, ./chatops.yaml, or the bundled example)")
+    parser.add_argument("--playbooks", help="playbooks folder (default: the bundled playbooks)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    pb = sub.add_parser("playbooks", help="list, show and lint playbooks").add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = pb.add_parser("list", help="list playbooks")
+    p.add_argument("--guide")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_playbooks_list)
+    p = pb.add_parser("show", help="show one playbook")
+    p.add_argument("id")
+    p.add_argument("--service", help="fill commands with this service's values")
+    p.set_defaults(func=cmd_playbooks_show)
+    p = pb.add_parser("lint", help="validate playbook files (default: the bundled ones)")
+    p.add_argument("paths", nargs="*")
+    p.set_defaults(func=cmd_playbooks_lint)
+    pb.add_parser("probes", help="list the read-only probes and their parameters").set_defaults(func=cmd_registry("probes"))
+    pb.add_parser("actions", help="list the approval-gated actions and their parameters").set_defaults(func=cmd_registry("actions"))
+
+    p = sub.add_parser("match", help="rank playbooks for a symptom text")
+    p.add_argument("text")
+    p.add_argument("--service", help="narrow to the guide this service follows")
+    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_match)
+
+    cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="action", required=True, metavar="ACTION")
+    cfg.add_parser("check", help="validate the config file").set_defaults(func=cmd_config_check)
+
+    sub.add_parser("demo", help="match sample incidents on the bundled defaults and show their playbooks").set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    app = App(args.config, args.playbooks)
+    try:
+        return int(args.func(app, args))
+    except ProblemsError as err:
+        kind = "configuration" if "Config" in type(err).__name__ else "playbooks"
+        print(f"chatops: invalid {kind}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except ChatOpsError as err:
+        print(f"chatops: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,296 @@
+"""Configuration: one YAML file (services, teams, policy) plus secrets from the environment, validated at start-up.
+
+The path comes from `--config`, else `CHATOPS_CONFIG`, else `./chatops.yaml`, else the bundled example
+(`config.example.yaml`), so the bot runs on embedded defaults with no setup.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from bot.errors import ConfigError, Problem, UnknownNameError
+from bot.resources import bundled
+from bot.severity import Sev
+from bot.yamlfile import read, validation_problems
+
+CONFIG_ENV = "CHATOPS_CONFIG"
+DEFAULT_FILE = Path("chatops.yaml")
+NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+SLACK_ID = r"^[UWS][A-Z0-9]{2,}$"
+ENV_VAR = r"^[A-Z_][A-Z0-9_]*$"
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _parse_duration(value: object) -> object:
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"expected a duration such as 15m, 1h, 4h or 24h (got {value!r})")
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
+HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:\d{1,5}$", description="host:port")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KubernetesTarget(Strict):
+    """Where the service runs in Kubernetes."""
+
+    context: str | None = Field(None, description="kubeconfig context; in-cluster config when absent")
+    namespace: str = Field(pattern=NAME)
+    deployment: str = Field(pattern=NAME)
+    selector: str | None = Field(None, description="label selector; app=<deployment> when absent")
+    service: str | None = Field(None, pattern=NAME, description="Kubernetes Service; the deployment's name")
+    container: str | None = None
+    configmap: str | None = None
+    ingress: str | None = None
+    certificate: str | None = None
+
+
+class CloudRunTarget(Strict):
+    project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+    region: str = Field(pattern=r"^[a-z]+-[a-z]+\d$")
+    service: str = Field(pattern=NAME)
+
+
+class CloudLoggingTarget(Strict):
+    project: str
+    filter: str = Field(min_length=1, description="the service's base filter; probes add time and severity")
+
+
+class Service(Strict):
+    """One service of the catalogue: what it is, who owns it, where its signals live."""
+
+    aliases: list[str] = Field(default_factory=list)
+    guide: str = Field(description="the troubleshooting guide it follows (a folder of playbooks/)")
+    team: str
+    description: str | None = None
+    kubernetes: KubernetesTarget | None = None
+    cloud_run: CloudRunTarget | None = None
+    cloud_logging: CloudLoggingTarget | None = None
+    health_url: str | None = Field(None, pattern=r"^https?://")
+    readiness_url: str | None = Field(None, pattern=r"^https?://")
+    prometheus_url: str | None = Field(None, pattern=r"^https?://")
+    alertmanager_url: str | None = Field(None, pattern=r"^https?://")
+    postgres: HostPort | None = None
+    redis: HostPort | None = None
+    approvers: list[Annotated[str, Field(pattern=SLACK_ID)]] = Field(
+        default_factory=list, description="Slack user or group ids who may approve actions; the team's if empty"
+    )
+
+    def variables(self, name: str) -> dict[str, str | None]:
+        """The values of the playbook placeholders for this service (see bot.templating.VARIABLES)."""
+        k8s, run, url = self.kubernetes, self.cloud_run, self.health_url
+        parts = urlsplit(url) if url else None
+        pg_host, _, pg_port = (self.postgres or "").partition(":")
+        redis_host, _, redis_port = (self.redis or "").partition(":")
+        return {
+            "service": name,
+            "team": self.team,
+            "namespace": k8s.namespace if k8s else None,
+            "deployment": k8s.deployment if k8s else None,
+            "selector": (k8s.selector or f"app={k8s.deployment}") if k8s else None,
+            "context": k8s.context if k8s else None,
+            "k8s_service": (k8s.service or k8s.deployment) if k8s else None,
+            "container": k8s.container if k8s else None,
+            "configmap": k8s.configmap if k8s else None,
+            "ingress": k8s.ingress if k8s else None,
+            "certificate": k8s.certificate if k8s else None,
+            "health_url": url,
+            "readiness_url": self.readiness_url,
+            "base_url": f"{parts.scheme}://{parts.netloc}" if parts else None,
+            "host": parts.hostname if parts else None,
+            "prometheus_url": self.prometheus_url,
+            "alertmanager_url": self.alertmanager_url,
+            "project": run.project if run else (self.cloud_logging.project if self.cloud_logging else None),
+            "region": run.region if run else None,
+            "cloud_run_service": run.service if run else None,
+            "log_filter": self.cloud_logging.filter if self.cloud_logging else None,
+            "postgres_host": pg_host or None,
+            "postgres_port": pg_port or None,
+            "redis_host": redis_host or None,
+            "redis_port": redis_port or None,
+        }
+
+
+Tier = Literal["oncall", "team_lead", "engineering_manager", "vp_engineering"]
+
+
+class Contact(Strict):
+    """A person or group to notify: a Slack id, and the env var holding a PagerDuty routing key, if paged."""
+
+    slack: str = Field(pattern=SLACK_ID)
+    pagerduty_routing_key_env: str | None = Field(None, pattern=ENV_VAR)
+
+
+class Team(Strict):
+    channel: str | None = None
+    oncall: Contact
+    team_lead: Contact | None = None
+    engineering_manager: Contact | None = None
+    vp_engineering: Contact | None = None
+    approvers: list[Annotated[str, Field(pattern=SLACK_ID)]] = Field(default_factory=list)
+
+
+class SevLevel(Strict):
+    name: str
+    meaning: str
+    respond_within: Duration
+    page_oncall: bool
+
+
+class EscalationStep(Strict):
+    tier: Tier
+    after: Duration = Field(description="time since the incident opened, while unresolved")
+
+
+def _default_severities() -> dict[Sev, SevLevel]:
+    def level(name: str, meaning: str, within: str, page: bool) -> SevLevel:
+        return SevLevel.model_validate(
+            {"name": name, "meaning": meaning, "respond_within": within, "page_oncall": page}
+        )
+
+    return {
+        Sev.SEV1: level("Critical", "Complete service outage, security breach; customer impact", "0m", True),
+        Sev.SEV2: level("High", "Major functionality broken, performance issues", "1h", True),
+        Sev.SEV3: level("Medium", "Minor functionality issues, monitoring alerts", "4h", False),
+        Sev.SEV4: level("Low", "Cosmetic issues, informational", "24h", False),
+    }
+
+
+def _default_escalation() -> list[EscalationStep]:
+    steps = [("oncall", "0m"), ("team_lead", "1h"), ("engineering_manager", "4h"), ("vp_engineering", "24h")]
+    return [EscalationStep.model_validate({"tier": t, "after": a}) for t, a in steps]
+
+
+class Policy(Strict):
+    """The guides' SEV table and escalation timetable (ai-platform.md, "Escalation Procedures") as defaults."""
+
+    severities: dict[Sev, SevLevel] = Field(default_factory=_default_severities)
+    first_response_within: Duration = timedelta(minutes=15)
+    escalation: list[EscalationStep] = Field(default_factory=_default_escalation, min_length=1)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Policy:
+        missing = [s.value for s in Sev if s not in self.severities]
+        if missing:
+            raise ValueError(f"severities must define every level; missing {', '.join(missing)}")
+        afters = [step.after for step in self.escalation]
+        if afters != sorted(afters):
+            raise ValueError("escalation steps must be in order of 'after'")
+        return self
+
+
+class SlackSettings(Strict):
+    incident_channels: list[str] = Field(default_factory=lambda: ["#incidents"], min_length=1)
+
+
+class StoreSettings(Strict):
+    path: str = "chatops.db"
+
+
+class Config(Strict):
+    """The whole configuration file."""
+
+    services: dict[Annotated[str, Field(pattern=NAME)], Service] = Field(min_length=1)
+    teams: dict[str, Team] = Field(min_length=1)
+    policy: Policy = Field(default_factory=Policy)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        names: dict[str, str] = {name: name for name in self.services}
+        for name, service in self.services.items():
+            if service.team not in self.teams:
+                raise ValueError(
+                    f"services.{name}.team: unknown team '{service.team}'; teams: {', '.join(self.teams)}"
+                )
+            for alias in service.aliases:
+                if alias in names:
+                    raise ValueError(f"services.{name}.aliases: '{alias}' is already used by '{names[alias]}'")
+                names[alias] = name
+        return self
+
+    def service(self, name: str) -> tuple[str, Service]:
+        """Find a service by name or alias (case-insensitive)."""
+        wanted = name.strip().lower()
+        for key, service in self.services.items():
+            if wanted == key or wanted in (a.lower() for a in service.aliases):
+                return key, service
+        raise UnknownNameError("service", name, list(self.services))
+
+
+class Secrets(BaseModel):
+    """Secrets come from the environment only, never from the config file."""
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
+        env = dict(os.environ) if env is None else env
+        return cls(**{field: env.get(field.upper()) or None for field in cls.model_fields})
+
+
+def config_path(explicit: str | None = None, env: dict[str, str] | None = None) -> Path:
+    """The config file to use: `--config`, `$CHATOPS_CONFIG`, `./chatops.yaml`, or the bundled example."""
+    env = dict(os.environ) if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return DEFAULT_FILE if DEFAULT_FILE.exists() else bundled("config.example.yaml")
+
+
+def load_config(path: Path, guides: list[str] | None = None) -> Config:
+    """Read and validate a config file; every problem names the file, line, key path and what was expected.
+
+    With `guides` (those that have playbooks), each service's guide must be one of them.
+    """
+    if not path.exists():
+        raise ConfigError([Problem(str(path), None, "", "file not found")])
+    doc = read(path)
+    if doc.problems:
+        raise ConfigError(doc.problems)
+    if not isinstance(doc.data, dict):
+        raise ConfigError([doc.problem((), "expected a mapping with at least 'services' and 'teams'")])
+    try:
+        config = Config.model_validate(doc.data)
+    except ValidationError as err:
+        raise ConfigError(_config_problems(doc, err)) from None
+    if guides is not None:
+        problems = [
+            doc.problem(("services", name, "guide"), f"unknown guide '{s.guide}'; expected one of {', '.join(guides)}")
+            for name, s in config.services.items()
+            if s.guide not in guides
+        ]
+        if problems:
+            raise ConfigError(problems)
+    return config
+
+
+def _config_problems(doc, err: ValidationError) -> list[Problem]:  # type: ignore[no-untyped-def]
+    problems = []
+    for problem in validation_problems(doc, err, model=Config):
+        # Cross-reference errors name their own key path ("services.x.team: ..."): point at it.
+        head, sep, rest = problem.message.partition(": ")
+        if sep and head.startswith(("services.", "teams.")):
+            loc = tuple(head.split("."))
+            problem = doc.problem(loc, rest)
+        problems.append(problem)
+    return problems

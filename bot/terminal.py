@@ -1,0 +1,93 @@
+"""Render playbooks and match results as terminal text (the CLI's counterpart of the Slack renderer)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.matcher import MatchResult
+from bot.params import Params
+from bot.playbook import ActionStep, ManualStep, Playbook, ProbeStep
+from bot.registry import ACTIONS, PROBES
+from bot.templating import render
+
+
+def params_preview(params: Params, values: Mapping[str, str | None]) -> str:
+    """The parameters a probe or action will use, templates filled, defaults left out."""
+    shown = params.model_dump(exclude_defaults=True)
+    parts = [f"{k}={render(v, values) if isinstance(v, str) else v}" for k, v in shown.items()]
+    return ", ".join(parts)
+
+
+def playbook_text(playbook: Playbook, values: Mapping[str, str | None] | None = None) -> str:
+    """A playbook as a person reads it; with a service's values, commands are ready to copy."""
+    values = values or {}
+    lines = [
+        f"{playbook.title}  [{playbook.id}]",
+        f"  {playbook.summary}",
+        f"  Source: {playbook.guide}.md, \"{playbook.source.section}\"",
+        f"  Severity: {playbook.severity.default} by default",
+        "",
+        "Symptoms:",
+        *[f"  - {s}" for s in playbook.symptoms],
+        "",
+        "Diagnostics (read-only):",
+    ]
+    for step in playbook.diagnostics:
+        lines += _step_lines(step, values)
+    if playbook.remediations:
+        lines += ["", "Remediations:"]
+        for step in playbook.remediations:
+            lines += _step_lines(step, values)
+    if playbook.severity.hints:
+        lines += ["", "Severity hints:"]
+        for hint in playbook.severity.hints:
+            what = hint.when.probe or "any probe"
+            lines.append(f"  - {hint.sev} when {what} is {'/'.join(hint.when.status)}: {hint.why}")
+    if playbook.escalation:
+        lines += ["", "Escalation:", *[f"  - {e}" for e in playbook.escalation]]
+    return "\n".join(lines)
+
+
+def _step_lines(step: ProbeStep | ActionStep | ManualStep, values: Mapping[str, str | None]) -> list[str]:
+    if isinstance(step, ProbeStep):
+        title = step.title or PROBES[step.probe].summary
+        preview = params_preview(step.typed_params, values)
+        return [f"  [probe]  {step.probe}: {title}" + (f"  ({preview})" if preview else "")]
+    if isinstance(step, ActionStep):
+        preview = params_preview(step.typed_params, values)
+        condition = f"  (offered when {step.when.probe or 'any probe'} is {'/'.join(step.when.status)})" if step.when else ""
+        return [f"  [action, needs approval]  {step.action}: {step.title}" + (f"  ({preview})" if preview else "") + condition]
+    lines = [f"  [manual]  {step.manual}"]
+    if step.command:
+        lines += [f"      $ {line}" for line in render(step.command, values).splitlines()]
+    if step.note:
+        lines.append(f"      {step.note}")
+    return lines
+
+
+def match_text(result: MatchResult) -> str:
+    """The ranking with reasons, or the abstention with the closest candidates."""
+    scope = f" (service {result.service})" if result.service else ""
+    if result.abstained:
+        lines = [f"No confident match for \"{result.query}\"{scope}."]
+        if result.matches:
+            lines.append("Closest candidates:")
+    else:
+        lines = [f"Matches for \"{result.query}\"{scope}:"]
+    for rank, match in enumerate(result.matches, 1):
+        lines.append(f"  {rank}. {match.playbook.title}  [{match.playbook.id}]  score {match.score:.1f}")
+        if match.why:
+            lines.append(f"     why: {'; '.join(match.why)}")
+    return "\n".join(lines)
+
+
+def registry_text(kind: str) -> str:
+    """The registered probes or actions with their parameters and defaults."""
+    specs = PROBES if kind == "probes" else ACTIONS
+    lines = []
+    for name, spec in specs.items():
+        lines.append(f"{name}: {spec.summary}")
+        for field_name, info in spec.params.model_fields.items():
+            default = "required" if info.is_required() else repr(info.get_default(call_default_factory=True))
+            lines.append(f"    {field_name} = {default}")
+    return "\n".join(lines)
