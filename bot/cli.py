@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatops", description="Incident ChatOps: guides turned into diagnostics.")
     parser.add_argument("--config", help="config file (default: $CHATOPS_CONFIG, ./chatops.yaml, or the bundled example)")
     parser.add_argument("--playbooks", help="playbooks folder (default: the bundled playbooks)")
+    parser.set_defaults(needs_config=True)  # validated at start-up, before any command runs
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     pb = sub.add_parser("playbooks", help="list, show and lint playbooks").add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -140,9 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_playbooks_show)
     p = pb.add_parser("lint", help="validate playbook files (default: the bundled ones)")
     p.add_argument("paths", nargs="*")
-    p.set_defaults(func=cmd_playbooks_lint)
-    pb.add_parser("probes", help="list the read-only probes and their parameters").set_defaults(func=cmd_registry("probes"))
-    pb.add_parser("actions", help="list the approval-gated actions and their parameters").set_defaults(func=cmd_registry("actions"))
+    p.set_defaults(func=cmd_playbooks_lint, needs_config=False)
+    for kind, text in (("probes", "the read-only probes"), ("actions", "the approval-gated actions")):
+        pb.add_parser(kind, help=f"list {text} and their parameters").set_defaults(
+            func=cmd_registry(kind), needs_config=False
+        )
 
     p = sub.add_parser("match", help="rank playbooks for a symptom text")
     p.add_argument("text")
@@ -162,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     app = App(args.config, args.playbooks)
     try:
+        if args.needs_config:
+            app.config  # noqa: B018 - load and validate now, not halfway through the command
         return int(args.func(app, args))
     except ProblemsError as err:
         kind = "configuration" if "Config" in type(err).__name__ else "playbooks"
