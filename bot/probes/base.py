@@ -1,0 +1,78 @@
+"""What every probe gets: the service's context, shared clients, a deadline; and how it says it cannot run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Service
+from bot.templating import render
+
+
+class Skip(Exception):
+    """The probe does not apply to this service (e.g. no Kubernetes settings): reported as `skipped`."""
+
+
+class ProbeFailure(Exception):
+    """The system could not be asked (unreachable, refused, timed out): reported as `error` with this reason."""
+
+
+@dataclass
+class Clients:
+    """Connections to the systems, created on first use and shared by the probes of a run.
+
+    Endpoints are overridable so tests (and air-gapped installs) point the official clients at local servers.
+    """
+
+    kubeconfig: str | None = None
+    cloud_logging_endpoint: str | None = None
+    cloud_run_endpoint: str = "https://run.googleapis.com"
+    google_credentials: Any = None
+    http_verify: bool | str = True
+    _kube: dict[str | None, Any] = field(default_factory=dict, repr=False)
+
+    def kubernetes(self, context: str | None) -> Any:
+        """An ApiClient for a kubeconfig context (in-cluster config when no context and no kubeconfig)."""
+        if context not in self._kube:
+            from kubernetes import client, config
+
+            configuration = client.Configuration()
+            try:
+                if context is None and self.kubeconfig is None:
+                    config.load_incluster_config(client_configuration=configuration)
+                else:
+                    config.load_kube_config(
+                        config_file=self.kubeconfig, context=context, client_configuration=configuration
+                    )
+            except config.ConfigException as err:
+                raise ProbeFailure(f"no usable Kubernetes config for context '{context}': {err}") from None
+            configuration.retries = 0
+            self._kube[context] = client.ApiClient(configuration)
+        return self._kube[context]
+
+
+@dataclass
+class ProbeContext:
+    """The service a probe looks at, the clients, and the time it has left."""
+
+    service_name: str
+    service: Service
+    clients: Clients
+    deadline: float  # time.monotonic() value
+    values: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.values = self.values or self.service.variables(self.service_name)
+
+    def remaining(self, cap: float = 30.0) -> float:
+        """Seconds left before the deadline (at least a little, at most `cap`), for client timeouts."""
+        return max(0.1, min(cap, self.deadline - time.monotonic()))
+
+    def render(self, template: str) -> str:
+        """Fill a parameter template; a value the service lacks makes the probe skip, naming it."""
+        text = render(template, self.values)
+        missing = [name for name, value in self.values.items() if f"<{name}>" in text and not value]
+        if missing:
+            raise Skip(f"the service has no {', '.join(missing)} in chatops.yaml")
+        return text
