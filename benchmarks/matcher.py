@@ -48,8 +48,10 @@ def main() -> None:
             false_abstain += result.abstained
             if args.misses and not hit1:
                 got = [f"{m.playbook.id} {m.score:.1f}" for m in result.matches]
-                print(f"MISS{' (abstained)' if result.abstained else ''}: {query['text']!r} [{query.get('service')}]"
-                      f"\n   want {sorted(expect)}\n   got  {got}")
+                print(
+                    f"MISS{' (abstained)' if result.abstained else ''}: {query['text']!r} [{query.get('service')}]"
+                    f"\n   want {sorted(expect)}\n   got  {got}"
+                )
         else:
             unlabelled += 1
             abstained_ok += result.abstained
@@ -58,13 +60,17 @@ def main() -> None:
                 print(f"FALSE MATCH: {query['text']!r} -> {m.playbook.id} {m.score:.1f} {m.why}")
 
     latencies.sort()
-    print(f"queries: {len(queries)} ({labelled} labelled, {unlabelled} that fit no playbook), {len(catalog)} playbooks")
+    print(
+        f"queries: {len(queries)} ({labelled} labelled, {unlabelled} that fit no playbook), {len(catalog)} playbooks"
+    )
     print(f"top-1 accuracy:        {top1 / labelled:6.1%}  ({top1}/{labelled})")
     print(f"top-3 accuracy:        {top3 / labelled:6.1%}  ({top3}/{labelled})")
     print(f"false abstentions:     {false_abstain / labelled:6.1%}  ({false_abstain}/{labelled})")
     print(f"abstained on no-fit:   {abstained_ok / unlabelled:6.1%}  ({abstained_ok}/{unlabelled})")
-    print(f"latency per query:     mean {statistics.mean(latencies):.3f} ms, p50 {latencies[len(latencies) // 2]:.3f} ms, "
-          f"p99 {latencies[int(len(latencies) * 0.99)]:.3f} ms, max {latencies[-1]:.3f} ms")
+    print(
+        f"latency per query:     mean {statistics.mean(latencies):.3f} ms, p50 {latencies[len(latencies) // 2]:.3f} ms, "
+        f"p99 {latencies[int(len(latencies) * 0.99)]:.3f} ms, max {latencies[-1]:.3f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -56,7 +56,12 @@ class App:
 def cmd_playbooks_list(app: App, args: argparse.Namespace) -> int:
     rows = [p for p in app.catalog if not args.guide or p.guide == args.guide]
     if args.json:
-        print(json.dumps([{"id": p.id, "title": p.title, "guide": p.guide, "section": p.source.section} for p in rows], indent=2))
+        print(
+            json.dumps(
+                [{"id": p.id, "title": p.title, "guide": p.guide, "section": p.source.section} for p in rows],
+                indent=2,
+            )
+        )
         return 0
     width = max((len(p.id) for p in rows), default=0)
     for p in rows:
@@ -67,7 +72,11 @@ def cmd_playbooks_list(app: App, args: argparse.Namespace) -> int:
 
 def cmd_playbooks_show(app: App, args: argparse.Namespace) -> int:
     playbook = app.catalog.get(args.id)
-    values = app.config.services[app.guide_of(args.service)[0]].variables(app.guide_of(args.service)[0]) if args.service else None  # type: ignore[index]
+    values = (
+        app.config.services[app.guide_of(args.service)[0]].variables(app.guide_of(args.service)[0])
+        if args.service
+        else None
+    )  # type: ignore[index]
     print(terminal.playbook_text(playbook, values))
     return 0
 
@@ -109,7 +118,9 @@ def cmd_config_check(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(app: App, args: argparse.Namespace) -> int:
-    print(f"Config: {config_path(app.config_arg)}  ({len(app.config.services)} services, {len(app.catalog)} playbooks)\n")
+    print(
+        f"Config: {config_path(app.config_arg)}  ({len(app.config.services)} services, {len(app.catalog)} playbooks)\n"
+    )
     for service, text in DEMO_INCIDENTS:
         name, guide = app.guide_of(service)
         result = app.matcher.match(text, guide=guide, service=name)
@@ -124,13 +135,19 @@ def cmd_demo(app: App, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chatops", description="Incident ChatOps: guides turned into diagnostics.")
-    parser.add_argument("--config", help="config file (default: $CHATOPS_CONFIG, ./chatops.yaml, or the bundled example)")
+    parser = argparse.ArgumentParser(
+        prog="chatops", description="Incident ChatOps: guides turned into diagnostics."
+    )
+    parser.add_argument(
+        "--config", help="config file (default: $CHATOPS_CONFIG, ./chatops.yaml, or the bundled example)"
+    )
     parser.add_argument("--playbooks", help="playbooks folder (default: the bundled playbooks)")
     parser.set_defaults(needs_config=True)  # validated at start-up, before any command runs
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    pb = sub.add_parser("playbooks", help="list, show and lint playbooks").add_subparsers(dest="action", required=True, metavar="ACTION")
+    pb = sub.add_parser("playbooks", help="list, show and lint playbooks").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
     p = pb.add_parser("list", help="list playbooks")
     p.add_argument("--guide")
     p.add_argument("--json", action="store_true")
@@ -154,10 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_match)
 
-    cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="action", required=True, metavar="ACTION")
+    cfg = sub.add_parser("config", help="configuration").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
     cfg.add_parser("check", help="validate the config file").set_defaults(func=cmd_config_check)
 
-    sub.add_parser("demo", help="match sample incidents on the bundled defaults and show their playbooks").set_defaults(func=cmd_demo)
+    sub.add_parser(
+        "demo", help="match sample incidents on the bundled defaults and show their playbooks"
+    ).set_defaults(func=cmd_demo)
     return parser
 
 

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 from bot.errors import ConfigError, Problem, UnknownNameError
 from bot.resources import bundled
@@ -88,7 +96,8 @@ class Service(Strict):
     postgres: HostPort | None = None
     redis: HostPort | None = None
     approvers: list[Annotated[str, Field(pattern=SLACK_ID)]] = Field(
-        default_factory=list, description="Slack user or group ids who may approve actions; the team's if empty"
+        default_factory=list,
+        description="Slack user or group ids who may approve actions; the team's if empty",
     )
 
     def variables(self, name: str) -> dict[str, str | None]:
@@ -221,7 +230,9 @@ class Config(Strict):
                 )
             for alias in service.aliases:
                 if alias in names:
-                    raise ValueError(f"services.{name}.aliases: '{alias}' is already used by '{names[alias]}'")
+                    raise ValueError(
+                        f"services.{name}.aliases: '{alias}' is already used by '{names[alias]}'"
+                    )
                 names[alias] = name
         return self
 
@@ -275,7 +286,9 @@ def load_config(path: Path, guides: list[str] | None = None) -> Config:
         raise ConfigError(_config_problems(doc, err)) from None
     if guides is not None:
         problems = [
-            doc.problem(("services", name, "guide"), f"unknown guide '{s.guide}'; expected one of {', '.join(guides)}")
+            doc.problem(
+                ("services", name, "guide"), f"unknown guide '{s.guide}'; expected one of {', '.join(guides)}"
+            )
             for name, s in config.services.items()
             if s.guide not in guides
         ]

@@ -1,9 +1,9 @@
 """The bot's exceptions, one tree.
 
-    ChatOpsError                  root: anything the bot reports to a person
-    ├── ConfigError               chatops.yaml or the environment is invalid (file, key path, expectation)
-    ├── PlaybookError             a playbook file is invalid (file, line, what is wrong)
-    └── UnknownNameError          a playbook id or service name that does not exist (with the known ones)
+ChatOpsError                  root: anything the bot reports to a person
+├── ConfigError               chatops.yaml or the environment is invalid (file, key path, expectation)
+├── PlaybookError             a playbook file is invalid (file, line, what is wrong)
+└── UnknownNameError          a playbook id or service name that does not exist (with the known ones)
 """
 
 from __future__ import annotations

@@ -71,7 +71,8 @@ class Diagnosis:
 def satisfied(condition: Condition, findings: list[Finding]) -> bool:
     """True when a finding (of the named step, or any) has one of the condition's statuses."""
     return any(
-        f.status in condition.status and (condition.probe is None or f.step == condition.probe) for f in findings
+        f.status in condition.status and (condition.probe is None or f.step == condition.probe)
+        for f in findings
     )
 
 

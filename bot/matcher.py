@@ -27,7 +27,9 @@ MIN_SCORE = 4.0
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
 _PHRASE_RE = re.compile(
-    r"(?<![a-z0-9])(" + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + r")(?![a-z0-9])"
+    r"(?<![a-z0-9])("
+    + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True))
+    + r")(?![a-z0-9])"
 )
 
 
@@ -144,7 +146,9 @@ class Matcher:
             alerts=[(a, re.compile(rf"\b{re.escape(a)}\b", re.IGNORECASE)) for a in playbook.signals.alerts],
         )
 
-    def match(self, text: str, guide: str | None = None, service: str | None = None, top: int = 3) -> MatchResult:
+    def match(
+        self, text: str, guide: str | None = None, service: str | None = None, top: int = 3
+    ) -> MatchResult:
         """Rank the playbooks (of one guide, if given) for a text; the best `top` come back with reasons."""
         seq = terms(text)
         query_terms = set(seq) | set(_bigrams(seq))

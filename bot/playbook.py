@@ -115,11 +115,19 @@ def _step_kind(value: Any) -> str | None:
 STEP_TAGS = frozenset({"probe", "action", "manual"})
 Diagnostic = Annotated[
     Annotated[ProbeStep, Tag("probe")] | Annotated[ManualStep, Tag("manual")],
-    Discriminator(_step_kind, custom_error_type="invalid_step", custom_error_message="a step needs one of the keys 'probe' or 'manual'"),
+    Discriminator(
+        _step_kind,
+        custom_error_type="invalid_step",
+        custom_error_message="a step needs one of the keys 'probe' or 'manual'",
+    ),
 ]
 Remediation = Annotated[
     Annotated[ActionStep, Tag("action")] | Annotated[ManualStep, Tag("manual")],
-    Discriminator(_step_kind, custom_error_type="invalid_step", custom_error_message="a step needs one of the keys 'action' or 'manual'"),
+    Discriminator(
+        _step_kind,
+        custom_error_type="invalid_step",
+        custom_error_message="a step needs one of the keys 'action' or 'manual'",
+    ),
 ]
 
 

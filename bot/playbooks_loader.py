@@ -36,7 +36,9 @@ def load_file(path: Path, root: Path | None = None) -> tuple[Playbook | None, li
     if root is not None:
         expected = path.relative_to(root).with_suffix("").as_posix()
         if playbook.id != expected:
-            problems.append(doc.problem(("id",), f"id '{playbook.id}' must equal the file's path '{expected}'"))
+            problems.append(
+                doc.problem(("id",), f"id '{playbook.id}' must equal the file's path '{expected}'")
+            )
     return (None if problems else playbook), problems
 
 
@@ -63,12 +65,18 @@ def _check_references(doc: YamlDocument, playbook: Playbook) -> list[Problem]:
     """The id's guide matches the source; probe step ids are distinct; conditions name existing steps."""
     problems = []
     if playbook.id.split("/")[0] != playbook.guide:
-        problems.append(doc.problem(("id",), f"id '{playbook.id}' must start with the guide '{playbook.guide}/'"))
+        problems.append(
+            doc.problem(("id",), f"id '{playbook.id}' must start with the guide '{playbook.guide}/'")
+        )
     keys = [step.key for step in playbook.probes]
     for index, step in enumerate(playbook.diagnostics):
         if isinstance(step, ProbeStep) and keys.count(step.key) > 1:
-            problems.append(doc.problem(("diagnostics", index), f"probe step id '{step.key}' is used twice; set 'id'"))
-    conditions = [(("severity", "hints", i, "when", "probe"), h.when) for i, h in enumerate(playbook.severity.hints)]
+            problems.append(
+                doc.problem(("diagnostics", index), f"probe step id '{step.key}' is used twice; set 'id'")
+            )
+    conditions = [
+        (("severity", "hints", i, "when", "probe"), h.when) for i, h in enumerate(playbook.severity.hints)
+    ]
     conditions += [
         (("remediations", i, "when", "probe"), step.when)
         for i, step in enumerate(playbook.remediations)
@@ -77,7 +85,9 @@ def _check_references(doc: YamlDocument, playbook: Playbook) -> list[Problem]:
     for loc, condition in conditions:
         if condition.probe and condition.probe not in keys:
             known = ", ".join(keys) or "none"
-            problems.append(doc.problem(loc, f"no diagnostics step has the id '{condition.probe}' (ids: {known})"))
+            problems.append(
+                doc.problem(loc, f"no diagnostics step has the id '{condition.probe}' (ids: {known})")
+            )
     return problems
 
 
@@ -120,7 +130,9 @@ def lint(paths: Iterable[Path]) -> tuple[int, list[Problem]]:
         problems += found
         if playbook is not None:
             if playbook.id in seen:
-                problems.append(Problem(str(path), 1, "id", f"id '{playbook.id}' is also used by {seen[playbook.id]}"))
+                problems.append(
+                    Problem(str(path), 1, "id", f"id '{playbook.id}' is also used by {seen[playbook.id]}")
+                )
             seen.setdefault(playbook.id, path)
     return len(files), problems
 

@@ -14,21 +14,38 @@ _SECRET_WORD = r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_
 
 # (pattern, replacement); applied in order, most specific first.
 _RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S), "[REDACTED PRIVATE KEY]"),
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S),
+        "[REDACTED PRIVATE KEY]",
+    ),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), "[REDACTED JWT]"),
     (re.compile(r"\b(xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})"), "[REDACTED SLACK TOKEN]"),
-    (re.compile(r"https://hooks\.slack\.com/(services|workflows)/[A-Za-z0-9/_-]+"), "https://hooks.slack.com/[REDACTED]"),
+    (
+        re.compile(r"https://hooks\.slack\.com/(services|workflows)/[A-Za-z0-9/_-]+"),
+        "https://hooks.slack.com/[REDACTED]",
+    ),
     (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "[REDACTED AWS KEY ID]"),
     (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "[REDACTED GCP API KEY]"),
     (re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"), "[REDACTED GCP TOKEN]"),
     (re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b"), "[REDACTED GITHUB TOKEN]"),
     (re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"), "[REDACTED API KEY]"),
     (re.compile(r"(?i)\b(bearer|basic|token)(\s+)(?!\[REDACTED)[A-Za-z0-9._~+/=-]{12,}"), rf"\1\2{MASK}"),
-    (re.compile(r"(?i)((?:x-api-key|x-admin-key|api-key|x-auth-token|cookie|set-cookie)\s*:\s*)[^\s,;]+"), rf"\1{MASK}"),
+    (
+        re.compile(r"(?i)((?:x-api-key|x-admin-key|api-key|x-auth-token|cookie|set-cookie)\s*:\s*)[^\s,;]+"),
+        rf"\1{MASK}",
+    ),
     (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@]+:)([^@\s/]+)(@)"), rf"\1{MASK}\3"),
-    (re.compile(r"(?i)([?&](?:[a-z0-9_-]*(?:token|key|signature|sig|password|secret|credential)[a-z0-9_-]*)=)[^&\s\"']+"), rf"\1{MASK}"),
+    (
+        re.compile(
+            r"(?i)([?&](?:[a-z0-9_-]*(?:token|key|signature|sig|password|secret|credential)[a-z0-9_-]*)=)[^&\s\"']+"
+        ),
+        rf"\1{MASK}",
+    ),
     (re.compile(rf"(?i)(\"[A-Za-z0-9_.-]*{_SECRET_WORD}\"\s*:\s*\")[^\"]+(\")"), rf"\1{MASK}\2"),
-    (re.compile(rf"(?i)(\b[A-Za-z0-9_.-]*{_SECRET_WORD}\b\s*[=:]\s*)(['\"]?)(?!\[REDACTED)[^\s'\"&,;}}]+"), rf"\1\2{MASK}"),
+    (
+        re.compile(rf"(?i)(\b[A-Za-z0-9_.-]*{_SECRET_WORD}\b\s*[=:]\s*)(['\"]?)(?!\[REDACTED)[^\s'\"&,;}}]+"),
+        rf"\1\2{MASK}",
+    ),
 ]
 
 

@@ -6,7 +6,9 @@ playbook loads, so a typo fails `chatops playbooks lint` and start-up rather tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.actions import cloud_run as cloud_run_actions
 from bot.actions import kubernetes as k8s_actions
@@ -16,42 +18,43 @@ from bot.probes import cloud_logging, cloud_run, http, kubernetes, network, prom
 
 @dataclass(frozen=True)
 class Spec:
-    """A registered probe or action: its YAML name, parameter model and what it does."""
+    """A registered probe or action: its YAML name, parameter model and the function that does it."""
 
     name: str
     params: type[Params]
+    run: Callable[..., Any] | None = None
 
     @property
     def summary(self) -> str:
         return (self.params.__doc__ or "").strip().splitlines()[0]
 
 
-def _specs(*pairs: tuple[str, type[Params]]) -> dict[str, Spec]:
-    return {name: Spec(name, model) for name, model in pairs}
+def _specs(*entries: tuple[Any, ...]) -> dict[str, Spec]:
+    return {entry[0]: Spec(*entry) for entry in entries}
 
 
 PROBES: dict[str, Spec] = _specs(
-    ("k8s.pods", kubernetes.PodsParams),
-    ("k8s.logs", kubernetes.LogsParams),
-    ("k8s.events", kubernetes.EventsParams),
-    ("k8s.rollout", kubernetes.RolloutParams),
-    ("k8s.resource_usage", kubernetes.ResourceUsageParams),
-    ("k8s.hpa", kubernetes.HpaParams),
-    ("k8s.endpoints", kubernetes.EndpointsParams),
-    ("k8s.network_policies", kubernetes.NetworkPoliciesParams),
-    ("k8s.ingress", kubernetes.IngressParams),
-    ("k8s.certificate", kubernetes.CertificateParams),
-    ("k8s.nodes", kubernetes.NodesParams),
-    ("k8s.configmap", kubernetes.ConfigMapParams),
-    ("http.check", http.HttpCheckParams),
-    ("prometheus.query", prometheus.PromQueryParams),
-    ("prometheus.targets", prometheus.PromTargetsParams),
-    ("alertmanager.alerts", prometheus.AlertsParams),
-    ("cloud_logging.query", cloud_logging.CloudLoggingParams),
-    ("cloud_run.service", cloud_run.CloudRunServiceParams),
-    ("dns.resolve", network.DnsParams),
-    ("tcp.connect", network.TcpParams),
-    ("tls.certificate", network.TlsParams),
+    ("k8s.pods", kubernetes.PodsParams, kubernetes.pods),
+    ("k8s.logs", kubernetes.LogsParams, kubernetes.logs),
+    ("k8s.events", kubernetes.EventsParams, kubernetes.events),
+    ("k8s.rollout", kubernetes.RolloutParams, kubernetes.rollout),
+    ("k8s.resource_usage", kubernetes.ResourceUsageParams, kubernetes.resource_usage),
+    ("k8s.hpa", kubernetes.HpaParams, kubernetes.hpa),
+    ("k8s.endpoints", kubernetes.EndpointsParams, kubernetes.endpoints),
+    ("k8s.network_policies", kubernetes.NetworkPoliciesParams, kubernetes.network_policies),
+    ("k8s.ingress", kubernetes.IngressParams, kubernetes.ingress),
+    ("k8s.certificate", kubernetes.CertificateParams, kubernetes.certificate),
+    ("k8s.nodes", kubernetes.NodesParams, kubernetes.nodes),
+    ("k8s.configmap", kubernetes.ConfigMapParams, kubernetes.configmap),
+    ("http.check", http.HttpCheckParams, http.check),
+    ("prometheus.query", prometheus.PromQueryParams, prometheus.query),
+    ("prometheus.targets", prometheus.PromTargetsParams, prometheus.targets),
+    ("alertmanager.alerts", prometheus.AlertsParams, prometheus.alerts),
+    ("cloud_logging.query", cloud_logging.CloudLoggingParams, cloud_logging.query),
+    ("cloud_run.service", cloud_run.CloudRunServiceParams, cloud_run.service),
+    ("dns.resolve", network.DnsParams, network.resolve),
+    ("tcp.connect", network.TcpParams, network.connect),
+    ("tls.certificate", network.TlsParams, network.certificate),
 )
 
 ACTIONS: dict[str, Spec] = _specs(

@@ -43,8 +43,9 @@ class Runner:
         overall = started + self.limits.deadline_s
         steps = playbook.probes
         findings: dict[str, Finding] = {}
-        pool = ThreadPoolExecutor(max_workers=min(self.limits.max_workers, max(1, len(steps))),
-                                  thread_name_prefix="probe")
+        pool = ThreadPoolExecutor(
+            max_workers=min(self.limits.max_workers, max(1, len(steps))), thread_name_prefix="probe"
+        )
         pending: dict[Future[Finding], tuple[ProbeStep, float]] = {}
         try:
             for step in steps:
@@ -59,8 +60,9 @@ class Runner:
 
             while pending:
                 next_deadline = min(deadline for _, deadline in pending.values())
-                done, _ = wait(pending, timeout=max(0.0, next_deadline - time.monotonic()),
-                               return_when=FIRST_COMPLETED)
+                done, _ = wait(
+                    pending, timeout=max(0.0, next_deadline - time.monotonic()), return_when=FIRST_COMPLETED
+                )
                 for future in done:
                     step, _ = pending.pop(future)
                     report(step, future.result())
@@ -68,8 +70,15 @@ class Runner:
                 for future, (step, deadline) in list(pending.items()):
                     if now >= deadline:
                         del pending[future]
-                        waited = deadline - (started if deadline == overall else deadline - self.limits.probe_timeout_s)
-                        report(step, _finding(step, ProbeResult(Status.ERROR, f"timed out after {waited:.0f} s"), waited))
+                        waited = deadline - (
+                            started if deadline == overall else deadline - self.limits.probe_timeout_s
+                        )
+                        report(
+                            step,
+                            _finding(
+                                step, ProbeResult(Status.ERROR, f"timed out after {waited:.0f} s"), waited
+                            ),
+                        )
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         ordered = [findings[step.key] for step in steps]

@@ -24,7 +24,7 @@ def playbook_text(playbook: Playbook, values: Mapping[str, str | None] | None = 
     lines = [
         f"{playbook.title}  [{playbook.id}]",
         f"  {playbook.summary}",
-        f"  Source: {playbook.guide}.md, \"{playbook.source.section}\"",
+        f'  Source: {playbook.guide}.md, "{playbook.source.section}"',
         f"  Severity: {playbook.severity.default} by default",
         "",
         "Symptoms:",
@@ -55,8 +55,16 @@ def _step_lines(step: ProbeStep | ActionStep | ManualStep, values: Mapping[str, 
         return [f"  [probe]  {step.probe}: {title}" + (f"  ({preview})" if preview else "")]
     if isinstance(step, ActionStep):
         preview = params_preview(step.typed_params, values)
-        condition = f"  (offered when {step.when.probe or 'any probe'} is {'/'.join(step.when.status)})" if step.when else ""
-        return [f"  [action, needs approval]  {step.action}: {step.title}" + (f"  ({preview})" if preview else "") + condition]
+        condition = (
+            f"  (offered when {step.when.probe or 'any probe'} is {'/'.join(step.when.status)})"
+            if step.when
+            else ""
+        )
+        return [
+            f"  [action, needs approval]  {step.action}: {step.title}"
+            + (f"  ({preview})" if preview else "")
+            + condition
+        ]
     lines = [f"  [manual]  {step.manual}"]
     if step.command:
         lines += [f"      $ {line}" for line in render(step.command, values).splitlines()]
@@ -69,11 +77,11 @@ def match_text(result: MatchResult) -> str:
     """The ranking with reasons, or the abstention with the closest candidates."""
     scope = f" (service {result.service})" if result.service else ""
     if result.abstained:
-        lines = [f"No confident match for \"{result.query}\"{scope}."]
+        lines = [f'No confident match for "{result.query}"{scope}.']
         if result.matches:
             lines.append("Closest candidates:")
     else:
-        lines = [f"Matches for \"{result.query}\"{scope}:"]
+        lines = [f'Matches for "{result.query}"{scope}:']
     for rank, match in enumerate(result.matches, 1):
         lines.append(f"  {rank}. {match.playbook.title}  [{match.playbook.id}]  score {match.score:.1f}")
         if match.why:

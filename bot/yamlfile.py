@@ -66,7 +66,9 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[Probl
             key = key_node.value
             child = (*loc, key)
             if key in seen:
-                problems.append(Problem(file, key_node.start_mark.line + 1, dotted(child), "key appears twice"))
+                problems.append(
+                    Problem(file, key_node.start_mark.line + 1, dotted(child), "key appears twice")
+                )
             seen.add(key)
             lines[child] = key_node.start_mark.line + 1
             _walk(value_node, child, lines, problems, file)

@@ -27,7 +27,10 @@ def test_playbooks_list_shows_all_65() -> None:
 def test_playbooks_show_fills_the_services_values() -> None:
     run = chatops("playbooks", "show", "ai-platform/high-latency-or-timeouts", "--service", "api-gateway")
     assert run.returncode == 0, run.stderr
-    assert "kubectl exec -it deployment/api-gateway -n arch-separation -- netstat -tlnp | grep :5432" in run.stdout
+    assert (
+        "kubectl exec -it deployment/api-gateway -n arch-separation -- netstat -tlnp | grep :5432"
+        in run.stdout
+    )
     assert "[action, needs approval]  k8s.scale" in run.stdout
 
 
@@ -46,11 +49,16 @@ def test_lint_is_clean_on_the_bundled_playbooks() -> None:
 
 def test_lint_reports_a_users_broken_playbook_and_fails(tmp_path: Path) -> None:
     path = tmp_path / "mine.yaml"
-    path.write_text("id: team/x\ntitle: X\nsummary: s\nsource: {guide: team, section: X}\nsymptoms: [x]\n"
-                    "diagnostics:\n  - probe: k8s.pods\n    params: {warn_restarts: -1}\nseverity: {default: SEV-3}\n")
+    path.write_text(
+        "id: team/x\ntitle: X\nsummary: s\nsource: {guide: team, section: X}\nsymptoms: [x]\n"
+        "diagnostics:\n  - probe: k8s.pods\n    params: {warn_restarts: -1}\nseverity: {default: SEV-3}\n"
+    )
     run = chatops("playbooks", "lint", str(path))
     assert run.returncode == 1
-    assert f"{path}:8: diagnostics.0.params.warn_restarts: expected greater than or equal to 0 (got -1)" in run.stdout
+    assert (
+        f"{path}:8: diagnostics.0.params.warn_restarts: expected greater than or equal to 0 (got -1)"
+        in run.stdout
+    )
 
 
 def test_match_json_has_the_documented_shape() -> None:
@@ -79,7 +87,9 @@ def test_match_with_an_unknown_service_lists_the_known_ones() -> None:
 
 def test_a_bad_config_exits_2_with_the_key_path_and_no_traceback(tmp_path: Path) -> None:
     config = tmp_path / "chatops.yaml"
-    config.write_text((ROOT / "config.example.yaml").read_text().replace("namespace: arch-separation", "namespace: [a]"))
+    config.write_text(
+        (ROOT / "config.example.yaml").read_text().replace("namespace: arch-separation", "namespace: [a]")
+    )
     run = chatops("--config", str(config), "match", "slow")
     assert run.returncode == 2
     assert f"{config}:30: services.api-gateway.kubernetes.namespace: expected a valid string" in run.stderr
@@ -90,8 +100,13 @@ def test_config_from_the_environment_variable(tmp_path: Path) -> None:
     config = tmp_path / "elsewhere.yaml"
     config.write_text((ROOT / "config.example.yaml").read_text())
     env_run = subprocess.run(
-        [sys.executable, "-m", "bot", "config", "check"], capture_output=True, text=True, cwd=tmp_path,
-        env={"CHATOPS_CONFIG": str(config), "PATH": ""}, timeout=60, check=False,
+        [sys.executable, "-m", "bot", "config", "check"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"CHATOPS_CONFIG": str(config), "PATH": ""},
+        timeout=60,
+        check=False,
     )
     assert env_run.returncode == 0, env_run.stderr
     assert f"{config}: OK, 10 services, 5 teams" in env_run.stdout

@@ -20,24 +20,41 @@ def bad(tmp_path: Path, old: str, new: str) -> str:
     path = tmp_path / "chatops.yaml"
     path.write_text(EXAMPLE.replace(old, new, 1))
     with pytest.raises(ConfigError) as caught:
-        load_config(path, guides=["ai-platform", "convergence-data-pipeline", "imgstream",
-                                  "microservices-platform", "tldr-highlight-api"])
+        load_config(
+            path,
+            guides=[
+                "ai-platform",
+                "convergence-data-pipeline",
+                "imgstream",
+                "microservices-platform",
+                "tldr-highlight-api",
+            ],
+        )
     return str(caught.value)
 
 
 def test_the_example_describes_all_five_systems(example_config: Config) -> None:
     guides = {s.guide for s in example_config.services.values()}
-    assert guides == {"imgstream", "ai-platform", "tldr-highlight-api", "convergence-data-pipeline",
-                      "microservices-platform"}
+    assert guides == {
+        "imgstream",
+        "ai-platform",
+        "tldr-highlight-api",
+        "convergence-data-pipeline",
+        "microservices-platform",
+    }
     gateway = example_config.services["api-gateway"]
     assert gateway.kubernetes is not None and gateway.kubernetes.namespace == "arch-separation"
     imgstream = example_config.services["imgstream"]
     assert imgstream.cloud_run is not None and imgstream.cloud_run.service == "imgstream-production"
-    assert {"ms-api-gateway", "auth-service", "data-processor", "business-logic"} <= set(example_config.services)
+    assert {"ms-api-gateway", "auth-service", "data-processor", "business-logic"} <= set(
+        example_config.services
+    )
 
 
 def test_the_guides_sev_table_and_escalation_timetable_are_the_defaults() -> None:
-    config = Config.model_validate({"services": {"x": {"guide": "g", "team": "t"}}, "teams": {"t": {"oncall": {"slack": "U123"}}}})
+    config = Config.model_validate(
+        {"services": {"x": {"guide": "g", "team": "t"}}, "teams": {"t": {"oncall": {"slack": "U123"}}}}
+    )
     policy = config.policy
     assert [(s.tier, s.after) for s in policy.escalation] == [
         ("oncall", timedelta(0)),
@@ -65,20 +82,47 @@ def test_services_are_found_by_alias_and_their_values_fill_templates(example_con
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("namespace: arch-separation", "namespace: 42",
-         ":30: services.api-gateway.kubernetes.namespace: expected a valid string (got 42)"),
-        ("namespace: arch-separation", "namespace: Arch_Separation",
-         "services.api-gateway.kubernetes.namespace: String should match pattern"),
-        ("    guide: imgstream\n", "    guide: imgstream\n    colour: red\n",
-         "services.imgstream.colour: unknown key 'colour'"),
-        ("respond_within: 1h", "respond_within: soon",
-         "policy.severities.SEV-2.respond_within: expected a duration such as 15m, 1h, 4h or 24h (got 'soon')"),
+        (
+            "namespace: arch-separation",
+            "namespace: 42",
+            ":30: services.api-gateway.kubernetes.namespace: expected a valid string (got 42)",
+        ),
+        (
+            "namespace: arch-separation",
+            "namespace: Arch_Separation",
+            "services.api-gateway.kubernetes.namespace: String should match pattern",
+        ),
+        (
+            "    guide: imgstream\n",
+            "    guide: imgstream\n    colour: red\n",
+            "services.imgstream.colour: unknown key 'colour'",
+        ),
+        (
+            "respond_within: 1h",
+            "respond_within: soon",
+            "policy.severities.SEV-2.respond_within: expected a duration such as 15m, 1h, 4h or 24h (got 'soon')",
+        ),
         ("    team: tldr\n", "    team: nobody\n", "services.tldr-api.team: unknown team 'nobody'"),
-        ("aliases: [auth]", "aliases: [gateway]", "services.auth-service.aliases: 'gateway' is already used by 'api-gateway'"),
-        ("    guide: imgstream\n", "    guide: imgstreem\n", "services.imgstream.guide: unknown guide 'imgstreem'; expected one of"),
-        ("{slack: S0PLATONCALL,", "{slack: platform-oncall,", "teams.platform.oncall.slack: String should match pattern"),
-        ("    - {tier: team_lead, after: 1h}\n", "    - {tier: team_lead, after: 1h}\n    - {tier: cto, after: 2h}\n",
-         "policy.escalation.2.tier: expected 'oncall', 'team_lead', 'engineering_manager' or 'vp_engineering'"),
+        (
+            "aliases: [auth]",
+            "aliases: [gateway]",
+            "services.auth-service.aliases: 'gateway' is already used by 'api-gateway'",
+        ),
+        (
+            "    guide: imgstream\n",
+            "    guide: imgstreem\n",
+            "services.imgstream.guide: unknown guide 'imgstreem'; expected one of",
+        ),
+        (
+            "{slack: S0PLATONCALL,",
+            "{slack: platform-oncall,",
+            "teams.platform.oncall.slack: String should match pattern",
+        ),
+        (
+            "    - {tier: team_lead, after: 1h}\n",
+            "    - {tier: team_lead, after: 1h}\n    - {tier: cto, after: 2h}\n",
+            "policy.escalation.2.tier: expected 'oncall', 'team_lead', 'engineering_manager' or 'vp_engineering'",
+        ),
         ("services:\n", "services: [\n", "invalid YAML"),
     ],
 )

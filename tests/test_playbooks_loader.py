@@ -59,25 +59,62 @@ def test_a_valid_playbook_loads_with_typed_parameters(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("probe: k8s.pods\n", "probe: k8s.podz\n", ":9: diagnostics.0.probe: unknown probe 'k8s.podz'; known: "),
-        ("{warn_restarts: 5}", "{warn_restart: 5}",
-         ":10: diagnostics.0.params.warn_restart: unknown key 'warn_restart'; did you mean 'warn_restarts'?"),
-        ("{warn_restarts: 5}", "{warn_restarts: lots}",
-         ":10: diagnostics.0.params.warn_restarts: expected a valid integer"),
-        ("-n {namespace}", "-n {namespce}",
-         ":12: diagnostics.1.command: unknown placeholder '{namespce}'; did you mean '{namespace}'?"),
-        ("['Back-off restarting failed container']", "['Back-off (restarting']",
-         ":7: signals.patterns: invalid regular expression"),
-        ("default: SEV-2", "default: SEV-5", ":18: severity.default: expected 'SEV-1', 'SEV-2', 'SEV-3' or 'SEV-4'"),
-        ("title: Pods crashing\n", "title: Pods crashing\ntitel: typo\n", ":3: titel: unknown key 'titel'; did you mean 'title'?"),
+        (
+            "probe: k8s.pods\n",
+            "probe: k8s.podz\n",
+            ":9: diagnostics.0.probe: unknown probe 'k8s.podz'; known: ",
+        ),
+        (
+            "{warn_restarts: 5}",
+            "{warn_restart: 5}",
+            ":10: diagnostics.0.params.warn_restart: unknown key 'warn_restart'; did you mean 'warn_restarts'?",
+        ),
+        (
+            "{warn_restarts: 5}",
+            "{warn_restarts: lots}",
+            ":10: diagnostics.0.params.warn_restarts: expected a valid integer",
+        ),
+        (
+            "-n {namespace}",
+            "-n {namespce}",
+            ":12: diagnostics.1.command: unknown placeholder '{namespce}'; did you mean '{namespace}'?",
+        ),
+        (
+            "['Back-off restarting failed container']",
+            "['Back-off (restarting']",
+            ":7: signals.patterns: invalid regular expression",
+        ),
+        (
+            "default: SEV-2",
+            "default: SEV-5",
+            ":18: severity.default: expected 'SEV-1', 'SEV-2', 'SEV-3' or 'SEV-4'",
+        ),
+        (
+            "title: Pods crashing\n",
+            "title: Pods crashing\ntitel: typo\n",
+            ":3: titel: unknown key 'titel'; did you mean 'title'?",
+        ),
         ("summary: Pods restart in a loop.\n", "", ": summary: required key is missing"),
-        ("  - manual: Describe a pod\n", "  - manul: Describe a pod\n",
-         ":11: diagnostics.1: a step needs one of the keys 'probe' or 'manual'"),
-        ("when: {probe: k8s.pods, status: [critical]}", "when: {probe: pods, status: [critical]}",
-         ":16: remediations.0.when.probe: no diagnostics step has the id 'pods' (ids: k8s.pods)"),
-        ("title: Roll back", "title: Roll back\n    params: {to_revision: 0}",
-         ":16: remediations.0.params.to_revision: expected greater than or equal to 1"),
-        ("symptoms: [Pods restart in a loop]", "symptoms: [a]\nsymptoms: [b]", ":6: symptoms: key appears twice"),
+        (
+            "  - manual: Describe a pod\n",
+            "  - manul: Describe a pod\n",
+            ":11: diagnostics.1: a step needs one of the keys 'probe' or 'manual'",
+        ),
+        (
+            "when: {probe: k8s.pods, status: [critical]}",
+            "when: {probe: pods, status: [critical]}",
+            ":16: remediations.0.when.probe: no diagnostics step has the id 'pods' (ids: k8s.pods)",
+        ),
+        (
+            "title: Roll back",
+            "title: Roll back\n    params: {to_revision: 0}",
+            ":16: remediations.0.params.to_revision: expected greater than or equal to 1",
+        ),
+        (
+            "symptoms: [Pods restart in a loop]",
+            "symptoms: [a]\nsymptoms: [b]",
+            ":6: symptoms: key appears twice",
+        ),
         ("diagnostics:\n", "diagnostics: [\n", "invalid YAML"),
     ],
 )
@@ -90,13 +127,19 @@ def test_lint_names_file_line_and_what_is_wrong(tmp_path: Path, old: str, new: s
 
 def test_the_id_must_match_the_file_path(tmp_path: Path) -> None:
     write(tmp_path, GOOD, name="demo/elsewhere.yaml")
-    with pytest.raises(PlaybookError, match="id 'demo/pods-crashing' must equal the file's path 'demo/elsewhere'"):
+    with pytest.raises(
+        PlaybookError, match="id 'demo/pods-crashing' must equal the file's path 'demo/elsewhere'"
+    ):
         load_catalog(tmp_path)
 
 
 def test_one_bad_file_fails_the_whole_load_and_names_it(tmp_path: Path) -> None:
     write(tmp_path, GOOD)
-    bad = write(tmp_path, GOOD.replace("pods-crashing", "other").replace("k8s.pods\n", "k8s.nope\n"), "demo/other.yaml")
+    bad = write(
+        tmp_path,
+        GOOD.replace("pods-crashing", "other").replace("k8s.pods\n", "k8s.nope\n"),
+        "demo/other.yaml",
+    )
     with pytest.raises(PlaybookError) as caught:
         load_catalog(tmp_path)
     assert {p.file for p in caught.value.problems} == {str(bad)}

@@ -7,7 +7,6 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from bot.actions.kubernetes import ENV_NAME
-
 from bot.params import Params
 
 CLOUD_RUN_MEMORY = r"^\d+(Mi|Gi)$"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot.findings import ProbeResult
 from bot.params import Params
+from bot.probes.base import ProbeContext
 
 
 class CloudRunServiceParams(Params):
@@ -11,3 +13,7 @@ class CloudRunServiceParams(Params):
     project: str = "{project}"
     region: str = "{region}"
     service: str = "{cloud_run_service}"
+
+
+def service(ctx: ProbeContext, params: CloudRunServiceParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bot.findings import ProbeResult
 from bot.params import Params
+from bot.probes.base import ProbeContext
 
 
 class HttpCheckParams(Params):
@@ -20,3 +22,7 @@ class HttpCheckParams(Params):
     )
     cert_warn_days: int = Field(14, ge=0)
     timeout_s: float = Field(5, gt=0, le=60)
+
+
+def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bot.findings import ProbeResult
 from bot.params import Params
+from bot.probes.base import ProbeContext
 
 CRASH_REASONS = [
     "CrashLoopBackOff",
@@ -54,7 +56,9 @@ class RolloutParams(Params):
     """Deployment status and rollout history: revisions, images, change-cause, and whether it changed recently."""
 
     deployment: str = "{deployment}"
-    recent_minutes: int = Field(120, ge=1, description="a rollout newer than this is reported as a recent change")
+    recent_minutes: int = Field(
+        120, ge=1, description="a rollout newer than this is reported as a recent change"
+    )
     history: int = Field(5, ge=1, le=50)
 
 
@@ -114,3 +118,51 @@ class ConfigMapParams(Params):
 
     name: str = "{configmap}"
     required_keys: list[str] = Field(default_factory=list)
+
+
+def pods(ctx: ProbeContext, params: PodsParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def logs(ctx: ProbeContext, params: LogsParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def events(ctx: ProbeContext, params: EventsParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def rollout(ctx: ProbeContext, params: RolloutParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def resource_usage(ctx: ProbeContext, params: ResourceUsageParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def hpa(ctx: ProbeContext, params: HpaParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def endpoints(ctx: ProbeContext, params: EndpointsParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def network_policies(ctx: ProbeContext, params: NetworkPoliciesParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def ingress(ctx: ProbeContext, params: IngressParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def certificate(ctx: ProbeContext, params: CertificateParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def nodes(ctx: ProbeContext, params: NodesParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def configmap(ctx: ProbeContext, params: ConfigMapParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement

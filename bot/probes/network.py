@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bot.findings import ProbeResult
 from bot.params import Params
+from bot.probes.base import ProbeContext
 
 
 class DnsParams(Params):
@@ -28,3 +30,15 @@ class TlsParams(Params):
     port: int = Field(443, ge=1, le=65535)
     warn_days: int = Field(14, ge=0)
     critical_days: int = Field(3, ge=0)
+
+
+def resolve(ctx: ProbeContext, params: DnsParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def connect(ctx: ProbeContext, params: TcpParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def certificate(ctx: ProbeContext, params: TlsParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from bot.findings import ProbeResult
 from bot.params import Params
+from bot.probes.base import ProbeContext
 
 
 class PromQueryParams(Params):
@@ -31,3 +33,15 @@ class AlertsParams(Params):
 
     matchers: dict[str, str] = Field(default_factory=lambda: {"service": "{service}"})
     critical_severities: list[str] = Field(default_factory=lambda: ["critical", "page"])
+
+
+def query(ctx: ProbeContext, params: PromQueryParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def targets(ctx: ProbeContext, params: PromTargetsParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
+
+
+def alerts(ctx: ProbeContext, params: AlertsParams) -> ProbeResult:
+    raise NotImplementedError  # TODO(helper): implement
