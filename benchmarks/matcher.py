@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     catalog = load_catalog()
     config = load_config(config_path(None), guides=catalog.guides())
-    matcher = Matcher(catalog)
+    matcher = Matcher(catalog, config.guide_hints())
     queries = yaml.safe_load(EVAL.read_text())["queries"]
 
     top1 = top3 = labelled = abstained_ok = unlabelled = false_abstain = 0

@@ -43,7 +43,7 @@ class App:
 
     @cached_property
     def matcher(self) -> Matcher:
-        return Matcher(self.catalog)
+        return Matcher(self.catalog, self.config.guide_hints())
 
     def guide_of(self, service: str | None) -> tuple[str | None, str | None]:
         """The canonical service name and its guide (None, None without a service)."""

@@ -236,6 +236,18 @@ class Config(Strict):
                 names[alias] = name
         return self
 
+    def guide_hints(self) -> dict[str, str]:
+        """Names that point at one guide when seen in text: services, aliases, namespaces, deployments."""
+        seen: dict[str, set[str]] = {}
+        for name, service in self.services.items():
+            k8s, run = service.kubernetes, service.cloud_run
+            names = [name, *service.aliases]
+            names += [k8s.namespace, k8s.deployment] if k8s else []
+            names += [run.service] if run else []
+            for key in names:
+                seen.setdefault(key.lower(), set()).add(service.guide)
+        return {key: guides.pop() for key, guides in seen.items() if len(guides) == 1 and len(key) >= 4}
+
     def service(self, name: str) -> tuple[str, Service]:
         """Find a service by name or alias (case-insensitive)."""
         wanted = name.strip().lower()

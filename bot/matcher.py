@@ -11,21 +11,29 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.playbook import Playbook
-from bot.vocabulary import PHRASES, STOPWORDS, WORDS
+from bot.vocabulary import CONCEPTS, PHRASES, STOPWORDS, WORDS
 
 # Field weights: what a playbook says about itself, strongest first.
-W_PHRASE, W_TITLE, W_SYMPTOM, W_SUMMARY = 2.0, 2.0, 1.5, 1.0
-K1, B = 1.2, 0.4
-PATTERN_BONUS, ALERT_BONUS, PHRASE_BONUS = 5.0, 6.0, 1.5
-# Below this score the matcher abstains (tuned on benchmarks/matcher_eval.yaml, see benchmarks/matcher.py).
-MIN_SCORE = 4.0
+W_PHRASE, W_TITLE, W_SYMPTOM, W_SUMMARY = 2.0, 2.0, 1.0, 1.0
+K1, B = 2.0, 0.4
+PATTERN_BONUS, ALERT_BONUS, PHRASE_BONUS = 12.0, 6.0, 1.5
+# A text that names a service of the catalogue (an alert label, a pod name) favours that service's guide.
+HINT_BOOST = 2.0
+# Words outside the incident vocabulary count for less: "record", "build" or "time" alone mean little.
+W_PLAIN_WORD = 0.5
+# The matcher abstains below this score, or when too little of the text is explained and no error string or
+# alert name matched (tuned on benchmarks/matcher_eval.yaml, see benchmarks/matcher.py).
+MIN_SCORE = 8.0
+MIN_COVERAGE = 0.3
+SURE_SCORE = 12.0  # so many terms agree that coverage does not matter
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 _WORD = re.compile(r"[a-z0-9]+")
+_STATUS_PLURAL = re.compile(r"\b([1-5]\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
 _PHRASE_RE = re.compile(
     r"(?<![a-z0-9])("
     + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True))
@@ -35,7 +43,8 @@ _PHRASE_RE = re.compile(
 
 def terms(text: str) -> list[str]:
     """Concept terms of a text, in order: camelCase split, phrases folded, synonyms folded, stopwords dropped."""
-    text = _CAMEL.sub(" ", text).lower()
+    text = _CAMEL.sub(" ", text).lower().replace("'", "").replace("\u2019", "")
+    text = _STATUS_PLURAL.sub(r"\1", text)
     text = _PHRASE_RE.sub(lambda m: f" {PHRASES[m.group(1)]} ", text)
     out = []
     for word in _WORD.findall(text):
@@ -113,8 +122,13 @@ class MatchResult:
 class Matcher:
     """An index over playbooks; build once, query many times (thread-safe: queries only read)."""
 
-    def __init__(self, playbooks: Iterable[Playbook]) -> None:
+    def __init__(self, playbooks: Iterable[Playbook], hints: Mapping[str, str] | None = None) -> None:
+        """`hints` maps names seen in text (services, aliases, namespaces, deployments) to their guide."""
         self.docs = [self._index(p) for p in playbooks]
+        self.hints = [
+            (name, guide, re.compile(rf"(?<![a-z0-9-]){re.escape(name.lower())}(?![a-z0-9])"))
+            for name, guide in sorted((hints or {}).items())
+        ]
         n = len(self.docs)
         df: Counter[str] = Counter()
         for doc in self.docs:
@@ -152,18 +166,33 @@ class Matcher:
         """Rank the playbooks (of one guide, if given) for a text; the best `top` come back with reasons."""
         seq = terms(text)
         query_terms = set(seq) | set(_bigrams(seq))
+        lowered = text.lower()
+        named = {} if guide else {g: n for n, g, pattern in self.hints if pattern.search(lowered)}
         scored = []
         for doc in self.docs:
             if guide is not None and doc.playbook.guide != guide:
                 continue
-            score, why = self._score(doc, text, seq, query_terms)
+            score, why, strong = self._score(doc, text, seq, query_terms)
+            if score > 0 and len(named) == 1 and doc.playbook.guide in named:
+                score *= HINT_BOOST
+                why.append(f"mentions {named[doc.playbook.guide]}")
             if score > 0:
-                scored.append(Match(doc.playbook, score, why))
-        scored.sort(key=lambda m: (-m.score, m.playbook.id))
-        abstained = not scored or scored[0].score < MIN_SCORE
-        return MatchResult(query=text, service=service, abstained=abstained, matches=scored[:top])
+                scored.append((Match(doc.playbook, score, why), strong))
+        scored.sort(key=lambda pair: (-pair[0].score, pair[0].playbook.id))
+        abstained = not scored or not self._confident(seq, *scored[0])
+        return MatchResult(query=text, service=service, abstained=abstained, matches=[m for m, _ in scored[:top]])
 
-    def _score(self, doc: _Doc, text: str, seq: list[str], query_terms: set[str]) -> tuple[float, list[str]]:
+    def _confident(self, seq: list[str], best: Match, strong: bool) -> bool:
+        """Enough score, and either an error string or alert matched, or enough of the text is explained."""
+        if best.score < MIN_SCORE:
+            return False
+        if strong or best.score >= SURE_SCORE:
+            return True
+        words = set(seq)
+        known = {t for t in words if t in self.idf}
+        return len(known) / max(1, len(words)) >= MIN_COVERAGE
+
+    def _score(self, doc: _Doc, text: str, seq: list[str], query_terms: set[str]) -> tuple[float, list[str], bool]:
         why: list[str] = []
         score = 0.0
         for pattern in doc.patterns:
@@ -175,6 +204,7 @@ class Matcher:
             if pattern.search(text):
                 score += ALERT_BONUS
                 why.append(f"alert {name}")
+        strong = bool(why)
         matched_phrases = [p for p, pseq in doc.phrases if _contains(seq, pseq)]
         if matched_phrases:
             score += PHRASE_BONUS
@@ -184,13 +214,14 @@ class Matcher:
         for term in query_terms:
             tf = doc.tf.get(term)
             if tf:
-                gain = self.idf[term] * tf * (K1 + 1) / (tf + norm)
+                weight = 1.0 if term in CONCEPTS or "_" in term else W_PLAIN_WORD
+                gain = weight * self.idf[term] * tf * (K1 + 1) / (tf + norm)
                 score += gain
                 contributions.append((gain, term))
         words = [t for _, t in sorted(contributions, reverse=True) if "_" not in t][:4]
         if words:
             why.append("terms: " + ", ".join(words))
-        return score, why
+        return score, why, strong
 
 
 def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:

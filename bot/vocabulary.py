@@ -91,12 +91,11 @@ PHRASES: dict[str, str] = {
     "health checks": "health",
     "readiness probe": "health",
     "liveness probe": "health",
-    "won't start": "startup fail",
     "wont start": "startup fail",
     "will not start": "startup fail",
     "fails to start": "startup fail",
     "failed to start": "startup fail",
-    "doesn't start": "startup fail",
+    "doesnt start": "startup fail",
     "not starting": "startup fail",
     "not being processed": "stuck",
     "not processed": "stuck",
@@ -114,23 +113,41 @@ PHRASES: dict[str, str] = {
     "memory leaks": "memory leak",
     "cpu usage": "cpu",
     "high cpu": "cpu",
+    "load average": "cpu",
+    "stack trace": "exception",
+    "most recent call last": "exception",
+    "n+1": "query",
+    "cluster.local": "k8s dns",
+    "eai_again": "dns",
+    "i/o timeout": "timeout",
+    "auto-resolved": "noisy",
+    "auto-closed": "noisy",
+    "load shedding": "overload",
+    "exit code": "crash",
+    "exited with": "crash",
+    "cold start": "coldstart",
+    "cold starts": "coldstart",
 }
 
 # Single words folded into a concept (the key is the word as typed, lowercased).
 WORDS: dict[str, str] = {}
 _GROUPS: dict[str, list[str]] = {
     "slow": ["slow", "slowness", "slower", "sluggish", "laggy", "latency", "latencies", "p95", "p99", "p90",
-             "p50", "lagging", "sloooow", "slooow"],
+             "p50", "lagging", "sloooow", "slooow", "crawling", "crawl", "slowdown", "snail"],
+    "4xx": ["4xx", "4xxs", "400", "400s", "404", "404s", "409", "422", "422s"],
+    "exception": ["exception", "exceptions", "traceback", "stacktrace", "unhandled", "uncaught"],
+    "query": ["query", "queries", "select", "selects", "statement", "statements", "sql"],
+    "overload": ["overload", "overloaded", "overwhelmed", "saturated", "saturation", "shedding"],
     "timeout": ["timeout", "timeouts", "deadline", "deadlineexceeded", "etimedout"],
     "stuck": ["stuck", "hang", "hangs", "hanging", "hung", "frozen", "stalled", "stall", "wedged"],
     "crash": ["crash", "crashes", "crashed", "crashing", "crashloop", "crashloopbackoff", "segfault",
-              "sigsegv", "panic", "panics", "panicked", "died", "dies"],
+              "sigsegv", "panic", "panics", "panicked", "exited"],
     "restart": ["restart", "restarts", "restarting", "restarted", "bounce", "bouncing", "reboot"],
     "oom": ["oom", "oomkilled", "oomkill", "oomkilling", "oomkiller", "137"],
     "memory": ["memory", "mem", "ram", "heap", "rss", "gib", "mib"],
     "leak": ["leak", "leaks", "leaking", "leaky", "leaked"],
-    "cpu": ["cpu", "cpus", "processor", "throttling", "throttled", "cores"],
-    "db": ["db", "database", "databases", "postgres", "postgresql", "pg", "psql", "sql", "psycopg2",
+    "cpu": ["cpu", "cpus", "processor", "throttling", "throttled", "cores", "loadavg", "flamegraph", "profiler"],
+    "db": ["db", "database", "databases", "postgres", "postgresql", "pg", "psql", "psycopg2",
            "psycopg", "asyncpg", "sqlalchemy", "sqlite", "rds"],
     "conn": ["connection", "connections", "conn", "conns", "connect", "connecting", "connectivity",
              "connected"],
@@ -158,7 +175,8 @@ _GROUPS: dict[str, list[str]] = {
                 "exporter", "telemetry"],
     "alert": ["alert", "alerts", "alerting", "alertmanager", "paged", "paging", "pager", "pagerduty",
               "firing", "notification", "notifications"],
-    "noisy": ["noisy", "noise", "flapping", "flappy", "spam", "spammy", "fatigue"],
+    "noisy": ["noisy", "noise", "flapping", "flappy", "spam", "spammy", "fatigue", "twitchy", "flood", "floods",
+              "flooding", "storm", "blips", "autoresolved"],
     "celery": ["celery", "kombu", "beat"],
     "queue": ["queue", "queues", "queued", "backlog", "pending", "enqueued"],
     "task": ["task", "tasks", "job", "jobs"],
@@ -188,7 +206,19 @@ for _folded in PHRASES.values():  # concept words produced by phrases are final:
     for _word in _folded.split():
         WORDS.setdefault(_word, _word)
 
-# Words that carry no signal for choosing a playbook.
+# Words that carry no signal for choosing a playbook (apostrophes are dropped before lookup: "doesn't" -> doesnt).
 STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "it's", "this", "that", "these", "those", "there", "here", "we", "you", "i", "me", "my", "our", "your", "they", "them", "he", "she", "his", "her", "us", "what", "which", "who", "whom", "when", "where", "why", "how", "all", "any", "some", "no", "not", "nor", "only", "own", "same", "too", "very", "can", "could", "should", "would", "will", "just", "also", "again", "still", "yet", "now", "since", "after", "before", "while", "about", "up", "down", "out", "off", "get", "got", "getting", "seems", "seem", "seeing", "see", "saw", "keep", "keeps", "kept", "anyone", "someone", "something", "anything", "everyone", "everything", "please", "hi", "hey", "hello", "thanks", "thank", "help", "issue", "issues", "problem", "problems", "happening", "happened", "started", "start", "going", "went", "like", "really", "again", "today", "yesterday", "right", "now", "since", "ago", "am", "pm", "utc", "minutes", "minute", "hours", "hour", "mins", "min", "sec", "seconds", "secs", "lot", "lots", "many", "much", "more", "most", "less", "high", "higher", "highest", "low", "lower", "increase", "increased", "increasing", "spike", "spiking", "spiked", "huge", "big", "massive"]
+    """a an the and or but if then than so to of in on at by for from with without into onto over under is are
+    was were be been being am do does did done doing have has had having it its this that these those there
+    here we you i me my our your they them he she his her us what which who whom when where why how all any
+    some no not nor only own same too very can could should would will just also again still yet now since
+    after before while about up down out off get got getting seems seem seeing see saw keep keeps kept anyone
+    someone something anything everyone everything please hi hey hello thanks thank help issue issues problem
+    problems doesnt dont didnt isnt arent wasnt werent cant couldnt wont wouldnt shouldnt im ive youre weve
+    happening happened started start going went like really today yesterday right ago utc minutes minute
+    hours hour mins min sec seconds secs lot lots many much more most less high higher highest low lower
+    increase increased increasing spike spiking spiked huge big massive""".split()
 )  # fmt: skip
+
+# Every concept term: words that carry incident meaning wherever they appear.
+CONCEPTS = frozenset(WORDS.values())

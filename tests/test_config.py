@@ -68,7 +68,7 @@ def test_the_guides_sev_table_and_escalation_timetable_are_the_defaults() -> Non
 
 
 def test_services_are_found_by_alias_and_their_values_fill_templates(example_config: Config) -> None:
-    name, service = example_config.service("Gateway")
+    name, service = example_config.service("AI-Gateway")
     assert name == "api-gateway"
     values = service.variables(name)
     assert values["namespace"] == "arch-separation"
@@ -104,9 +104,9 @@ def test_services_are_found_by_alias_and_their_values_fill_templates(example_con
         ),
         ("    team: tldr\n", "    team: nobody\n", "services.tldr-api.team: unknown team 'nobody'"),
         (
-            "aliases: [auth]",
-            "aliases: [gateway]",
-            "services.auth-service.aliases: 'gateway' is already used by 'api-gateway'",
+            "aliases: [auth-svc]",
+            "aliases: [ai-gateway]",
+            "services.auth-service.aliases: 'ai-gateway' is already used by 'api-gateway'",
         ),
         (
             "    guide: imgstream\n",
