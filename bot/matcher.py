@@ -30,6 +30,8 @@ W_PLAIN_WORD = 0.5
 MIN_SCORE = 8.0
 MIN_COVERAGE = 0.3
 SURE_SCORE = 12.0  # so many terms agree that coverage does not matter
+# Short texts score low but say little else: accept a lower score when most of the text is explained.
+LOW_SCORE, HIGH_COVERAGE = 4.0, 0.75
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -183,14 +185,14 @@ class Matcher:
         return MatchResult(query=text, service=service, abstained=abstained, matches=[m for m, _ in scored[:top]])
 
     def _confident(self, seq: list[str], best: Match, strong: bool) -> bool:
-        """Enough score, and either an error string or alert matched, or enough of the text is explained."""
-        if best.score < MIN_SCORE:
-            return False
-        if strong or best.score >= SURE_SCORE:
-            return True
+        """An error string or alert matched, or the score is high enough for how much of the text is explained."""
         words = set(seq)
-        known = {t for t in words if t in self.idf}
-        return len(known) / max(1, len(words)) >= MIN_COVERAGE
+        coverage = len({t for t in words if t in self.idf}) / max(1, len(words))
+        if strong or best.score >= SURE_SCORE:
+            return best.score >= LOW_SCORE
+        if coverage >= HIGH_COVERAGE:
+            return best.score >= LOW_SCORE
+        return coverage >= MIN_COVERAGE and best.score >= MIN_SCORE
 
     def _score(self, doc: _Doc, text: str, seq: list[str], query_terms: set[str]) -> tuple[float, list[str], bool]:
         why: list[str] = []
