@@ -18,6 +18,9 @@ from bot.config import Config, config_path, load_config
 from bot.errors import ChatOpsError, ProblemsError
 from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog, default_dir, lint, load_catalog
+from bot.probes.base import Clients
+from bot.reports import diagnosis_json
+from bot.runner import Runner
 
 DEMO_INCIDENTS = [
     ("auth-service", "pods keep restarting, OOMKilled since the 14:00 deploy"),
@@ -110,6 +113,45 @@ def cmd_match(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diagnose(app: App, args: argparse.Namespace) -> int:
+    """Match, run the playbook's probes with live progress, then the verdict, SEV, fixes and manual steps."""
+    service_name = (
+        app.config.service(args.service)[0] if args.service else app.config.find_service_in(args.text)
+    )
+    guide = app.config.services[service_name].guide if service_name else None
+    result = app.matcher.match(args.text, guide=guide, service=service_name)
+    if result.best is None:
+        print(terminal.match_text(result), file=sys.stderr)
+        return 1
+    playbook = result.best.playbook
+    if service_name is None:
+        candidates = sorted(n for n, s in app.config.services.items() if s.guide == playbook.guide)
+        if len(candidates) != 1:
+            raise ChatOpsError(
+                f"name the service with --service; for {playbook.guide}: {', '.join(candidates)}"
+            )
+        service_name = candidates[0]
+    service = app.config.services[service_name]
+    quiet = args.json
+    if not quiet:
+        print(f"Incident: {service_name}: {args.text}")
+        print(f"Playbook: {playbook.title} [{playbook.id}] ({'; '.join(result.best.why)})")
+        print(f"Running {len(playbook.probes)} read-only checks...")
+    runner = Runner(Clients.from_env())
+    diagnosis = runner.run(
+        playbook,
+        service_name,
+        service,
+        None if quiet else lambda f: print(terminal.finding_line(f), flush=True),
+    )
+    values = service.variables(service_name)
+    if quiet:
+        print(json.dumps(diagnosis_json(result.query, service_name, diagnosis, values), indent=2))
+    else:
+        print(terminal.diagnosis_text(diagnosis, values))
+    return 0
+
+
 def cmd_config_check(app: App, args: argparse.Namespace) -> int:
     path = config_path(app.config_arg)
     config = app.config
@@ -163,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
         pb.add_parser(kind, help=f"list {text} and their parameters").set_defaults(
             func=cmd_registry(kind), needs_config=False
         )
+
+    p = sub.add_parser("diagnose", help="match a symptom and run the playbook's read-only checks")
+    p.add_argument("text")
+    p.add_argument("--service", help="the service to check (default: the one named in the text)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("match", help="rank playbooks for a symptom text")
     p.add_argument("text")

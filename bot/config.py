@@ -248,6 +248,17 @@ class Config(Strict):
                 seen.setdefault(key.lower(), set()).add(service.guide)
         return {key: guides.pop() for key, guides in seen.items() if len(guides) == 1 and len(key) >= 4}
 
+    def find_service_in(self, text: str) -> str | None:
+        """The one service named (by name or alias) in a text, if exactly one is."""
+        lowered = text.lower()
+        found = {
+            key
+            for key, service in self.services.items()
+            for name in (key, *service.aliases)
+            if re.search(rf"(?<![a-z0-9-]){re.escape(name.lower())}(?![a-z0-9])", lowered)
+        }
+        return found.pop() if len(found) == 1 else None
+
     def service(self, name: str) -> tuple[str, Service]:
         """Find a service by name or alias (case-insensitive)."""
         wanted = name.strip().lower()

@@ -182,7 +182,9 @@ class Matcher:
                 scored.append((Match(doc.playbook, score, why), strong))
         scored.sort(key=lambda pair: (-pair[0].score, pair[0].playbook.id))
         abstained = not scored or not self._confident(seq, *scored[0])
-        return MatchResult(query=text, service=service, abstained=abstained, matches=[m for m, _ in scored[:top]])
+        return MatchResult(
+            query=text, service=service, abstained=abstained, matches=[m for m, _ in scored[:top]]
+        )
 
     def _confident(self, seq: list[str], best: Match, strong: bool) -> bool:
         """An error string or alert matched, or the score is high enough for how much of the text is explained."""
@@ -194,7 +196,9 @@ class Matcher:
             return best.score >= LOW_SCORE
         return coverage >= MIN_COVERAGE and best.score >= MIN_SCORE
 
-    def _score(self, doc: _Doc, text: str, seq: list[str], query_terms: set[str]) -> tuple[float, list[str], bool]:
+    def _score(
+        self, doc: _Doc, text: str, seq: list[str], query_terms: set[str]
+    ) -> tuple[float, list[str], bool]:
         why: list[str] = []
         score = 0.0
         for pattern in doc.patterns:

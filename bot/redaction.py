@@ -12,6 +12,13 @@ MASK = "[REDACTED]"
 
 _SECRET_WORD = r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|credentials?|private[_-]?key|client[_-]?secret|auth[_-]?token|session[_-]?id)"
 
+# Words that follow "token:" or "password:" in error messages and are not values.
+_NOT_A_VALUE = (
+    r"(?:expired|invalid|missing|required|malformed|empty|none|null|not|no|is|was|has|had|the|a|an|for|from|of|in"
+    r"|with|must|cannot|does|did|expected|failed|revoked|unknown|undefined|true|false|provided|verification"
+    r"|validation|signature|mismatch|rejected|denied|error|reset|changed|token|password|secret|key|ok)\b"
+)
+
 # (pattern, replacement); applied in order, most specific first.
 _RULES: list[tuple[re.Pattern[str], str]] = [
     (
@@ -29,21 +36,40 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"), "[REDACTED GCP TOKEN]"),
     (re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b"), "[REDACTED GITHUB TOKEN]"),
     (re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"), "[REDACTED API KEY]"),
-    (re.compile(r"(?i)\b(bearer|basic|token)(\s+)(?!\[REDACTED)[A-Za-z0-9._~+/=-]{12,}"), rf"\1\2{MASK}"),
+    # A credential after "Bearer"/"Basic"/"token" has a digit or is long; "token verification failed" is prose.
+    (
+        re.compile(
+            r"(?i)\b(bearer|basic|token)(\s+)(?!\[REDACTED)"
+            r"(?:(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{12,}|[A-Za-z0-9._~+/=-]{24,})"
+        ),
+        rf"\1\2{MASK}",
+    ),
     (
         re.compile(r"(?i)((?:x-api-key|x-admin-key|api-key|x-auth-token|cookie|set-cookie)\s*:\s*)[^\s,;]+"),
         rf"\1{MASK}",
     ),
-    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@]+:)([^@\s/]+)(@)"), rf"\1{MASK}\3"),
+    # user:password@ in URLs, also with an empty user (redis://:password@host).
+    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@]*:)([^@\s/]+)(@)"), rf"\1{MASK}\3"),
     (
         re.compile(
-            r"(?i)([?&](?:[a-z0-9_-]*(?:token|key|signature|sig|password|secret|credential)[a-z0-9_-]*)=)[^&\s\"']+"
+            r"(?i)([?&](?:[a-z0-9_-]*(?:token|key|signature|sig|password|secret|credential)[a-z0-9_-]*)=)"
+            r"(?:\[REDACTED[^\]]*\]|[^&\s\"'])+"  # the whole value, even around a key already masked
         ),
         rf"\1{MASK}",
     ),
     (re.compile(rf"(?i)(\"[A-Za-z0-9_.-]*{_SECRET_WORD}\"\s*:\s*\")[^\"]+(\")"), rf"\1{MASK}\2"),
+    # key = 'quoted value': the whole quoted value, spaces included.
     (
-        re.compile(rf"(?i)(\b[A-Za-z0-9_.-]*{_SECRET_WORD}\b\s*[=:]\s*)(['\"]?)(?!\[REDACTED)[^\s'\"&,;}}]+"),
+        re.compile(rf"(?i)(\b[A-Za-z0-9_.-]*{_SECRET_WORD}\b\s*[=:]\s*)(['\"])(?!\[REDACTED)[^'\"\n]+\2"),
+        rf"\1\2{MASK}\2",
+    ),
+    # key=value / key: value; an "&" goes on unless a new key=value follows (a query string); prose such as
+    # "invalid token: expired" keeps its words.
+    (
+        re.compile(
+            rf"(?i)(\b[A-Za-z0-9_.-]*{_SECRET_WORD}\b\s*[=:]\s*)(['\"]?)(?!\[REDACTED)(?!{_NOT_A_VALUE})"
+            r"[^\s'\"&,;}]+(?:&(?![A-Za-z0-9_.-]+=)[^\s'\"&,;}]*)*"
+        ),
         rf"\1\2{MASK}",
     ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.findings import Diagnosis, Finding
 from bot.matcher import MatchResult
 from bot.params import Params
 from bot.playbook import ActionStep, ManualStep, Playbook, ProbeStep
@@ -98,4 +99,41 @@ def registry_text(kind: str) -> str:
         for field_name, info in spec.params.model_fields.items():
             default = "required" if info.is_required() else repr(info.get_default(call_default_factory=True))
             lines.append(f"    {field_name} = {default}")
+    return "\n".join(lines)
+
+
+STATUS_MARK = {"ok": "ok  ", "warn": "WARN", "critical": "CRIT", "error": "ERR ", "skipped": "skip"}
+
+
+def finding_line(finding: Finding) -> str:
+    """One line per finding, as it arrives: status, probe step, summary, time taken."""
+    mark = STATUS_MARK[finding.status.value]
+    return f"  [{mark}] {finding.title}: {finding.summary}  ({finding.duration_ms:.0f} ms)"
+
+
+def diagnosis_text(diagnosis: Diagnosis, values: Mapping[str, str | None]) -> str:
+    """The verdict, suggested SEV, evidence, fixes that fit (they need approval) and the manual steps."""
+    lines = [
+        "",
+        f"Verdict: {diagnosis.verdict}",
+        f"Suggested severity: {diagnosis.suggested_sev} ({'; '.join(diagnosis.sev_reasons)})",
+        f"Checks took {diagnosis.duration_ms / 1000:.1f} s.",
+    ]
+    evidence = [
+        f for f in diagnosis.findings if f.evidence and f.status.value in ("warn", "critical", "error")
+    ]
+    if evidence:
+        lines += ["", "Evidence:"]
+        for finding in evidence:
+            lines.append(f"  {finding.title}:")
+            lines += [f"    {line}" for line in finding.evidence.splitlines()[:20]]
+    if diagnosis.remediations:
+        lines += ["", "Fixes that fit (each needs a second person's approval in Slack):"]
+        for step in diagnosis.remediations:
+            lines += _step_lines(step, values)
+    manual = diagnosis.playbook.manual_steps
+    if manual:
+        lines += ["", "Manual steps:"]
+        for step in manual:
+            lines += _step_lines(step, values)
     return "\n".join(lines)

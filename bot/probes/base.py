@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,16 @@ class Clients:
     google_credentials: Any = None
     http_verify: bool | str = True
     _kube: dict[str | None, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Clients:
+        """Clients configured from the environment: KUBECONFIG, CHATOPS_CLOUD_LOGGING_ENDPOINT, ..."""
+        env = dict(os.environ) if env is None else env
+        return cls(
+            kubeconfig=env.get("KUBECONFIG") or None,
+            cloud_logging_endpoint=env.get("CHATOPS_CLOUD_LOGGING_ENDPOINT") or None,
+            cloud_run_endpoint=env.get("CHATOPS_CLOUD_RUN_ENDPOINT") or "https://run.googleapis.com",
+        )
 
     def kubernetes(self, context: str | None) -> Any:
         """An ApiClient for a kubeconfig context (in-cluster config when no context and no kubeconfig)."""

@@ -1,12 +1,37 @@
-"""HTTP probe (read-only GET): status, latency, JSON health fields, certificate of https endpoints."""
+"""HTTP probe (read-only GET): status, latency, JSON health fields, certificate of https endpoints.
+
+The endpoint belongs to the service, so an answer that is wrong, slow, refused or never comes is a finding
+about the service (`warn`/`critical`); only an unusable URL is an `error`.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 from pydantic import Field
 
 from bot.findings import ProbeResult
 from bot.params import Params
-from bot.probes.base import ProbeContext
+from bot.probes.base import ProbeContext, ProbeFailure
+from bot.probes.network import (
+    CertFacts,
+    Unreachable,
+    assess,
+    fetch_certificate,
+    peer_certificate,
+    seconds,
+    trust,
+)
+from bot.probes.network import verify_failure as _verify_failure
+from bot.severity import Status
+
+MAX_BODY = 256 * 1024  # health bodies are small; never read a large page whole
+SHOWN_BODY = 600
 
 
 class HttpCheckParams(Params):
@@ -14,15 +39,214 @@ class HttpCheckParams(Params):
 
     url: str = "{health_url}"
     expect_status: list[int] = Field(default_factory=lambda: [200])
-    latency_warn_ms: float = Field(1000, gt=0)
-    latency_critical_ms: float = Field(5000, gt=0)
+    latency_warn_ms: float = Field(default=1000, gt=0)
+    latency_critical_ms: float = Field(default=5000, gt=0)
     json_fields: dict[str, str] = Field(
         default_factory=dict,
         description="dotted path in the JSON body -> healthy value, e.g. checks.circuit_breaker: closed",
     )
-    cert_warn_days: int = Field(14, ge=0)
-    timeout_s: float = Field(5, gt=0, le=60)
+    cert_warn_days: int = Field(default=14, ge=0)
+    timeout_s: float = Field(default=5, gt=0, le=60)
+    follow_redirects: bool = Field(
+        default=False, description="follow redirects; otherwise a redirect is reported"
+    )
+
+
+@dataclass
+class _Answer:
+    """What came back: status, headers that matter, the (capped) body and the peer certificate."""
+
+    code: int
+    reason: str
+    ms: float
+    body: bytes
+    location: str | None
+    cert: dict[str, Any] = field(default_factory=dict)
 
 
 def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    url = ctx.render(params.url)
+    timeout = min(params.timeout_s, ctx.remaining())
+    try:
+        answer = _get(url, timeout, ctx.clients.http_verify, params.follow_redirects)
+    except Unreachable as err:
+        return ProbeResult(Status.CRITICAL, f"{url}: {err}", _cert_evidence(url, ctx), {"url": url})
+    problems: list[tuple[Status, str]] = []
+    problems += _status_problems(answer, params)
+    problems += _latency_problems(answer.ms, params)
+    fields, field_problems = _field_problems(answer.body, params.json_fields)
+    problems += field_problems
+    facts = CertFacts.from_peercert(answer.cert) if answer.cert else None
+    if facts is not None:
+        problems += _cert_problems(facts, urlsplit(url).hostname or "", params.cert_warn_days)
+    status = max((s for s, _ in problems), key=_rank, default=Status.OK)
+    head = f"HTTP {answer.code} in {_duration(answer.ms)}"
+    notes = [text for _, text in sorted(problems, key=lambda p: -_rank(p[0]))]
+    if not notes and facts is not None:
+        notes.append(f"certificate valid for {max(0, int(facts.days_left))} more days")
+    summary = "; ".join([f"{url}: {head}", *notes])
+    evidence = _evidence(url, answer, fields, facts)
+    data = {
+        "url": url,
+        "status_code": answer.code,
+        "latency_ms": round(answer.ms, 1),
+        "fields": fields,
+        "location": answer.location,
+        "certificate": facts.as_data() if facts else None,
+    }
+    return ProbeResult(status, summary, evidence, data)
+
+
+def _get(url: str, timeout: float, verify: bool | str, follow: bool) -> _Answer:
+    """One GET, body read up to MAX_BODY; the service not answering raises Unreachable with the reason."""
+    started = time.monotonic()
+    try:
+        with (
+            httpx.Client(verify=trust(verify), timeout=timeout, follow_redirects=follow) as client,
+            client.stream("GET", url) as response,
+        ):
+            # The certificate is read before the body: the connection may close once the body is read.
+            reading = time.monotonic()
+            stream = response.extensions.get("network_stream")
+            ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+            cert = peer_certificate(ssl_object) if ssl_object is not None else {}
+            started += time.monotonic() - reading  # not part of the service's latency
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= MAX_BODY:
+                    break
+            ms = (time.monotonic() - started) * 1000
+            return _Answer(
+                response.status_code,
+                response.reason_phrase,
+                ms,
+                bytes(body[:MAX_BODY]),
+                response.headers.get("location"),
+                cert,
+            )
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as err:
+        raise ProbeFailure(f"cannot GET {url}: {err}") from None
+    except httpx.TimeoutException:
+        raise Unreachable(f"no answer within {seconds(timeout)} s") from None
+    except httpx.ConnectError as err:
+        raise Unreachable(_connect_reason(err)) from None
+    except httpx.HTTPError as err:
+        raise Unreachable(f"the request failed ({err or type(err).__name__})") from None
+
+
+def _connect_reason(err: httpx.ConnectError) -> str:
+    rejected = _verify_failure(err)
+    if rejected is not None:
+        return f"TLS certificate rejected ({rejected.verify_message or rejected.reason})"
+    text = str(err)
+    if "refused" in text.lower():
+        return "connection refused"
+    if "name or service not known" in text.lower() or "nodename nor servname" in text.lower():
+        return "the host name does not resolve"
+    return f"could not connect ({text})"
+
+
+def _cert_evidence(url: str, ctx: ProbeContext) -> str:
+    """For a rejected certificate, what the certificate is (read without verifying it)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return ""
+    try:
+        facts, _ = fetch_certificate(parts.hostname, parts.port or 443, ctx.remaining(5), False)
+    except (Unreachable, ProbeFailure):
+        return ""
+    return facts.describe()
+
+
+def _status_problems(answer: _Answer, params: HttpCheckParams) -> list[tuple[Status, str]]:
+    if answer.code in params.expect_status:
+        return []
+    expected = " or ".join(str(code) for code in params.expect_status)
+    if 300 <= answer.code < 400:
+        return [(Status.WARN, f"redirects to {answer.location or '(no Location)'} (expected {expected})")]
+    return [(Status.CRITICAL, f"expected {expected}")]
+
+
+def _latency_problems(ms: float, params: HttpCheckParams) -> list[tuple[Status, str]]:
+    limits = f"warn {_duration(params.latency_warn_ms)}, critical {_duration(params.latency_critical_ms)}"
+    if ms >= params.latency_critical_ms:
+        return [(Status.CRITICAL, f"slow ({limits})")]
+    if ms >= params.latency_warn_ms:
+        return [(Status.WARN, f"slow ({limits})")]
+    return []
+
+
+def _field_problems(body: bytes, wanted: dict[str, str]) -> tuple[dict[str, Any], list[tuple[Status, str]]]:
+    """Compare dotted paths in the JSON body with their healthy values (as strings, case-insensitive)."""
+    if not wanted:
+        return {}, []
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return {}, [(Status.WARN, f"body is not JSON, cannot check {', '.join(wanted)}")]
+    found: dict[str, Any] = {}
+    problems: list[tuple[Status, str]] = []
+    for path, healthy in wanted.items():
+        value = _dig(document, path)
+        found[path] = value
+        name = path.rsplit(".", 1)[-1].replace("_", " ")
+        if value is _MISSING:
+            found[path] = None
+            problems.append((Status.WARN, f"{path} missing from the body"))
+        elif _text(value).lower() != healthy.lower():
+            problems.append((Status.CRITICAL, f"{name} {_text(value)}"))
+    return found, problems
+
+
+def _cert_problems(facts: CertFacts, host: str, warn_days: int) -> list[tuple[Status, str]]:
+    status, text = assess(facts, host, None, warn_days, None)
+    if status == Status.OK:
+        return []
+    for prefix in (f"TLS certificate for {host} ", f"TLS certificate served for {host} "):
+        text = text.replace(prefix, "certificate ", 1)
+    return [(status, text)]
+
+
+_MISSING = object()
+
+
+def _dig(document: Any, path: str) -> Any:
+    for key in path.split("."):
+        if isinstance(document, dict) and key in document:
+            document = document[key]
+        elif isinstance(document, list) and key.isdigit() and int(key) < len(document):
+            document = document[int(key)]
+        else:
+            return _MISSING
+    return document
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _evidence(url: str, answer: _Answer, fields: dict[str, Any], facts: CertFacts | None) -> str:
+    lines = [f"GET {url} -> HTTP {answer.code} {answer.reason} in {_duration(answer.ms)}"]
+    if answer.location:
+        lines.append(f"Location: {answer.location}")
+    lines += [
+        f"{path}: {_text(value) if value is not None else '(missing)'}" for path, value in fields.items()
+    ]
+    if facts is not None:
+        lines.append(facts.describe())
+    text = answer.body[:SHOWN_BODY].decode("utf-8", "replace").strip()
+    if text:
+        more = " ..." if len(answer.body) > SHOWN_BODY else ""
+        lines.append(f"body: {text}{more}")
+    return "\n".join(lines)
+
+
+def _duration(ms: float) -> str:
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f}".removesuffix(".0") + " s"
+
+
+def _rank(status: Status) -> int:
+    return {Status.OK: 0, Status.WARN: 1, Status.CRITICAL: 2}.get(status, 0)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from bot.findings import ProbeResult
 from bot.params import Params
-from bot.probes.base import ProbeContext
+from bot.probes import kube_checks as checks
+from bot.probes import kube_serving as serving
+from bot.probes.base import ProbeContext, Skip
+from bot.probes.kube_client import Kube
+from bot.probes.kube_format import pod_state
+from bot.severity import Status
+
+MAX_PODS = 200  # list sizes are capped: a probe reads at most this many objects of a kind
+MAX_LOG_PODS = 5
+MAX_LOG_BYTES = 512 * 1024  # per pod, on top of tail_lines: one runaway line cannot flood the bot
 
 CRASH_REASONS = [
     "CrashLoopBackOff",
@@ -120,49 +131,215 @@ class ConfigMapParams(Params):
     required_keys: list[str] = Field(default_factory=list)
 
 
+def _pods(kube: Kube, selector: str) -> list[Any]:
+    listed = kube.call(
+        kube.core.list_namespaced_pod,
+        kube.namespace,
+        label_selector=selector,
+        limit=MAX_PODS,
+        resource="pods",
+    )
+    return list(listed.items)
+
+
 def pods(ctx: ProbeContext, params: PodsParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    selector = ctx.render(params.selector)
+    states = [pod_state(p) for p in _pods(kube, selector)]
+    if not states:
+        return ProbeResult(
+            Status.CRITICAL, f"no pods match {selector} in {kube.namespace}", data={"pods": []}
+        )
+    return checks.pods_result(states, params)
 
 
 def logs(ctx: ProbeContext, params: LogsParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    listed = _pods(kube, ctx.render(params.selector))
+    started = [p for p in listed if checks.has_run(p)]
+    if not started:
+        raise Skip(f"no logs yet: none of the {len(listed)} pods has started a container")
+    chosen = sorted(started, key=checks.log_priority)[:MAX_LOG_PODS]
+    tails = []
+    for pod in chosen:
+        container = ctx.render(params.container or ctx.values.get("container") or pod.spec.containers[0].name)
+        previous = checks.crashed(pod, container)
+        text = _read_log(kube, pod.metadata.name, container, previous, params)
+        if text is None and previous:  # the kubelet no longer has the previous container: read the current
+            previous, text = False, _read_log(kube, pod.metadata.name, container, False, params)
+        tails.append(checks.LogTail(pod.metadata.name, previous, (text or "").splitlines()))
+    return checks.logs_result(tails, params, skipped=len(listed) - len(chosen))
+
+
+def _read_log(kube: Kube, pod: str, container: str, previous: bool, params: LogsParams) -> str | None:
+    return kube.call(  # type: ignore[no-any-return]
+        kube.core.read_namespaced_pod_log,
+        pod,
+        kube.namespace,
+        container=container,
+        previous=previous,
+        tail_lines=params.tail_lines,
+        since_seconds=params.since_minutes * 60,
+        limit_bytes=MAX_LOG_BYTES,
+        resource="pods/log",
+        name=pod,
+        # 404: the pod went away since it was listed; 400 (previous): the kubelet no longer has that container
+        tolerate=(400, 404) if previous else (404,),
+    )
 
 
 def events(ctx: ProbeContext, params: EventsParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    prefix = ctx.render("{deployment}")
+    listed = kube.call(
+        kube.core.list_namespaced_event,
+        kube.namespace,
+        field_selector="type=Warning",
+        limit=500,
+        resource="events",
+    )
+    mine = [e for e in listed.items if (e.involved_object.name or "").startswith(prefix)]
+    return checks.events_result(mine, prefix, params)
 
 
 def rollout(ctx: ProbeContext, params: RolloutParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    name = ctx.render(params.deployment)
+    deployment = kube.call(
+        kube.apps.read_namespaced_deployment, name, kube.namespace, resource="deployments", name=name
+    )
+    labels = deployment.spec.selector.match_labels or {}
+    listed = kube.call(
+        kube.apps.list_namespaced_replica_set,
+        kube.namespace,
+        label_selector=",".join(f"{k}={v}" for k, v in labels.items()),
+        limit=MAX_PODS,
+        resource="replicasets",
+    )
+    owned = [
+        rs
+        for rs in listed.items
+        if any(o.kind == "Deployment" and o.name == name for o in rs.metadata.owner_references or [])
+    ]
+    return checks.rollout_result(deployment, owned, params)
 
 
 def resource_usage(ctx: ProbeContext, params: ResourceUsageParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    selector = ctx.render(params.selector)
+    listed = _pods(kube, selector)
+    running = [p for p in listed if p.status.phase == "Running"]
+    if not running:
+        raise Skip(f"no usage to measure: none of the {len(listed)} pods matching {selector} is running")
+    metrics = kube.call(
+        kube.custom.list_namespaced_custom_object,
+        "metrics.k8s.io",
+        "v1beta1",
+        kube.namespace,
+        "pods",
+        label_selector=selector,
+        resource="pods.metrics.k8s.io",
+    )
+    return checks.usage_result(running, metrics.get("items", []), params)
 
 
 def hpa(ctx: ProbeContext, params: HpaParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    name = ctx.render(params.name)
+    found = kube.call(
+        kube.autoscaling.read_namespaced_horizontal_pod_autoscaler,
+        name,
+        kube.namespace,
+        resource="horizontalpodautoscalers",
+        name=name,
+    )
+    return serving.hpa_result(found)
 
 
 def endpoints(ctx: ProbeContext, params: EndpointsParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    name = ctx.render(params.service_name)
+    service = kube.call(
+        kube.core.read_namespaced_service, name, kube.namespace, resource="services", name=name
+    )
+    found = kube.call(
+        kube.core.read_namespaced_endpoints,
+        name,
+        kube.namespace,
+        resource="endpoints",
+        name=name,
+        tolerate=(404,),
+    )
+    return serving.endpoints_result(service, found, params.min_ready)
 
 
 def network_policies(ctx: ProbeContext, params: NetworkPoliciesParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    selector = ctx.render(params.selector)
+    labels = [p.metadata.labels or {} for p in _pods(kube, selector)]
+    listed = kube.call(
+        kube.networking.list_namespaced_network_policy,
+        kube.namespace,
+        limit=MAX_PODS,
+        resource="networkpolicies",
+    )
+    return serving.policies_result(listed.items, labels, selector)
 
 
 def ingress(ctx: ProbeContext, params: IngressParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    name = ctx.render(params.name)
+    found = kube.call(
+        kube.networking.read_namespaced_ingress, name, kube.namespace, resource="ingresses", name=name
+    )
+    services = kube.call(kube.core.list_namespaced_service, kube.namespace, limit=500, resource="services")
+    certificates = kube.call(  # only the Certificate objects: the TLS Secret itself is never read
+        kube.custom.list_namespaced_custom_object,
+        "cert-manager.io",
+        "v1",
+        kube.namespace,
+        "certificates",
+        resource="certificates.cert-manager.io",
+        tolerate=(404,),
+    )
+    names = {s.metadata.name for s in services.items}
+    return serving.ingress_result(found, names, (certificates or {}).get("items", []))
 
 
 def certificate(ctx: ProbeContext, params: CertificateParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    name = ctx.render(params.name)
+    found = kube.call(
+        kube.custom.get_namespaced_custom_object,
+        "cert-manager.io",
+        "v1",
+        kube.namespace,
+        "certificates",
+        name,
+        resource="certificates.cert-manager.io",
+        name=name,
+    )
+    return serving.certificate_result(found, params.warn_days, params.critical_days)
 
 
 def nodes(ctx: ProbeContext, params: NodesParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    listed = kube.call(kube.core.list_node, limit=500, resource="nodes")
+    return serving.nodes_result(listed.items, params.conditions)
 
 
 def configmap(ctx: ProbeContext, params: ConfigMapParams) -> ProbeResult:
-    raise NotImplementedError  # TODO(helper): implement
+    kube = Kube(ctx)
+    name = ctx.render(params.name)
+    found = kube.call(
+        kube.core.read_namespaced_config_map, name, kube.namespace, resource="configmaps", name=name
+    )
+    keys = sorted([*(found.data or {}), *(found.binary_data or {})])  # names only: values are never shown
+    missing = [k for k in params.required_keys if k not in keys]
+    evidence = f"keys of configmap {name}:\n" + "\n".join(f"  {k}" for k in keys)
+    data = {"keys": keys, "missing": missing}
+    if missing:
+        summary = f"configmap {name} lacks required {', '.join(missing)} ({len(keys)} keys present)"
+        return ProbeResult(Status.CRITICAL, summary, evidence, data)
+    required = f"; all {len(params.required_keys)} required present" if params.required_keys else ""
+    return ProbeResult(Status.OK, f"configmap {name} has {len(keys)} keys{required}", evidence, data)

@@ -1,0 +1,52 @@
+"""Machine-readable forms of what the engine produces (the CLI's --json, the store, the Slack renderer)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.findings import Diagnosis, Finding
+from bot.templating import render
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "step": finding.step,
+        "probe": finding.probe,
+        "title": finding.title,
+        "status": finding.status.value,
+        "summary": finding.summary,
+        "evidence": finding.evidence,
+        "data": finding.data,
+        "duration_ms": round(finding.duration_ms, 1),
+    }
+
+
+def diagnosis_json(
+    query: str, service: str, diagnosis: Diagnosis, values: Mapping[str, str | None]
+) -> dict[str, Any]:
+    playbook = diagnosis.playbook
+    return {
+        "query": query,
+        "service": service,
+        "playbook": {"id": playbook.id, "title": playbook.title, "guide": playbook.guide},
+        "verdict": diagnosis.verdict,
+        "worst": diagnosis.worst.value,
+        "suggested_sev": diagnosis.suggested_sev.value,
+        "sev_reasons": diagnosis.sev_reasons,
+        "findings": [finding_json(f) for f in diagnosis.findings],
+        "remediations": [
+            {
+                "action": a.action,
+                "title": a.title,
+                "params": a.typed_params.model_dump(),
+                "needs_approval": True,
+            }
+            for a in diagnosis.remediations
+        ],
+        "manual_steps": [
+            {"title": m.manual, "command": render(m.command, values) if m.command else None, "note": m.note}
+            for m in playbook.manual_steps
+        ],
+        "duration_ms": round(diagnosis.duration_ms, 1),
+    }
