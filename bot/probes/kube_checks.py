@@ -250,7 +250,7 @@ def rollout_result(deployment: Any, replicasets: list[Any], params: RolloutParam
     unavailable = conditions.get("Available")
     if unavailable is not None and unavailable.status == "False":
         summary += f" ({unavailable.reason})"
-    summary += "".join(f"; {c.reason}: {short(c.message or '', 100)}" for c in failed)
+    summary += "".join(f"; {c.reason}: {short(c.message or '', 100).rstrip('.')}" for c in failed)
     revisions = sorted(
         replicasets, key=lambda rs: int((rs.metadata.annotations or {}).get(REVISION, 0)), reverse=True
     )
