@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.config import Service
 from bot.findings import Diagnosis, Finding, ProbeResult, diagnose
@@ -46,12 +47,13 @@ class Runner:
         pool = ThreadPoolExecutor(
             max_workers=min(self.limits.max_workers, max(1, len(steps))), thread_name_prefix="probe"
         )
-        pending: dict[Future[Finding], tuple[ProbeStep, float]] = {}
+        pending: dict[Future[Finding], tuple[ProbeStep, float, float]] = {}  # step, submitted, deadline
         try:
             for step in steps:
-                deadline = min(time.monotonic() + self.limits.probe_timeout_s, overall)
+                submitted = time.monotonic()
+                deadline = min(submitted + self.limits.probe_timeout_s, overall)
                 context = ProbeContext(service_name, service, self.clients, deadline)
-                pending[pool.submit(self._run_step, step, context)] = (step, deadline)
+                pending[pool.submit(self._run_step, step, context)] = (step, submitted, deadline)
 
             def report(step: ProbeStep, finding: Finding) -> None:
                 findings[step.key] = finding
@@ -59,26 +61,18 @@ class Runner:
                     on_finding(finding)
 
             while pending:
-                next_deadline = min(deadline for _, deadline in pending.values())
-                done, _ = wait(
-                    pending, timeout=max(0.0, next_deadline - time.monotonic()), return_when=FIRST_COMPLETED
-                )
+                next_deadline = min(deadline for _, _, deadline in pending.values())
+                timeout = max(0.0, next_deadline - time.monotonic())
+                done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
-                    step, _ = pending.pop(future)
-                    report(step, future.result())
+                    report(pending.pop(future)[0], future.result())
                 now = time.monotonic()
-                for future, (step, deadline) in list(pending.items()):
-                    if now >= deadline:
+                for future, (step, submitted, deadline) in list(pending.items()):
+                    if now >= deadline:  # the thread is abandoned; its client timeout ends it soon after
                         del pending[future]
-                        waited = deadline - (
-                            started if deadline == overall else deadline - self.limits.probe_timeout_s
-                        )
-                        report(
-                            step,
-                            _finding(
-                                step, ProbeResult(Status.ERROR, f"timed out after {waited:.0f} s"), waited
-                            ),
-                        )
+                        waited = deadline - submitted
+                        timed_out = ProbeResult(Status.ERROR, f"timed out after {waited:.0f} s")
+                        report(step, _finding(step, timed_out, waited))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         ordered = [findings[step.key] for step in steps]
@@ -106,6 +100,17 @@ def _finding(step: ProbeStep, result: ProbeResult, seconds: float) -> Finding:
         status=result.status,
         summary=redact(result.summary),
         evidence=redact(result.evidence),
-        data=result.data,
+        data=_redact_data(result.data),
         duration_ms=seconds * 1000,
     )
+
+
+def _redact_data(value: Any) -> Any:
+    """Structured data leaves the engine too (JSON output, the store): mask every string in it."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redact_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_data(item) for item in value]
+    return value

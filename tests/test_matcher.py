@@ -74,7 +74,10 @@ def test_a_service_named_in_the_text_favours_its_guide(catalog: Catalog, hinted:
 
 
 def test_long_noisy_text_is_handled(hinted: Matcher) -> None:
-    log = "\n".join(["INFO request ok"] * 2000 + ["ERROR asyncpg.exceptions.TooManyConnectionsError: sorry, too many clients already"])
+    log = "\n".join(
+        ["INFO request ok"] * 2000
+        + ["ERROR asyncpg.exceptions.TooManyConnectionsError: sorry, too many clients already"]
+    )
     result = hinted.match(log)
     assert not result.abstained
     assert "connection-pool" in result.matches[0].playbook.id
@@ -82,7 +85,10 @@ def test_long_noisy_text_is_handled(hinted: Matcher) -> None:
 
 def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matcher) -> None:
     first = hinted.match("p95 latency through the roof", service="api-gateway", guide="ai-platform").to_json()
-    assert first == hinted.match("p95 latency through the roof", service="api-gateway", guide="ai-platform").to_json()
+    assert (
+        first
+        == hinted.match("p95 latency through the roof", service="api-gateway", guide="ai-platform").to_json()
+    )
     assert set(first) == {"query", "service", "abstained", "matches"}
     assert all(set(m) == {"id", "title", "guide", "section", "score", "why"} for m in first["matches"])  # type: ignore[union-attr]
 
@@ -104,7 +110,9 @@ def test_quality_on_the_evaluation_set(hinted: Matcher, example_config: Config) 
         result = hinted.match(query["text"], guide=guide)
         if query["expect"]:
             labelled += 1
-            top3 += not result.abstained and bool(set(query["expect"]) & {m.playbook.id for m in result.matches})
+            top3 += not result.abstained and bool(
+                set(query["expect"]) & {m.playbook.id for m in result.matches}
+            )
         else:
             unlabelled += 1
             abstained += result.abstained
