@@ -75,11 +75,10 @@ def cmd_playbooks_list(app: App, args: argparse.Namespace) -> int:
 
 def cmd_playbooks_show(app: App, args: argparse.Namespace) -> int:
     playbook = app.catalog.get(args.id)
-    values = (
-        app.config.services[app.guide_of(args.service)[0]].variables(app.guide_of(args.service)[0])
-        if args.service
-        else None
-    )  # type: ignore[index]
+    values = None
+    if args.service:
+        name, service = app.config.service(args.service)
+        values = service.variables(name)
     print(terminal.playbook_text(playbook, values))
     return 0
 

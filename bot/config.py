@@ -278,7 +278,7 @@ class Secrets(BaseModel):
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
         env = dict(os.environ) if env is None else env
-        return cls(**{field: env.get(field.upper()) or None for field in cls.model_fields})
+        return cls.model_validate({field: env.get(field.upper()) or None for field in cls.model_fields})
 
 
 def config_path(explicit: str | None = None, env: dict[str, str] | None = None) -> Path:

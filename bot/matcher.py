@@ -8,6 +8,7 @@ No model download, a few hundred microseconds per query.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -67,13 +68,13 @@ def _stem(word: str) -> str:
 
 
 def _bigrams(seq: list[str]) -> list[str]:
-    return [f"{a}_{b}" for a, b in zip(seq, seq[1:], strict=False) if a != b]
+    return [f"{a}_{b}" for a, b in itertools.pairwise(seq) if a != b]
 
 
 @dataclass
 class _Doc:
     playbook: Playbook
-    tf: Counter[str]
+    tf: dict[str, float]
     length: float
     phrases: list[tuple[str, tuple[str, ...]]]
     patterns: list[re.Pattern[str]]
@@ -140,8 +141,8 @@ class Matcher:
 
     @staticmethod
     def _index(playbook: Playbook) -> _Doc:
-        tf: Counter[str] = Counter()
-        fields = [
+        tf: dict[str, float] = {}
+        fields: list[tuple[float, list[str]]] = [
             (W_TITLE, [playbook.title, playbook.source.section]),
             (W_SUMMARY, [playbook.summary]),
             (W_SYMPTOM, playbook.symptoms),
@@ -151,7 +152,7 @@ class Matcher:
             for text in texts:
                 seq = terms(text)
                 for term in set(seq) | set(_bigrams(seq)):
-                    tf[term] += weight
+                    tf[term] = tf.get(term, 0.0) + weight
         phrases = [(p, tuple(terms(p))) for p in playbook.signals.phrases + playbook.symptoms]
         return _Doc(
             playbook=playbook,

@@ -81,7 +81,7 @@ class Condition(Strict):
 
     probe: str | None = None
     status: list[Literal[Status.WARN, Status.CRITICAL, Status.ERROR]] = Field(
-        default_factory=lambda: [Status.CRITICAL], min_length=1
+        default=[Status.CRITICAL], min_length=1
     )
 
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from bot import registry
 from bot.errors import PlaybookError, Problem, UnknownNameError
-from bot.playbook import STEP_TAGS, ActionStep, Playbook, ProbeStep
+from bot.playbook import STEP_TAGS, ActionStep, Condition, Playbook, ProbeStep
 from bot.resources import bundled
 from bot.templating import VARIABLES, unknown_placeholders
 from bot.yamlfile import Loc, YamlDocument, read, validation_problems
@@ -74,7 +74,7 @@ def _check_references(doc: YamlDocument, playbook: Playbook) -> list[Problem]:
             problems.append(
                 doc.problem(("diagnostics", index), f"probe step id '{step.key}' is used twice; set 'id'")
             )
-    conditions = [
+    conditions: list[tuple[Loc, Condition]] = [
         (("severity", "hints", i, "when", "probe"), h.when) for i, h in enumerate(playbook.severity.hints)
     ]
     conditions += [

@@ -82,7 +82,9 @@ class Runner:
     def _run_step(step: ProbeStep, context: ProbeContext) -> Finding:
         started = time.monotonic()
         try:
-            result = PROBES[step.probe].run(context, step.typed_params)
+            run = PROBES[step.probe].run
+            assert run is not None, f"probe {step.probe} has no function"
+            result = run(context, step.typed_params)
         except Skip as skip:
             result = ProbeResult(Status.SKIPPED, str(skip))
         except ProbeFailure as failure:

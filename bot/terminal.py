@@ -37,8 +37,8 @@ def playbook_text(playbook: Playbook, values: Mapping[str, str | None] | None = 
         lines += _step_lines(step, values)
     if playbook.remediations:
         lines += ["", "Remediations:"]
-        for step in playbook.remediations:
-            lines += _step_lines(step, values)
+        for fix in playbook.remediations:
+            lines += _step_lines(fix, values)
     if playbook.severity.hints:
         lines += ["", "Severity hints:"]
         for hint in playbook.severity.hints:
@@ -134,6 +134,6 @@ def diagnosis_text(diagnosis: Diagnosis, values: Mapping[str, str | None]) -> st
     manual = diagnosis.playbook.manual_steps
     if manual:
         lines += ["", "Manual steps:"]
-        for step in manual:
-            lines += _step_lines(step, values)
+        for manual_step in manual:
+            lines += _step_lines(manual_step, values)
     return "\n".join(lines)

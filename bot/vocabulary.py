@@ -208,16 +208,7 @@ for _folded in PHRASES.values():  # concept words produced by phrases are final:
 
 # Words that carry no signal for choosing a playbook (apostrophes are dropped before lookup: "doesn't" -> doesnt).
 STOPWORDS = frozenset(
-    """a an the and or but if then than so to of in on at by for from with without into onto over under is are
-    was were be been being am do does did done doing have has had having it its this that these those there
-    here we you i me my our your they them he she his her us what which who whom when where why how all any
-    some no not nor only own same too very can could should would will just also again still yet now since
-    after before while about up down out off get got getting seems seem seeing see saw keep keeps kept anyone
-    someone something anything everyone everything please hi hey hello thanks thank help issue issues problem
-    problems doesnt dont didnt isnt arent wasnt werent cant couldnt wont wouldnt shouldnt im ive youre weve
-    happening happened started start going went like really today yesterday right ago utc minutes minute
-    hours hour mins min sec seconds secs lot lots many much more most less high higher highest low lower
-    increase increased increasing spike spiking spiked huge big massive""".split()
+    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "we", "you", "i", "me", "my", "our", "your", "they", "them", "he", "she", "his", "her", "us", "what", "which", "who", "whom", "when", "where", "why", "how", "all", "any", "some", "no", "not", "nor", "only", "own", "same", "too", "very", "can", "could", "should", "would", "will", "just", "also", "again", "still", "yet", "now", "since", "after", "before", "while", "about", "up", "down", "out", "off", "get", "got", "getting", "seems", "seem", "seeing", "see", "saw", "keep", "keeps", "kept", "anyone", "someone", "something", "anything", "everyone", "everything", "please", "hi", "hey", "hello", "thanks", "thank", "help", "issue", "issues", "problem", "problems", "doesnt", "dont", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre", "weve", "happening", "happened", "started", "start", "going", "went", "like", "really", "today", "yesterday", "right", "ago", "utc", "minutes", "minute", "hours", "hour", "mins", "min", "sec", "seconds", "secs", "lot", "lots", "many", "much", "more", "most", "less", "high", "higher", "highest", "low", "lower", "increase", "increased", "increasing", "spike", "spiking", "spiked", "huge", "big", "massive"]
 )  # fmt: skip
 
 # Every concept term: words that carry incident meaning wherever they appear.

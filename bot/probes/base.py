@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import certifi
+
 from bot.config import Service
 from bot.templating import render
+
+DEADLINE_MARGIN_S = 0.3
 
 
 class Skip(Exception):
@@ -32,6 +37,16 @@ class Clients:
     google_credentials: Any = None
     http_verify: bool | str = True
     _kube: dict[str | None, Any] = field(default_factory=dict, repr=False)
+    _tls: ssl.SSLContext | None = field(default=None, repr=False)
+
+    def tls(self) -> ssl.SSLContext | bool:
+        """One TLS context for every HTTPS call: building one per request costs tens of milliseconds."""
+        if self.http_verify is False:
+            return False
+        if self._tls is None:
+            cafile = self.http_verify if isinstance(self.http_verify, str) else certifi.where()
+            self._tls = ssl.create_default_context(cafile=cafile)
+        return self._tls
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Clients:
@@ -77,8 +92,9 @@ class ProbeContext:
         self.values = self.values or self.service.variables(self.service_name)
 
     def remaining(self, cap: float = 30.0) -> float:
-        """Seconds left before the deadline (at least a little, at most `cap`), for client timeouts."""
-        return max(0.1, min(cap, self.deadline - time.monotonic()))
+        """Seconds left for a client timeout: a margin before the deadline, so the probe's own reason
+        ("kube-apiserver timed out after 3 s") arrives before the runner gives up on it."""
+        return max(0.1, min(cap, self.deadline - time.monotonic() - DEADLINE_MARGIN_S))
 
     def render(self, template: str) -> str:
         """Fill a parameter template; a value the service lacks makes the probe skip, naming it."""

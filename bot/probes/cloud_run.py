@@ -34,7 +34,7 @@ def service(ctx: ProbeContext, params: CloudRunServiceParams) -> ProbeResult:
     project, region, name = ctx.render(params.project), ctx.render(params.region), ctx.render(params.service)
     base = ctx.clients.cloud_run_endpoint.rstrip("/")
     what = f"service '{name}' in project {project}, region {region}"
-    with httpx.Client(timeout=ctx.remaining()) as http:
+    with httpx.Client(verify=ctx.clients.tls(), timeout=ctx.remaining()) as http:
         svc = _get(ctx, http, f"{base}/v2/projects/{project}/locations/{region}/services/{name}", what)
         created, ready = svc.get("latestCreatedRevision") or "", svc.get("latestReadyRevision") or ""
         revision = None

@@ -7,6 +7,7 @@ about the service (`warn`/`critical`); only an unusable URL is an `error`.
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,6 @@ from bot.probes.network import (
     fetch_certificate,
     peer_certificate,
     seconds,
-    trust,
 )
 from bot.probes.network import verify_failure as _verify_failure
 from bot.severity import Status
@@ -68,7 +68,7 @@ def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
     url = ctx.render(params.url)
     timeout = min(params.timeout_s, ctx.remaining())
     try:
-        answer = _get(url, timeout, ctx.clients.http_verify, params.follow_redirects)
+        answer = _get(url, timeout, ctx.clients.tls(), params.follow_redirects)
     except Unreachable as err:
         return ProbeResult(Status.CRITICAL, f"{url}: {err}", _cert_evidence(url, ctx), {"url": url})
     problems: list[tuple[Status, str]] = []
@@ -97,12 +97,12 @@ def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
     return ProbeResult(status, summary, evidence, data)
 
 
-def _get(url: str, timeout: float, verify: bool | str, follow: bool) -> _Answer:
+def _get(url: str, timeout: float, verify: ssl.SSLContext | bool, follow: bool) -> _Answer:
     """One GET, body read up to MAX_BODY; the service not answering raises Unreachable with the reason."""
     started = time.monotonic()
     try:
         with (
-            httpx.Client(verify=trust(verify), timeout=timeout, follow_redirects=follow) as client,
+            httpx.Client(verify=verify, timeout=timeout, follow_redirects=follow) as client,
             client.stream("GET", url) as response,
         ):
             # The certificate is read before the body: the connection may close once the body is read.

@@ -250,11 +250,6 @@ def decode_der(der: bytes) -> dict[str, Any]:
         os.unlink(path)
 
 
-def trust(verify: bool | str) -> ssl.SSLContext | bool:
-    """Clients.http_verify as httpx takes it: True, False, or a context trusting a CA bundle file."""
-    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
-
-
 def verify_failure(err: BaseException | None) -> ssl.SSLCertVerificationError | None:
     """The certificate verification error behind an exception (httpx wraps it), if that is what it was."""
     seen = 0

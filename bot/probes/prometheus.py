@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from bot.findings import ProbeResult
 from bot.params import Params
 from bot.probes.base import ProbeContext, ProbeFailure
-from bot.probes.network import seconds, trust
+from bot.probes.network import seconds
 from bot.severity import Status
 
 MAX_ROWS = 20  # series, targets or alerts listed in evidence
@@ -295,7 +295,7 @@ def _get_json(
     """GET an API path and return its JSON; anything else becomes a ProbeFailure a person can read."""
     timeout = ctx.remaining()
     try:
-        with httpx.Client(verify=trust(ctx.clients.http_verify), timeout=timeout) as client:
+        with httpx.Client(verify=ctx.clients.tls(), timeout=timeout) as client:
             response = client.get(base.rstrip("/") + path, params=query)
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as err:
         raise ProbeFailure(f"{system} URL {base} is not usable: {err}") from None
