@@ -21,11 +21,11 @@ from bot.playbooks_loader import Catalog, default_dir, lint, load_catalog
 from bot.probes.base import Clients
 from bot.reports import diagnosis_json
 from bot.runner import Runner
+from bot.sandbox import FakeKubeApi, sandboxed, scenarios
 
-DEMO_INCIDENTS = [
-    ("auth-service", "pods keep restarting, OOMKilled since the 14:00 deploy"),
-    ("tldr-api", "FATAL: sorry, too many clients already"),
-    (None, "504 Gateway Timeout from the api gateway, p95 over 5s"),
+DEMO_INCIDENTS = [  # (simulated cluster scenario, service, what the on-call engineer types)
+    ("crashloop-oom", "api-gateway", "pods keep restarting, OOMKilled since the last deploy"),
+    ("expired-certificate", "api-gateway", "certificate errors on https://api.your-domain.com"),
 ]
 
 
@@ -114,11 +114,19 @@ def cmd_match(app: App, args: argparse.Namespace) -> int:
 
 def cmd_diagnose(app: App, args: argparse.Namespace) -> int:
     """Match, run the playbook's probes with live progress, then the verdict, SEV, fixes and manual steps."""
-    service_name = (
-        app.config.service(args.service)[0] if args.service else app.config.find_service_in(args.text)
-    )
+    if args.sandbox is None:
+        return diagnose(app, args.text, args.service, Clients.from_env(), as_json=args.json)
+    with FakeKubeApi(args.sandbox) as cluster:
+        return diagnose(app, args.text, args.service, Clients(kubeconfig=cluster.kubeconfig_path),
+                        as_json=args.json, sandbox=True)  # fmt: skip
+
+
+def diagnose(
+    app: App, text: str, service_arg: str | None, clients: Clients, *, as_json: bool, sandbox: bool = False
+) -> int:
+    service_name = app.config.service(service_arg)[0] if service_arg else app.config.find_service_in(text)
     guide = app.config.services[service_name].guide if service_name else None
-    result = app.matcher.match(args.text, guide=guide, service=service_name)
+    result = app.matcher.match(text, guide=guide, service=service_name)
     if result.best is None:
         print(terminal.match_text(result), file=sys.stderr)
         return 1
@@ -131,20 +139,15 @@ def cmd_diagnose(app: App, args: argparse.Namespace) -> int:
             )
         service_name = candidates[0]
     service = app.config.services[service_name]
-    quiet = args.json
-    if not quiet:
-        print(f"Incident: {service_name}: {args.text}")
+    service = sandboxed(service) if sandbox else service
+    if not as_json:
+        print(f"Incident: {service_name}: {text}")
         print(f"Playbook: {playbook.title} [{playbook.id}] ({'; '.join(result.best.why)})")
         print(f"Running {len(playbook.probes)} read-only checks...")
-    runner = Runner(Clients.from_env())
-    diagnosis = runner.run(
-        playbook,
-        service_name,
-        service,
-        None if quiet else lambda f: print(terminal.finding_line(f), flush=True),
-    )
-    values = service.variables(service_name)
-    if quiet:
+    progress = None if as_json else lambda finding: print(terminal.finding_line(finding), flush=True)
+    diagnosis = Runner(clients).run(playbook, service_name, service, progress)
+    values = app.config.services[service_name].variables(service_name)
+    if as_json:
         print(json.dumps(diagnosis_json(result.query, service_name, diagnosis, values), indent=2))
     else:
         print(terminal.diagnosis_text(diagnosis, values))
@@ -159,19 +162,21 @@ def cmd_config_check(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(app: App, args: argparse.Namespace) -> int:
+    """Sample incidents, end to end, against the simulated cluster: match, live checks, verdict, fixes."""
     print(
-        f"Config: {config_path(app.config_arg)}  ({len(app.config.services)} services, {len(app.catalog)} playbooks)\n"
+        f"Config: {config_path(app.config_arg)} ({len(app.config.services)} services, {len(app.catalog)} playbooks)"
     )
-    for service, text in DEMO_INCIDENTS:
-        name, guide = app.guide_of(service)
-        result = app.matcher.match(text, guide=guide, service=name)
-        print("=" * 100)
-        print(f"/diagnose {service or ''} {text}".replace("  ", " "))
-        print(terminal.match_text(result))
-        if result.best and name:
-            print()
-            print(terminal.playbook_text(result.best.playbook, app.config.services[name].variables(name)))
-        print()
+    print("Cluster: simulated (bot/sandbox); systems the sandbox does not simulate are reported as skipped.")
+    for scenario, service, text in DEMO_INCIDENTS:
+        print("\n" + "=" * 100)
+        print(f"/diagnose {service} {text}    [sandbox scenario: {scenario}]\n")
+        with FakeKubeApi(scenario) as cluster:
+            diagnose(
+                app, text, service, Clients(kubeconfig=cluster.kubeconfig_path), as_json=False, sandbox=True
+            )
+    print("\n" + "=" * 100)
+    print("/diagnose how do I enable dark mode\n")
+    print(terminal.match_text(app.matcher.match("how do I enable dark mode")))
     return 0
 
 
@@ -209,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text")
     p.add_argument("--service", help="the service to check (default: the one named in the text)")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--sandbox",
+        metavar="SCENARIO",
+        choices=scenarios(),
+        help=f"check a simulated cluster instead of the real one: {', '.join(scenarios())}",
+    )
     p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("match", help="rank playbooks for a symptom text")

@@ -63,7 +63,8 @@ class Diagnosis:
             Status.OK: "Checks are healthy",
             Status.SKIPPED: "Nothing could be checked for this service",
         }[self.worst]
-        firsts = [f.summary for f in self.findings if f.status in (Status.CRITICAL, Status.WARN)][:2]
+        alarming = [f for f in self.findings if f.status in (Status.CRITICAL, Status.WARN)]
+        firsts = [f.summary for f in sorted(alarming, key=lambda f: STATUS_ORDER.index(f.status))][:2]
         detail = f": {'; '.join(firsts)}" if firsts else ""
         return f"{headline} ({', '.join(parts)}){detail}"
 

@@ -45,7 +45,11 @@ def diagnosis_json(
             for a in diagnosis.remediations
         ],
         "manual_steps": [
-            {"title": m.manual, "command": render(m.command, values) if m.command else None, "note": m.note}
+            {
+                "title": m.manual,
+                "command": render(m.command, values) if m.command else None,
+                "note": render(m.note, values) if m.note else None,
+            }
             for m in playbook.manual_steps
         ],
         "duration_ms": round(diagnosis.duration_ms, 1),

@@ -70,7 +70,7 @@ def _step_lines(step: ProbeStep | ActionStep | ManualStep, values: Mapping[str, 
     if step.command:
         lines += [f"      $ {line}" for line in render(step.command, values).splitlines()]
     if step.note:
-        lines.append(f"      {step.note}")
+        lines.append(f"      {render(step.note, values)}")
     return lines
 
 

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -119,9 +120,73 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     assert "usage: chatops" in run.stderr
 
 
-def test_demo_runs_on_the_embedded_defaults(tmp_path: Path) -> None:
+def test_demo_runs_a_full_incident_on_the_embedded_defaults(tmp_path: Path) -> None:
     run = chatops("demo", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "config.example.yaml" in run.stdout
-    assert "/diagnose auth-service pods keep restarting" in run.stdout
-    assert "[probe]  k8s.pods" in run.stdout
+    assert "/diagnose api-gateway pods keep restarting, OOMKilled since the last deploy" in run.stdout
+    assert "0/3 pods ready: 3 CrashLoopBackOff; last exit OOMKilled (137)" in run.stdout
+    assert "Suggested severity: SEV-1" in run.stdout
+    assert "k8s.rollout_undo: Roll back" in run.stdout
+    assert "certificate api-gateway-tls is not Ready (Expired" in run.stdout
+    assert 'No confident match for "how do I enable dark mode"' in run.stdout
+
+
+def diagnose_json(scenario: str, text: str) -> dict[str, Any]:
+    run = chatops("diagnose", text, "--service", "api-gateway", "--sandbox", scenario, "--json")
+    assert run.returncode == 0, run.stderr
+    return dict(json.loads(run.stdout))
+
+
+def statuses(result: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {f["probe"] + ":" + f["step"]: (f["status"], f["summary"]) for f in result["findings"]}
+
+
+def test_diagnose_finds_the_crash_looping_bad_deploy() -> None:
+    result = diagnose_json("crashloop-oom", "pods keep restarting, OOMKilled since the last deploy")
+    found = statuses(result)
+    assert result["playbook"]["id"] == "ai-platform/5xx-errors"
+    assert result["worst"] == "critical" and result["suggested_sev"] == "SEV-1"
+    pods = next(v for k, v in found.items() if k.startswith("k8s.pods"))
+    assert pods[0] == "critical" and "3 CrashLoopBackOff; last exit OOMKilled (137)" in pods[1]
+    rollout = next(v for k, v in found.items() if k.startswith("k8s.rollout"))
+    assert "1.8.2 -> 1.9.0" in rollout[1]
+    assert [r["action"] for r in result["remediations"]] == ["k8s.rollout_undo"]
+    assert all(r["needs_approval"] for r in result["remediations"])
+
+
+def test_diagnose_on_a_healthy_cluster_reports_healthy_checks() -> None:
+    result = diagnose_json("healthy", "pods keep restarting, OOMKilled since the last deploy")
+    kube = {k: v for k, v in statuses(result).items() if k.startswith("k8s.")}
+    assert kube and {status for status, _ in kube.values()} == {"ok"}
+    assert result["remediations"] == []  # the rollback is offered only when the rollout looks bad
+
+
+def test_diagnose_finds_pending_pods_that_cannot_be_scheduled() -> None:
+    result = diagnose_json("pending-memory", "api-gateway returning 502s, pods not ready")
+    pods = next(v for k, v in statuses(result).items() if k.startswith("k8s.pods"))
+    assert pods[0] == "critical" and "Insufficient memory" in pods[1]
+
+
+def test_diagnose_finds_a_service_with_nothing_serving() -> None:
+    result = diagnose_json("no-endpoints", "inter-service communication failures, calls to the gateway fail")
+    endpoints = [v for k, v in statuses(result).items() if k.startswith("k8s.endpoints")]
+    assert endpoints and endpoints[0][0] == "critical" and "nothing is serving api-gateway" in endpoints[0][1]
+
+
+def test_diagnose_finds_the_expired_certificate() -> None:
+    result = diagnose_json("expired-certificate", "certificate errors on https://api.your-domain.com")
+    assert result["playbook"]["id"] == "ai-platform/ssl-tls-issues"
+    cert = next(v for k, v in statuses(result).items() if k.startswith("k8s.certificate"))
+    assert cert[0] == "critical" and "expired 2 d ago" in cert[1]
+
+
+def test_diagnose_against_a_slow_api_server_finishes_with_findings_not_a_crash() -> None:
+    """Each API call takes 3 s: single reads fit the 10 s probe budget, multi-call probes run out of it."""
+    result = diagnose_json("slow-apiserver", "pods keep restarting, OOMKilled since the last deploy")
+    kube = {k: v for k, v in statuses(result).items() if k.startswith("k8s.")}
+    assert {status for status, _ in kube.values()} <= {"ok", "error"}
+    errors = [summary for status, summary in kube.values() if status == "error"]
+    assert errors and all(
+        s.startswith("kube-apiserver at http://127.0.0.1:") and "timed out" in s for s in errors
+    )

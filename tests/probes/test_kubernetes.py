@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
-from fakes.kube_api import CONTEXT, NAMESPACE, FakeKubeApi
 
 from bot.config import Service
 from bot.probes.base import Clients, ProbeContext, ProbeFailure, Skip
 from bot.registry import PROBES
+from bot.sandbox.kube_api import CONTEXT, NAMESPACE, FakeKubeApi
 from bot.severity import Status
 
 GATEWAY = Service.model_validate(

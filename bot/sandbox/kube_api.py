@@ -1,6 +1,6 @@
-"""A local Kubernetes API server (read side) serving a scenario's objects at the REST paths the official client calls.
+"""A simulated Kubernetes API server (read side) serving a scenario's objects at the REST paths the official client calls.
 
-A scenario is `tests/fixtures/k8s/<name>.yaml`: Kubernetes objects as YAML, pod logs (current and previous
+A scenario is `bot/sandbox/scenarios/<name>.yaml`: Kubernetes objects as YAML, pod logs (current and previous
 container) and an optional `delay_s` before every response. `base: <scenario>` starts from another scenario;
 objects replace the base's object of the same kind and name, `patches` deep-merge into base objects (by
 kind and name), `remove` drops some. Any string may hold
@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "k8s"
+FIXTURES = Path(__file__).resolve().parent / "scenarios"
 NAMESPACE, DEPLOYMENT, CONTEXT, TOKEN = "arch-separation", "api-gateway", "fake", "fake-bot-token"
 BOT_USER = "system:serviceaccount:chatops:chatops-bot"
 RESOURCES = {  # (apiVersion, plural) -> kind: what the fake serves
@@ -246,7 +246,7 @@ class FakeKubeApi:
         if rest[:1] == ["namespaces"] and len(rest) >= 3:
             namespace, rest = rest[1], rest[2:]
         plural, name, sub = ([*rest, None, None])[:3]
-        if (api_version, plural) not in RESOURCES or (sub is not None and (sub, plural) != ("log", "pods")):
+        if plural is None or (api_version, plural) not in RESOURCES or (sub is not None and (sub, plural) != ("log", "pods")):
             raise status(404, "NotFound", "the server could not find the requested resource")
         self._forced_failure(api_version, plural, name, namespace)
         if name is None:

@@ -1,0 +1,39 @@
+"""The sandbox: a simulated cluster (bot.sandbox.kube_api) so the bot can be seen working with no real systems.
+
+Used by `chatops demo` (and the tests): the catalogue's service is pointed at the simulated cluster, and
+its other systems are left out, so their probes report `skipped` instead of waiting on hosts that do not exist.
+"""
+
+from __future__ import annotations
+
+from bot.config import Service
+from bot.sandbox.kube_api import CONTEXT, FIXTURES, NAMESPACE, FakeKubeApi
+
+__all__ = ["FakeKubeApi", "sandboxed", "scenarios"]
+
+
+def scenarios() -> list[str]:
+    """The simulated cluster's scenarios (bot/sandbox/scenarios/*.yaml)."""
+    return sorted(path.stem for path in FIXTURES.glob("*.yaml"))
+
+
+def sandboxed(service: Service) -> Service:
+    """The service as the sandbox sees it: Kubernetes in the simulated cluster, no other systems."""
+    kubernetes = (
+        service.kubernetes.model_copy(update={"context": CONTEXT, "namespace": NAMESPACE})
+        if service.kubernetes
+        else None
+    )
+    return service.model_copy(
+        update={
+            "kubernetes": kubernetes,
+            "cloud_run": None,
+            "cloud_logging": None,
+            "health_url": None,
+            "readiness_url": None,
+            "prometheus_url": None,
+            "alertmanager_url": None,
+            "postgres": None,
+            "redis": None,
+        }
+    )
