@@ -20,12 +20,14 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import yaml
+
+from bot.sandbox.serving import QuietServer, serve
 
 FIXTURES = Path(__file__).resolve().parent / "scenarios"
 NAMESPACE, DEPLOYMENT, CONTEXT, TOKEN = "arch-separation", "api-gateway", "fake", "fake-bot-token"
@@ -130,7 +132,7 @@ class FakeKubeApi:
     delay_s: float = 0.0
     objects: list[dict[str, Any]] = field(default_factory=list)
     logs: dict[str, dict[str, str]] = field(default_factory=dict)
-    _server: ThreadingHTTPServer | None = None
+    _server: QuietServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _dir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -159,26 +161,7 @@ class FakeKubeApi:
         return next(o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name)
 
     def __enter__(self) -> FakeKubeApi:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                fake._serve(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 64  # all probes of a run connect at once
-
-            def handle_error(self, request: Any, client_address: Any) -> None:  # a client gave up waiting
-                pass
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server = serve(self._serve)
         self._dir = tempfile.TemporaryDirectory(prefix="fake-kube-")
         Path(self.kubeconfig_path).write_text(yaml.safe_dump(self.kubeconfig()))
         return self
@@ -246,7 +229,11 @@ class FakeKubeApi:
         if rest[:1] == ["namespaces"] and len(rest) >= 3:
             namespace, rest = rest[1], rest[2:]
         plural, name, sub = ([*rest, None, None])[:3]
-        if plural is None or (api_version, plural) not in RESOURCES or (sub is not None and (sub, plural) != ("log", "pods")):
+        if (
+            plural is None
+            or (api_version, plural) not in RESOURCES
+            or (sub is not None and (sub, plural) != ("log", "pods"))
+        ):
             raise status(404, "NotFound", "the server could not find the requested resource")
         self._forced_failure(api_version, plural, name, namespace)
         if name is None:

@@ -13,9 +13,11 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from bot.sandbox.serving import QuietServer, serve
 
 SEVERITIES = ["DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"]
 LIST_PATH = "/v2/entries:list"
@@ -46,7 +48,7 @@ class FakeCloudLogging:
     failure: Failure | None = None
     _hanging: threading.Event | None = None
     _released: threading.Event = field(default_factory=threading.Event)
-    _server: ThreadingHTTPServer | None = None
+    _server: QuietServer | None = None
 
     # --- what the test sets up ---
 
@@ -113,20 +115,7 @@ class FakeCloudLogging:
     # --- serving ---
 
     def start(self) -> FakeCloudLogging:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                fake._serve(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server = serve(self._serve)
         return self
 
     def stop(self) -> None:

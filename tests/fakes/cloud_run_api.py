@@ -8,11 +8,12 @@ refused (and recorded, so tests can assert the probe only read).
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from bot.sandbox.serving import QuietServer, serve
 
 PROJECT, REGION, SERVICE = "imgstream-prod", "us-central1", "imgstream-production"
 SERVICE_NAME = f"projects/{PROJECT}/locations/{REGION}/services/{SERVICE}"
@@ -111,7 +112,7 @@ class FakeCloudRun:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     status: tuple[int, str, str] | None = None  # (code, message, status) of a forced error
-    _server: ThreadingHTTPServer | None = None
+    _server: QuietServer | None = None
 
     def serve(self, fixture: tuple[dict[str, Any], list[dict[str, Any]]]) -> FakeCloudRun:
         service, revisions = fixture
@@ -128,20 +129,7 @@ class FakeCloudRun:
         return all(r.method == "GET" for r in self.requests)
 
     def __enter__(self) -> FakeCloudRun:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                fake._serve(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server = serve(self._serve)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,10 +14,12 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from bot.sandbox.serving import QuietServer, serve
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,6 @@ class Route:
     delay_s: float = 0.0
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up (timeouts, TLS probes that only handshake) are expected here: stay quiet."""
-
-
 @dataclass
 class RecordingServer:
     """Serves `routes` (path -> Route; unknown paths are 404) or relays to `upstream`; records requests."""
@@ -51,7 +46,7 @@ class RecordingServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     _released: threading.Event = field(default_factory=threading.Event)
-    _server: _Server | None = None
+    _server: QuietServer | None = None
 
     def route(
         self,
@@ -82,21 +77,9 @@ class RecordingServer:
         return {r.method for r in self.requests}
 
     def start(self) -> RecordingServer:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                owner._serve(self)
-
-            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        if self.tls is not None:
+        self._server = serve(self._serve)
+        if self.tls is not None:  # connections are accepted lazily, so wrapping right after start is safe
             self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:

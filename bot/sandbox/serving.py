@@ -1,0 +1,35 @@
+"""One way to run a local stand-in server: every request, whatever its method, goes to one function."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+OnRequest = Callable[[BaseHTTPRequestHandler], None]
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64  # all probes of a run connect at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up (timeouts, TLS handshakes only) are expected: stay quiet."""
+
+
+def serve(on_request: OnRequest) -> QuietServer:
+    """Start a threaded server on 127.0.0.1 with a free port; the caller shuts it down."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _handle(self) -> None:
+            on_request(self)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep output quiet
+            pass
+
+    server = QuietServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server
