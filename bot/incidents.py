@@ -1,0 +1,134 @@
+"""Incidents and their timelines: the records the store keeps, their ids, and what a timeline entry may say.
+
+Pure domain: no SQL and no Slack. `bot.store` persists these; the Slack app and the CLI render them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum, StrEnum
+from typing import Any
+
+from bot.redaction import redact
+from bot.severity import Sev
+
+Clock = Callable[[], datetime]  # returns an aware datetime; the store keeps UTC
+
+ID_PREFIX = "INC"
+_ID = re.compile(r"^INC-(\d{8})-(\d{4,})$")
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class TimelineKind(StrEnum):
+    """What a timeline entry records; the incident summary is written from these."""
+
+    OPENED = "opened"
+    MATCHED = "matched"
+    FINDING = "finding"
+    VERDICT = "verdict"
+    SEVERITY = "severity"
+    OFFER = "offer"
+    ACTION_REQUESTED = "action_requested"
+    ACTION_APPROVED = "action_approved"
+    ACTION_DENIED = "action_denied"
+    ACTION_RESULT = "action_result"
+    PAGED = "paged"
+    ESCALATED = "escalated"
+    NOTE = "note"
+    RESOLVED = "resolved"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_utc(when: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is refused (whose clock would it be?)."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"expected an aware datetime, got naive {when.isoformat()}")
+    return when.astimezone(UTC)
+
+
+def incident_id(day: date, seq: int) -> str:
+    """`INC-20261123-0007`: the UTC day the incident opened and its number that day (from 1)."""
+    if seq < 1:
+        raise ValueError(f"incident numbers start at 1 (got {seq})")
+    return f"{ID_PREFIX}-{day:%Y%m%d}-{seq:04d}"
+
+
+def parse_incident_id(text: str) -> tuple[date, int] | None:
+    """The day and number of an incident id, or None when the text is not one (e.g. typed in Slack)."""
+    match = _ID.match(text.strip().upper())
+    if not match:
+        return None
+    try:
+        day = datetime.strptime(match.group(1), "%Y%m%d").date()
+    except ValueError:
+        return None
+    seq = int(match.group(2))
+    return (day, seq) if seq >= 1 else None
+
+
+def redact_data(value: Any) -> Any:
+    """Every string in structured data (keys kept, values masked), so the store never holds a secret."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {str(key): redact_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_data(item) for item in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Enum):
+        return redact_data(value.value)
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    return redact(str(value))  # paths, ids, anything else: kept as its text, masked like any text
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One incident: what was reported, where its thread is, how bad it is, and whether it is over."""
+
+    id: str
+    service: str
+    symptom: str
+    channel: str
+    created_by: str
+    created_at: datetime
+    status: IncidentStatus = IncidentStatus.OPEN
+    thread_ts: str | None = None
+    playbook_id: str | None = None
+    severity: Sev | None = None
+    severity_by: str | None = None
+    severity_reason: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is IncidentStatus.OPEN
+
+    def age(self, now: datetime) -> timedelta:
+        """How long it has been open (until resolved, if it is)."""
+        return (self.resolved_at or to_utc(now)) - self.created_at
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened in an incident, redacted, in the order it was recorded."""
+
+    seq: int
+    incident_id: str
+    at: datetime
+    kind: TimelineKind
+    text: str
+    actor: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)

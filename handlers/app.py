@@ -1,0 +1,37 @@
+"""`create_app`: the Bolt app wired to the engine. No module-level App; everything comes in through Deps."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import App
+
+from handlers.commands import diagnose
+from handlers.deps import Deps
+
+log = logging.getLogger("chatops")
+
+
+def create_app(deps: Deps, signing_secret: str) -> App:
+    """The Slack app: signature-verified requests, listeners for commands, buttons and events."""
+    app = App(
+        client=deps.client,
+        signing_secret=signing_secret,
+        process_before_response=False,  # ack first; lazy listeners do the slow work on Bolt's thread pool
+    )
+    diagnose.register(app, deps)
+
+    @app.error
+    def handle_error(error: Exception, body: dict[str, Any]) -> None:
+        """One place for unexpected errors: logged with a correlation id the person also sees."""
+        correlation = uuid.uuid4().hex[:8]
+        log.exception("listener failed [%s]: %s", correlation, error)
+        channel, user = body.get("channel_id") or body.get("channel", {}).get("id"), body.get("user_id")
+        if channel and user:
+            deps.client.chat_postEphemeral(
+                channel=channel, user=user, text=f"Something went wrong on my side (error id {correlation})."
+            )
+
+    return app

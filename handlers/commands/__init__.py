@@ -1,0 +1,1 @@
+"""Slash commands: each module exposes `register(app, deps)`."""

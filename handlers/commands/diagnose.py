@@ -1,0 +1,107 @@
+"""`/diagnose [service] <symptom>`: ack at once (or an ephemeral hint), then open the incident thread and
+fill it in live: the playbook and why, the checks as they finish, the verdict, SEV and fixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.errors import UnknownNameError
+from bot.findings import Finding
+from handlers import blocks, messages
+from handlers.deps import Deps
+from handlers.slack_web import LiveMessage
+
+
+@dataclass(frozen=True)
+class DiagnoseRequest:
+    """A parsed /diagnose: the service (by name or alias) and the symptom text."""
+
+    service: str
+    symptom: str
+
+
+def parse(text: str, deps: Deps) -> DiagnoseRequest | str:
+    """The request, or the ephemeral hint to answer with (usage, or which services exist)."""
+    text = (text or "").strip()
+    if not text:
+        return messages.DIAGNOSE_USAGE
+    first, _, rest = text.partition(" ")
+    name: str | None
+    try:
+        name, _ = deps.config.service(first)
+        symptom = rest.strip()
+    except UnknownNameError:  # the service may be named later in the text, or not at all
+        name, symptom = deps.config.find_service_in(text), text
+    if name is None:
+        return messages.unknown_service(first, sorted(deps.config.services))
+    if not symptom:
+        return messages.DIAGNOSE_USAGE
+    return DiagnoseRequest(name, symptom)
+
+
+def is_incident_channel(body: dict[str, Any], deps: Deps) -> bool:
+    allowed = {c.lstrip("#") for c in deps.config.slack.incident_channels}
+    return body.get("channel_name") in allowed or body.get("channel_id") in allowed
+
+
+def handle_diagnose_command(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    """Answer within Slack's 3 s: a hint for bad input, otherwise an acknowledgement; the work runs lazily."""
+    if not is_incident_channel(body, deps):
+        ack(messages.use_incident_channels(deps.config.slack.incident_channels))
+        return
+    parsed = parse(body.get("text", ""), deps)
+    ack(parsed if isinstance(parsed, str) else messages.opening(parsed.service))
+
+
+def run_diagnose(body: dict[str, Any], deps: Deps) -> None:
+    """Open the incident thread and fill it in as the checks finish."""
+    if not is_incident_channel(body, deps):
+        return
+    parsed = parse(body.get("text", ""), deps)
+    if isinstance(parsed, str):
+        return
+    client, channel, user = deps.client, body["channel_id"], body["user_id"]
+    service = deps.config.services[parsed.service]
+    incident = deps.store.open_incident(parsed.service, parsed.symptom, channel, user)
+    root = client.chat_postMessage(channel=channel, text=f"{incident.id} {parsed.service}: {parsed.symptom}",
+                                   blocks=blocks.incident_root(incident.id, parsed.service, parsed.symptom))  # fmt: skip
+    thread_ts = root["ts"]
+    deps.store.set_thread(incident.id, thread_ts)
+    result = deps.matcher.match(parsed.symptom, guide=service.guide, service=parsed.service)
+    match_blocks = blocks.match_blocks(incident.id, result, deps.store.put_state)
+    client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, text=messages.match_text(result), blocks=match_blocks
+    )
+    if result.best is None:
+        return
+    playbook = result.best.playbook
+    deps.store.set_playbook(incident.id, playbook.id)
+    progress = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=messages.CHECKS_RUNNING,
+                                       blocks=blocks.checklist(playbook, {}))  # fmt: skip
+    live = LiveMessage(client, channel, progress["ts"])
+    done: dict[str, Finding] = {}
+
+    def on_finding(finding: Finding) -> None:
+        done[finding.step] = finding
+        deps.store.append(incident.id, "finding", f"{finding.title}: {finding.status}: {finding.summary}")
+        live.update(messages.CHECKS_RUNNING, blocks.checklist(playbook, done))
+
+    diagnosis = deps.runner.run(playbook, parsed.service, service, on_finding)
+    live.close()
+    values = service.variables(parsed.service)
+    deps.store.append(incident.id, "verdict", diagnosis.verdict)
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=diagnosis.verdict,
+                            blocks=blocks.verdict_blocks(diagnosis, values, incident.id, deps.store.put_state))  # fmt: skip
+
+
+def register(app: App, deps: Deps) -> None:
+    def ack_diagnose(ack: Ack, body: dict[str, Any]) -> None:
+        handle_diagnose_command(ack, body, deps)
+
+    def work_diagnose(body: dict[str, Any]) -> None:
+        run_diagnose(body, deps)
+
+    app.command("/diagnose")(ack=ack_diagnose, lazy=[work_diagnose])

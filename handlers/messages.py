@@ -1,0 +1,29 @@
+"""Every text a person reads in Slack, in one place."""
+
+from __future__ import annotations
+
+from bot.matcher import MatchResult
+
+DIAGNOSE_USAGE = (
+    "Usage: `/diagnose [service] <symptom>`, e.g. `/diagnose api-gateway 504s since the deploy`. "
+    "I match the symptom to a playbook, run its read-only checks and open an incident thread."
+)
+CHECKS_RUNNING = "Running read-only checks…"
+
+
+def unknown_service(word: str, known: list[str]) -> str:
+    return f"I don't know a service called `{word}`. Known services: {', '.join(f'`{k}`' for k in known)}."
+
+
+def use_incident_channels(channels: list[str]) -> str:
+    return f"`/diagnose` opens incidents in {', '.join(channels)}: run it there."
+
+
+def opening(service: str) -> str:
+    return f"Opening an incident for `{service}`…"
+
+
+def match_text(result: MatchResult) -> str:
+    if result.best is None:
+        return f"No confident match for: {result.query}"
+    return f"Playbook: {result.best.playbook.title}"

@@ -1,0 +1,35 @@
+"""Real-shaped Slack requests, signed with the signing secret as Slack signs them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+SIGNING_SECRET = "sandbox-signing-secret"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
+
+
+def slash_command(text: str, channel_id: str = "C0INCIDENTS", channel_name: str = "incidents",
+                  user_id: str = "U0ALICE") -> str:  # fmt: skip
+    """The body Slack sends for /diagnose, from the documented sample with our values."""
+    lines = (FIXTURES / "slash_command.txt").read_text().splitlines()
+    line = next(row for row in lines if not row.startswith("#"))
+    fields = dict(parse_qsl(line))
+    fields.update(command="/diagnose", text=text, channel_id=channel_id, channel_name=channel_name,
+                  user_id=user_id, team_id="T0SANDBOX")  # fmt: skip
+    return urlencode(fields)
+
+
+def signed(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> BoltRequest:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    headers = {
+        "content-type": ["application/x-www-form-urlencoded"],
+        "x-slack-signature": [signature],
+        "x-slack-request-timestamp": [str(timestamp)],
+    }
+    return BoltRequest(body=body, headers=headers)
