@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from bot import terminal
 from bot.config import Config, config_path, load_config
@@ -180,7 +181,10 @@ def cmd_demo(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+Extend = Callable[[Any], None]  # adds subcommands (the Slack edge adds serve, socket, ...)
+
+
+def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatops", description="Incident ChatOps: guides turned into diagnostics."
     )
@@ -235,13 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
     cfg.add_parser("check", help="validate the config file").set_defaults(func=cmd_config_check)
 
     sub.add_parser(
-        "demo", help="match sample incidents on the bundled defaults and show their playbooks"
+        "demo", help="diagnose sample incidents end to end against a simulated cluster"
     ).set_defaults(func=cmd_demo)
+    if extend is not None:
+        extend(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, extend: Extend | None = None) -> int:
+    args = build_parser(extend).parse_args(argv)
     app = App(args.config, args.playbooks)
     try:
         if args.needs_config:

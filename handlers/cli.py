@@ -1,0 +1,60 @@
+"""The `chatops` command: the engine's commands (bot.cli) plus the Slack app's `serve`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from bot import cli
+from bot.config import Secrets
+from bot.errors import ChatOpsError
+from bot.probes.base import Clients
+from bot.runner import Runner
+from bot.store import Store
+from handlers.app import create_app
+from handlers.deps import Deps
+from handlers.slack_web import web_client
+from handlers.web import Metrics, wsgi_app
+
+
+def build_deps(app: cli.App, secrets: Secrets, env: dict[str, str]) -> Deps:
+    if secrets.slack_bot_token is None:
+        raise ChatOpsError("set SLACK_BOT_TOKEN (the bot's xoxb- token) in the environment")
+    return Deps(
+        config=app.config,
+        catalog=app.catalog,
+        matcher=app.matcher,
+        store=Store.from_config(app.config),
+        runner=Runner(Clients.from_env(env)),
+        client=web_client(secrets.slack_bot_token.get_secret_value(), env.get("SLACK_API_URL") or None),
+    )
+
+
+def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
+    """Serve Slack's requests over HTTP (waitress, threaded) with /healthz, /readyz and /metrics."""
+    import waitress
+
+    env = dict(os.environ)
+    secrets = Secrets.from_env(env)
+    if secrets.slack_signing_secret is None:
+        raise ChatOpsError("set SLACK_SIGNING_SECRET (Basic Information > Signing Secret) in the environment")
+    deps = build_deps(app, secrets, env)
+    bolt = create_app(deps, secrets.slack_signing_secret.get_secret_value())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    waitress.serve(wsgi_app(bolt, deps, Metrics()), host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+def add_slack_commands(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the Slack app over HTTP (POST /slack/events)")
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    p.add_argument("--threads", type=int, default=16)
+    p.set_defaults(func=cmd_serve)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli.main(argv, extend=add_slack_commands)

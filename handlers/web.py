@@ -1,0 +1,89 @@
+"""The HTTP surface of `chatops serve`: Slack's /slack/events beside /healthz, /readyz and /metrics.
+
+A plain WSGI app around Bolt's WSGI adapter, served by waitress (a threaded production WSGI server; Bolt's
+own server is for development only).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from handlers.deps import Deps
+
+StartResponse = Callable[..., Any]
+
+
+class Metrics:
+    """Counters in the Prometheus text format (no client library needed for a handful of counters)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def inc(self, name: str, labels: str = "") -> None:
+        with self._lock:
+            self._counts[(name, labels)] += 1
+
+    def text(self) -> str:
+        with self._lock:
+            items = sorted(self._counts.items())
+        lines = []
+        for name in sorted({n for (n, _), _ in items}):
+            lines.append(f"# TYPE {name} counter")
+            lines += [
+                f"{n}{{{labels}}} {count}" if labels else f"{n} {count}"
+                for (n, labels), count in items
+                if n == name
+            ]
+        return "\n".join(lines) + "\n"
+
+
+def wsgi_app(
+    app: App, deps: Deps, metrics: Metrics
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    slack = SlackRequestHandler(app)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/slack/events":
+            metrics.inc("chatops_slack_requests_total")
+            return slack(environ, start_response)
+        if path == "/healthz":
+            return _reply(start_response, "200 OK", "ok\n")
+        if path == "/readyz":
+            problems = readiness_problems(deps)
+            return _reply(start_response, "503 Service Unavailable" if problems else "200 OK",
+                          "\n".join(problems or ["ready"]) + "\n")  # fmt: skip
+        if path == "/metrics":
+            return _reply(start_response, "200 OK", metrics.text(), "text/plain; version=0.0.4")
+        return _reply(start_response, "404 Not Found", "not found\n")
+
+    return application
+
+
+def readiness_problems(deps: Deps) -> list[str]:
+    """Why the bot cannot serve yet: the store or Slack auth not working (empty when ready)."""
+    problems = []
+    try:
+        deps.store.list_open()
+    except Exception as err:  # readiness reports any failure as text; it must not crash the probe
+        problems.append(f"store: {err}")
+    try:
+        deps.client.auth_test()
+    except Exception as err:
+        problems.append(f"slack auth: {err}")
+    return problems
+
+
+def _reply(
+    start_response: StartResponse, status: str, body: str, kind: str = "text/plain; charset=utf-8"
+) -> list[bytes]:
+    data = body.encode()
+    start_response(status, [("Content-Type", kind), ("Content-Length", str(len(data)))])
+    return [data]

@@ -1,0 +1,102 @@
+"""`chatops serve` as deployed: a real HTTP server; Slack's signed requests over HTTP; health, readiness, metrics."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from slack_requests import SIGNING_SECRET, signed, slash_command
+
+from bot.sandbox import FakeKubeApi
+from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
+
+CONFIG = """
+services:
+  api-gateway:
+    guide: ai-platform
+    team: platform
+    kubernetes: {{context: fake, namespace: arch-separation, deployment: api-gateway, certificate: api-gateway-tls}}
+teams:
+  platform:
+    oncall: {{slack: S0ONCALL}}
+store:
+  path: {store}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, FakeSlackApi]]:
+    config = tmp_path / "chatops.yaml"
+    config.write_text(CONFIG.format(store=tmp_path / "chatops.db"))
+    port = free_port()
+    with FakeSlackApi() as slack, FakeKubeApi("crashloop-oom") as cluster:
+        env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+               "SLACK_API_URL": slack.api_url, "KUBECONFIG": cluster.kubeconfig_path}  # fmt: skip
+        exe = Path(sys.executable).parent / "chatops"
+        log = (tmp_path / "serve.log").open("w")
+        server = subprocess.Popen(
+            [str(exe), "--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):  # wait until it listens (bounded)
+                try:
+                    httpx.get(f"{url}/healthz", timeout=0.5)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            yield url, slack
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+            log.close()
+
+
+def post(url: str, body: str, **kwargs: object) -> httpx.Response:
+    request = signed(body, **kwargs)  # type: ignore[arg-type]
+    headers = {k: v[0] for k, v in request.headers.items()}
+    return httpx.post(f"{url}/slack/events", content=body, headers=headers, timeout=5)
+
+
+def test_a_signed_command_over_http_opens_the_incident(served: tuple[str, FakeSlackApi]) -> None:
+    url, slack = served
+    response = post(url, slash_command("api-gateway pods keep restarting, OOMKilled since the last deploy"))
+    assert response.status_code == 200
+    assert "Opening an incident for `api-gateway`" in response.text
+    end = time.monotonic() + 30
+    while time.monotonic() < end and not any("Verdict" in m.text for m in slack.messages(CHANNEL_ID)):
+        time.sleep(0.1)
+    assert any("Problem confirmed" in m.text for m in slack.messages(CHANNEL_ID))
+
+
+def test_unsigned_requests_get_401_and_nothing_runs(served: tuple[str, FakeSlackApi]) -> None:
+    url, slack = served
+    body = slash_command("api-gateway 504s")
+    assert post(url, body, secret="wrong").status_code == 401
+    assert httpx.post(f"{url}/slack/events", content=body, timeout=5).status_code == 401
+    assert slack.calls("chat.postMessage") == []
+
+
+def test_health_readiness_and_metrics(served: tuple[str, FakeSlackApi]) -> None:
+    url, _ = served
+    assert httpx.get(f"{url}/healthz").text == "ok\n"
+    ready = httpx.get(f"{url}/readyz")
+    assert (ready.status_code, ready.text) == (200, "ready\n")
+    post(url, slash_command("api-gateway 504s"), secret="wrong")
+    metrics = httpx.get(f"{url}/metrics").text
+    assert "# TYPE chatops_slack_requests_total counter" in metrics
+    assert "chatops_slack_requests_total 1" in metrics
