@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import App
 
+from handlers.actions import incident_buttons
 from handlers.commands import diagnose
 from handlers.deps import Deps
 
@@ -22,6 +23,7 @@ def create_app(deps: Deps, signing_secret: str) -> App:
         process_before_response=False,  # ack first; lazy listeners do the slow work on Bolt's thread pool
     )
     diagnose.register(app, deps)
+    incident_buttons.register(app, deps)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> None:

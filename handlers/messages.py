@@ -27,3 +27,13 @@ def match_text(result: MatchResult) -> str:
     if result.best is None:
         return f"No confident match for: {result.query}"
     return f"Playbook: {result.best.playbook.title}"
+
+
+APPROVALS_PENDING = (
+    "Recorded your request for this fix in the incident timeline. Nothing has run: the approval flow "
+    "(a second person approves, the action runs once and is verified) is not switched on in this version."
+)
+
+
+def severity_set(user: str, sev: str) -> str:
+    return f"<@{user}> set the severity to *{sev}*."

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App
 
 from bot.errors import UnknownNameError
 from bot.findings import Finding
+from bot.playbook import Playbook
 from handlers import blocks, messages
 from handlers.deps import Deps
 from handlers.slack_web import LiveMessage
@@ -75,10 +76,18 @@ def run_diagnose(body: dict[str, Any], deps: Deps) -> None:
     client.chat_postMessage(
         channel=channel, thread_ts=thread_ts, text=messages.match_text(result), blocks=match_blocks
     )
-    if result.best is None:
+    if result.best is not None:
+        run_playbook(deps, incident.id, result.best.playbook)
+
+
+def run_playbook(deps: Deps, incident_id: str, playbook: Playbook, actor: str | None = None) -> None:
+    """Run a playbook's checks in the incident's thread: a live checklist, then verdict, SEV and fixes."""
+    incident = deps.store.get(incident_id)
+    if incident is None or incident.thread_ts is None:
         return
-    playbook = result.best.playbook
-    deps.store.set_playbook(incident.id, playbook.id)
+    client, channel, thread_ts = deps.client, incident.channel, incident.thread_ts
+    service = deps.config.services[incident.service]
+    deps.store.set_playbook(incident.id, playbook.id, actor)
     progress = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=messages.CHECKS_RUNNING,
                                        blocks=blocks.checklist(playbook, {}))  # fmt: skip
     live = LiveMessage(client, channel, progress["ts"])
@@ -89,9 +98,9 @@ def run_diagnose(body: dict[str, Any], deps: Deps) -> None:
         deps.store.append(incident.id, "finding", f"{finding.title}: {finding.status}: {finding.summary}")
         live.update(messages.CHECKS_RUNNING, blocks.checklist(playbook, done))
 
-    diagnosis = deps.runner.run(playbook, parsed.service, service, on_finding)
+    diagnosis = deps.runner.run(playbook, incident.service, service, on_finding)
     live.close()
-    values = service.variables(parsed.service)
+    values = service.variables(incident.service)
     deps.store.append(incident.id, "verdict", diagnosis.verdict)
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=diagnosis.verdict,
                             blocks=blocks.verdict_blocks(diagnosis, values, incident.id, deps.store.put_state))  # fmt: skip

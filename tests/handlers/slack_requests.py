@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -33,3 +34,24 @@ def signed(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None
         "x-slack-request-timestamp": [str(timestamp)],
     }
     return BoltRequest(body=body, headers=headers)
+
+
+def block_action(user_id: str, channel_id: str, message_ts: str, action_id: str, value: str) -> str:
+    """The body Slack sends when a button is clicked, from Bolt's own fixture with our values."""
+    payload = json.loads((FIXTURES / "block_actions.json").read_text())
+    payload.pop("_source", None)
+    payload["user"] = {
+        "id": user_id,
+        "username": user_id.lower(),
+        "name": user_id.lower(),
+        "team_id": "T0SANDBOX",
+    }
+    payload["container"] = {
+        "type": "message",
+        "message_ts": message_ts,
+        "channel_id": channel_id,
+        "is_ephemeral": False,
+    }
+    payload["channel"] = {"id": channel_id, "name": "incidents"}
+    payload["actions"][0].update(action_id=action_id, value=value, block_id="b")
+    return urlencode({"payload": json.dumps(payload)})

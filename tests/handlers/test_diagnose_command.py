@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_requests import SIGNING_SECRET, signed, slash_command
+from slack_requests import SIGNING_SECRET, block_action, signed, slash_command
 
 from bot.config import Config
 from bot.matcher import Matcher
@@ -119,3 +119,76 @@ def test_bad_or_stale_signatures_are_refused_and_nothing_runs(workspace: Workspa
     assert workspace.app.dispatch(signed(body, timestamp=int(time.time()) - 600)).status == 401
     time.sleep(0.3)
     assert workspace.slack.calls("chat.postMessage") == []
+
+
+def opened_incident(workspace: Workspace) -> tuple[Any, list[Any]]:
+    workspace.command("api-gateway pods keep restarting, OOMKilled since the last deploy")
+    slack = workspace.slack
+    workspace.wait_for(lambda: any("Verdict" in shown(m) for m in slack.messages(CHANNEL_ID)))
+    (root,) = slack.messages(CHANNEL_ID, top_level=True)
+    return root, slack.thread(CHANNEL_ID, root.ts)
+
+
+def button(message: Any, label: str) -> dict[str, Any]:
+    return next(
+        e
+        for b in message.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["text"]["text"] == label
+    )
+
+
+def click(workspace: Workspace, user: str, message: Any, element: dict[str, Any]) -> Any:
+    body = block_action(user, CHANNEL_ID, message.ts, element["action_id"], element["value"])
+    return workspace.app.dispatch(signed(body))
+
+
+def test_a_sev_button_sets_the_severity_for_everyone_to_see(workspace: Workspace) -> None:
+    root, thread = opened_incident(workspace)
+    verdict = thread[3]
+    assert click(workspace, "U0BOB", verdict, button(verdict, "SEV-2")).status == 200
+    slack = workspace.slack
+    workspace.wait_for(lambda: "SEV-2" in shown(slack.message(CHANNEL_ID, root.ts)))
+    workspace.wait_for(
+        lambda: any(
+            "<@U0BOB> set the severity to *SEV-2*" in m.text for m in slack.thread(CHANNEL_ID, root.ts)
+        )
+    )
+    incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
+    assert incident is not None and incident.severity == "SEV-2" and incident.severity_by == "U0BOB"
+
+
+def test_a_forged_button_value_changes_nothing(workspace: Workspace) -> None:
+    root, thread = opened_incident(workspace)
+    forged = {"action_id": "set_severity", "value": "made-up-id"}
+    assert click(workspace, "U0BOB", thread[3], forged).status == 200
+    time.sleep(0.3)
+    incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
+    assert incident is not None and incident.severity is None
+
+
+def test_run_instead_reruns_once_even_when_double_clicked(workspace: Workspace) -> None:
+    root, thread = opened_incident(workspace)
+    match = thread[1]
+    alternative = next(e for b in match.blocks if b["type"] == "actions" for e in b["elements"])
+    for _ in range(2):
+        click(workspace, "U0ALICE", match, alternative)
+    slack = workspace.slack
+    workspace.wait_for(lambda: sum("Verdict" in shown(m) for m in slack.thread(CHANNEL_ID, root.ts)) == 2)
+    time.sleep(0.5)  # a second run, if any, would post its checklist by now
+    verdicts = [m for m in slack.thread(CHANNEL_ID, root.ts) if "Verdict" in shown(m)]
+    assert len(verdicts) == 2
+    incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
+    assert incident is not None and incident.playbook_id != "ai-platform/5xx-errors"
+
+
+def test_a_fix_button_records_the_request_and_says_nothing_ran(workspace: Workspace) -> None:
+    root, thread = opened_incident(workspace)
+    verdict = thread[3]
+    click(workspace, "U0ALICE", verdict, button(verdict, "Roll back the recent deployment (breaking change)"))
+    workspace.wait_for(lambda: bool(workspace.slack.ephemerals("U0ALICE")))
+    assert "Nothing has run" in workspace.slack.ephemerals("U0ALICE")[-1].text
+    incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
+    assert incident is not None
+    assert any(e.kind == "action_requested" for e in workspace.store.timeline(incident.id))

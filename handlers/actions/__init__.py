@@ -1,0 +1,1 @@
+"""Button clicks (block_actions): each module exposes `register(app, deps)`."""

@@ -1,0 +1,76 @@
+"""The incident thread's buttons. A button's value is an opaque id of state in the store; we trust nothing else
+in the payload but the clicking user, and a stale or forged id changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.errors import UnknownNameError
+from handlers import blocks, messages
+from handlers.commands.diagnose import run_playbook
+from handlers.deps import Deps
+from handlers.ids import ActionId
+
+
+def clicked(body: dict[str, Any], deps: Deps, kind: str) -> tuple[str, dict[str, Any]] | None:
+    """(user, payload) of a click whose state exists and is of the expected kind."""
+    state = deps.store.get_state(body["actions"][0].get("value", ""))
+    if state is None or state[0] != kind:
+        return None
+    return body["user"]["id"], state[1]
+
+
+def handle_set_severity_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    ack()
+    click = clicked(body, deps, "set_severity")
+    if click is None:
+        return
+    user, payload = click
+    incident = deps.store.set_severity(payload["incident"], payload["sev"], by=user, why=f"set by <@{user}>")
+    if incident.thread_ts:
+        deps.client.chat_update(channel=incident.channel, ts=incident.thread_ts, text=f"{incident.id} {incident.service}",
+                                blocks=blocks.incident_root(incident.id, incident.service, incident.symptom,
+                                                            incident.severity))  # fmt: skip
+        deps.client.chat_postMessage(channel=incident.channel, thread_ts=incident.thread_ts,
+                                     text=messages.severity_set(user, payload["sev"]))  # fmt: skip
+
+
+def handle_run_playbook_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    ack()
+    click = clicked(body, deps, "run_playbook")
+    if click is None or not deps.store.claim_state(body["actions"][0]["value"], by=click[0]):
+        return  # unknown, or already pressed: run once
+    user, payload = click
+    try:
+        playbook = deps.catalog.get(payload["playbook"])
+    except UnknownNameError:
+        return
+    run_playbook(deps, payload["incident"], playbook, actor=user)
+
+
+def handle_request_action_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    ack()
+    click = clicked(body, deps, "request_action")
+    if click is None:
+        return
+    user, payload = click
+    deps.store.append(payload["incident"], "action_requested", f"<@{user}> asked for a fix", user, payload)
+    deps.client.chat_postEphemeral(channel=body["channel"]["id"], user=user, text=messages.APPROVALS_PENDING)
+
+
+def register(app: App, deps: Deps) -> None:
+    for action_id, handler in (
+        (ActionId.SET_SEVERITY, handle_set_severity_action),
+        (ActionId.RUN_PLAYBOOK, handle_run_playbook_action),
+        (ActionId.REQUEST_ACTION, handle_request_action_action),
+    ):
+        app.action(action_id.value)(_bind(handler, deps))
+
+
+def _bind(handler: Any, deps: Deps) -> Any:
+    def listener(ack: Ack, body: dict[str, Any]) -> None:
+        handler(ack, body, deps)
+
+    return listener
