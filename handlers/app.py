@@ -11,6 +11,7 @@ from slack_bolt import App
 from handlers.actions import incident_buttons
 from handlers.commands import diagnose
 from handlers.deps import Deps
+from handlers.events import incident_threads
 
 log = logging.getLogger("chatops")
 
@@ -24,6 +25,7 @@ def create_app(deps: Deps, signing_secret: str) -> App:
     )
     diagnose.register(app, deps)
     incident_buttons.register(app, deps)
+    incident_threads.register(app, deps)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> None:

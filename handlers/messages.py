@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.matcher import MatchResult
 
 DIAGNOSE_USAGE = (
@@ -37,3 +39,19 @@ APPROVALS_PENDING = (
 
 def severity_set(user: str, sev: str) -> str:
     return f"<@{user}> set the severity to *{sev}*."
+
+
+MENTION_HELP = (
+    "In an incident thread: `@chatops status` (where the incident stands), `@chatops diagnose <symptom>` "
+    "(run the playbook that fits). To open an incident: `/diagnose [service] <symptom>` in #incidents."
+)
+
+
+def offer(title: str, why: list[str]) -> str:
+    return f"That sounds like *{title}* ({'; '.join(why)}). Run its checks here?"
+
+
+def status(incident: Any, entries: int) -> str:
+    sev = incident.severity or "no severity set"
+    playbook = incident.playbook_id or "no playbook yet"
+    return f"*{incident.id}* `{incident.service}`: {incident.status}, {sev}, playbook {playbook}; {entries} timeline entries."

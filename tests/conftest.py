@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers (guide_sections, fakes)
+sys.path.insert(0, str(Path(__file__).resolve().parent / "handlers"))  # Slack scenario helpers
 
 from bot.config import Config, load_config  # noqa: E402
 from bot.matcher import Matcher  # noqa: E402
@@ -26,3 +29,11 @@ def matcher(catalog: Catalog) -> Matcher:
 @pytest.fixture(scope="session")
 def example_config(catalog: Catalog) -> Config:
     return load_config(ROOT / "config.example.yaml", guides=catalog.guides())
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, catalog: Catalog, example_config: Config) -> Iterator[Any]:
+    """A Slack workspace: the Bolt app, the local Slack Web API, the simulated cluster and a store."""
+    from slack_workspace import make_workspace
+
+    yield from make_workspace(tmp_path, catalog, example_config)

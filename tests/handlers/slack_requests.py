@@ -55,3 +55,21 @@ def block_action(user_id: str, channel_id: str, message_ts: str, action_id: str,
     payload["channel"] = {"id": channel_id, "name": "incidents"}
     payload["actions"][0].update(action_id=action_id, value=value, block_id="b")
     return urlencode({"payload": json.dumps(payload)})
+
+
+def event_callback(event: dict[str, object], event_id: str) -> str:
+    """An Events API delivery (JSON), from the documented envelope with our event."""
+    envelope = json.loads((FIXTURES / "event_callback.json").read_text())
+    envelope.pop("_source", None)
+    envelope.update(team_id="T0SANDBOX", api_app_id="A0CHATOPS", event=event, event_id=event_id)
+    envelope["authorizations"][0].update(team_id="T0SANDBOX", user_id="U0CHATOPS", is_bot=True)
+    return json.dumps(envelope)
+
+
+def signed_json(body: str, retry: int | None = None) -> BoltRequest:
+    request = signed(body)
+    request.headers["content-type"] = ["application/json"]
+    if retry is not None:
+        request.headers["x-slack-retry-num"] = [str(retry)]
+        request.headers["x-slack-retry-reason"] = ["http_timeout"]
+    return request

@@ -1,0 +1,1 @@
+"""Events API listeners (thread messages, mentions): each module exposes `register(app, deps)`."""

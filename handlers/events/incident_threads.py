@@ -1,0 +1,89 @@
+"""Incident threads listen: a reply that confidently matches another playbook gets one offer to run it, and
+`@bot help | status | diagnose <text>` work in threads. Slack's redeliveries are dropped by event id."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+
+from handlers import blocks, messages
+from handlers.commands.diagnose import run_playbook
+from handlers.deps import Deps
+from handlers.ids import ActionId, BlockId
+
+MENTION = re.compile(r"<@[A-Z0-9]+>")
+
+
+def is_thread_reply(event: dict[str, Any]) -> bool:
+    """A person's reply in a thread (not the root, not an edit or a bot's own message)."""
+    return (
+        "subtype" not in event
+        and "bot_id" not in event
+        and bool(event.get("thread_ts"))
+        and event.get("thread_ts") != event.get("ts")
+    )
+
+
+def handle_thread_message_event(event: dict[str, Any], deps: Deps) -> None:
+    if not is_thread_reply(event):
+        return
+    incident = deps.store.by_thread(event["channel"], event["thread_ts"])
+    if incident is None or not incident.is_open:
+        return
+    guide = deps.config.services[incident.service].guide
+    result = deps.matcher.match(event.get("text", ""), guide=guide, service=incident.service)
+    best = result.best
+    if best is None or best.playbook.id == incident.playbook_id:
+        return
+    if not deps.store.offer_once(incident.id, best.playbook.id):
+        return  # one offer per playbook per incident: no spam
+    value = deps.store.put_state("run_playbook", {"incident": incident.id, "playbook": best.playbook.id})
+    offer = [
+        blocks.section(messages.offer(best.playbook.title, best.why)),
+        blocks.actions(
+            BlockId.ALTERNATIVES, [blocks.button(f"Run {best.playbook.title}", ActionId.RUN_PLAYBOOK, value)]
+        ),
+    ]
+    deps.client.chat_postMessage(channel=event["channel"], thread_ts=event["thread_ts"],
+                                 text=messages.offer(best.playbook.title, best.why), blocks=offer)  # fmt: skip
+
+
+def handle_mention_event(event: dict[str, Any], deps: Deps) -> None:
+    words = MENTION.sub("", event.get("text", "")).strip()
+    command, _, rest = words.partition(" ")
+    channel, thread_ts = event["channel"], event.get("thread_ts")
+    incident = deps.store.by_thread(channel, thread_ts) if thread_ts else None
+    reply_ts = thread_ts or event["ts"]
+    if command.lower() == "status" and incident is not None:
+        text = messages.status(incident, len(deps.store.timeline(incident.id)))
+    elif command.lower() == "diagnose" and incident is not None and rest.strip():
+        guide = deps.config.services[incident.service].guide
+        result = deps.matcher.match(rest, guide=guide, service=incident.service)
+        if result.best is not None:
+            run_playbook(deps, incident.id, result.best.playbook, actor=event.get("user"))
+            return
+        text = messages.match_text(result)
+    else:
+        text = messages.MENTION_HELP
+    deps.client.chat_postMessage(channel=channel, thread_ts=reply_ts, text=text)
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.middleware
+    def drop_redelivered_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        """Slack retries events it thinks we missed; whatever was handled once is not handled again."""
+        event_id = body.get("event_id")
+        if event_id and deps.store.seen_event(event_id):
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    @app.event("message")
+    def on_message(event: dict[str, Any]) -> None:
+        handle_thread_message_event(event, deps)
+
+    @app.event("app_mention")
+    def on_mention(event: dict[str, Any]) -> None:
+        handle_mention_event(event, deps)
