@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
@@ -21,3 +22,7 @@ class Deps:
     store: Store
     runner: Runner
     client: WebClient
+    # Incident work runs here, not on Bolt's listener pool, so acks never queue behind running diagnoses.
+    work: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="incident")
+    )

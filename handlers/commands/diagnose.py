@@ -107,10 +107,7 @@ def run_playbook(deps: Deps, incident_id: str, playbook: Playbook, actor: str | 
 
 
 def register(app: App, deps: Deps) -> None:
-    def ack_diagnose(ack: Ack, body: dict[str, Any]) -> None:
-        handle_diagnose_command(ack, body, deps)
-
-    def work_diagnose(body: dict[str, Any]) -> None:
-        run_diagnose(body, deps)
-
-    app.command("/diagnose")(ack=ack_diagnose, lazy=[work_diagnose])
+    @app.command("/diagnose")
+    def handle_diagnose(ack: Ack, body: dict[str, Any]) -> None:
+        handle_diagnose_command(ack, body, deps)  # answers Slack at once
+        deps.work.submit(run_diagnose, body, deps)

@@ -62,7 +62,7 @@ def handle_mention_event(event: dict[str, Any], deps: Deps) -> None:
         guide = deps.config.services[incident.service].guide
         result = deps.matcher.match(rest, guide=guide, service=incident.service)
         if result.best is not None:
-            run_playbook(deps, incident.id, result.best.playbook, actor=event.get("user"))
+            deps.work.submit(run_playbook, deps, incident.id, result.best.playbook, event.get("user"))
             return
         text = messages.match_text(result)
     else:
