@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,28 +24,11 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox import FakeKubeApi
+from bot.sandbox import FakeKubeApi, config_yaml
+from bot.sandbox.serving import free_port
 from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 
 SECRET = "bench-signing-secret"
-CONFIG = """
-services:
-  api-gateway:
-    guide: ai-platform
-    team: platform
-    kubernetes: {{context: fake, namespace: arch-separation, deployment: api-gateway}}
-teams:
-  platform:
-    oncall: {{slack: S0ONCALL}}
-store:
-  path: {store}
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def command_body(n: int) -> str:
@@ -68,7 +50,7 @@ def main() -> None:
         FakeKubeApi("crashloop-oom") as cluster,
     ):
         config = Path(folder) / "chatops.yaml"
-        config.write_text(CONFIG.format(store=Path(folder) / "chatops.db"))
+        config.write_text(config_yaml(str(Path(folder) / "chatops.db")))
         port = free_port()
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                "SLACK_API_URL": slack.api_url, "KUBECONFIG": cluster.kubeconfig_path}  # fmt: skip

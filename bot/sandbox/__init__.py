@@ -9,7 +9,25 @@ from __future__ import annotations
 from bot.config import Service
 from bot.sandbox.kube_api import CONTEXT, FIXTURES, NAMESPACE, FakeKubeApi
 
-__all__ = ["FakeKubeApi", "sandboxed", "scenarios"]
+__all__ = ["FakeKubeApi", "config_yaml", "sandboxed", "scenarios"]
+
+_CONFIG = """
+services:
+  api-gateway:
+    guide: ai-platform
+    team: platform
+    kubernetes: {{context: fake, namespace: arch-separation, deployment: api-gateway, certificate: api-gateway-tls}}
+teams:
+  platform:
+    oncall: {{slack: S0ONCALL}}
+store:
+  path: {store}
+"""
+
+
+def config_yaml(store_path: str) -> str:
+    """A chatops.yaml whose one service lives in the simulated cluster (for a `chatops serve` run)."""
+    return _CONFIG.format(store=store_path)
 
 
 def scenarios() -> list[str]:

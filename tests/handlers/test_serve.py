@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,33 +13,15 @@ import httpx
 import pytest
 from slack_requests import SIGNING_SECRET, signed, slash_command
 
-from bot.sandbox import FakeKubeApi
+from bot.sandbox import FakeKubeApi, config_yaml
+from bot.sandbox.serving import free_port
 from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
-
-CONFIG = """
-services:
-  api-gateway:
-    guide: ai-platform
-    team: platform
-    kubernetes: {{context: fake, namespace: arch-separation, deployment: api-gateway, certificate: api-gateway-tls}}
-teams:
-  platform:
-    oncall: {{slack: S0ONCALL}}
-store:
-  path: {store}
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, FakeSlackApi]]:
     config = tmp_path / "chatops.yaml"
-    config.write_text(CONFIG.format(store=tmp_path / "chatops.db"))
+    config.write_text(config_yaml(str(tmp_path / "chatops.db")))
     port = free_port()
     with FakeSlackApi() as slack, FakeKubeApi("crashloop-oom") as cluster:
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
