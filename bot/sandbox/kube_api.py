@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from bot.sandbox.serving import QuietServer, serve
+from bot.sandbox.serving import QuietServer, serve, stop
 
 FIXTURES = Path(__file__).resolve().parent / "scenarios"
 NAMESPACE, DEPLOYMENT, CONTEXT, TOKEN = "arch-separation", "api-gateway", "fake", "fake-bot-token"
@@ -167,11 +167,10 @@ class FakeKubeApi:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._server is not None and self._dir is not None
         self._stop.set()  # release delayed responses
-        self._server.shutdown()
-        self._server.server_close()
-        self._dir.cleanup()
+        stop(self._server)
+        if self._dir is not None:
+            self._dir.cleanup()
 
     def kubeconfig(self, token: str = TOKEN) -> dict[str, Any]:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Callable
@@ -41,3 +42,24 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def stop(server: QuietServer | None) -> None:
+    """Stop serving and release the port (safe when the server never started)."""
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
+def reply_json(handler: BaseHTTPRequestHandler, code: int, payload: Any) -> None:
+    data = json.dumps(payload).encode()
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def google_error(code: int, message: str, status: str) -> dict[str, Any]:
+    """The error body Google's JSON APIs send (Cloud Logging, Cloud Run)."""
+    return {"error": {"code": code, "message": message, "status": status}}

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox.serving import QuietServer, serve
+from bot.sandbox.serving import QuietServer, serve, stop
 from bot.sandbox.slack_render import (
     APP_ID,
     BOT_ID,
@@ -124,9 +124,7 @@ class FakeSlackApi:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
     def add_channel(self, channel_id: str, name: str, is_private: bool = False) -> None:
         self.channels[channel_id] = {"id": channel_id, "name": name, "is_channel": True, "is_private": is_private,

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandbox.serving import QuietServer, serve
+from bot.sandbox.serving import QuietServer, google_error, reply_json, serve, stop
 
 SEVERITIES = ["DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"]
 LIST_PATH = "/v2/entries:list"
@@ -120,9 +120,7 @@ class FakeCloudLogging:
 
     def stop(self) -> None:
         self._released.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop(self._server)
 
     def __enter__(self) -> FakeCloudLogging:
         return self.start()
@@ -140,11 +138,13 @@ class FakeCloudLogging:
             self._hanging.wait(timeout=30)
             return
         if handler.command != "POST" or parts.path != LIST_PATH:
-            return _reply(handler, 405, _error(405, "only entries:list is served", "METHOD_NOT_ALLOWED"))
+            return reply_json(
+                handler, 405, google_error(405, "only entries:list is served", "METHOD_NOT_ALLOWED")
+            )
         if self.failure is not None:
             f = self.failure
-            return _reply(handler, f.code, _error(f.code, f.message, f.status))
-        _reply(handler, 200, self._page(body))
+            return reply_json(handler, f.code, google_error(f.code, f.message, f.status))
+        reply_json(handler, 200, self._page(body))
 
     def _page(self, body: dict[str, Any]) -> dict[str, Any]:
         selected = sorted(_matching(self.entries, body.get("filter", "")), key=lambda e: e["timestamp"])
@@ -169,16 +169,3 @@ def _matching(entries: list[dict[str, Any]], log_filter: str) -> list[dict[str, 
         for e in entries
         if SEVERITIES.index(e["severity"]) >= floor and datetime.fromisoformat(e["timestamp"]) >= start
     ]
-
-
-def _error(code: int, message: str, status: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "status": status}}
-
-
-def _reply(handler: BaseHTTPRequestHandler, code: int, payload: dict[str, Any]) -> None:
-    data = json.dumps(payload).encode()
-    handler.send_response(code)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)

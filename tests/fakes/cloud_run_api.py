@@ -7,13 +7,12 @@ refused (and recorded, so tests can assert the probe only read).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandbox.serving import QuietServer, serve
+from bot.sandbox.serving import QuietServer, google_error, reply_json, serve, stop
 
 PROJECT, REGION, SERVICE = "imgstream-prod", "us-central1", "imgstream-production"
 SERVICE_NAME = f"projects/{PROJECT}/locations/{REGION}/services/{SERVICE}"
@@ -133,9 +132,7 @@ class FakeCloudRun:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
@@ -143,26 +140,13 @@ class FakeCloudRun:
             Recorded(handler.command, parts.path, parts.query, handler.headers.get("Authorization"))
         )
         if handler.command != "GET":
-            return _reply(handler, 405, _error(405, "read-only fake", "METHOD_NOT_ALLOWED"))
+            return reply_json(handler, 405, google_error(405, "read-only fake", "METHOD_NOT_ALLOWED"))
         if self.status is not None:
-            return _reply(handler, self.status[0], _error(*self.status))
+            return reply_json(handler, self.status[0], google_error(*self.status))
         found = self.resources.get(parts.path)
         if found is None:
             kind = "REVISION" if "/revisions/" in parts.path else "SERVICE"
             name = parts.path.rsplit("/", 1)[-1]
             message = f"Resource '{name}' of kind '{kind}' in region '{REGION}' in project '{PROJECT}' does not exist."
-            return _reply(handler, 404, _error(404, message, "NOT_FOUND"))
-        _reply(handler, 200, found)
-
-
-def _error(code: int, message: str, status: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "status": status}}
-
-
-def _reply(handler: BaseHTTPRequestHandler, code: int, payload: dict[str, Any]) -> None:
-    data = json.dumps(payload).encode()
-    handler.send_response(code)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)
+            return reply_json(handler, 404, google_error(404, message, "NOT_FOUND"))
+        reply_json(handler, 200, found)

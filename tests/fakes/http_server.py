@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandbox.serving import QuietServer, serve
+from bot.sandbox.serving import QuietServer, serve, stop
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,7 @@ class RecordingServer:
 
     def stop(self) -> None:
         self._released.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop(self._server)
 
     def __enter__(self) -> RecordingServer:
         return self.start()
