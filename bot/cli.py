@@ -1,4 +1,4 @@
-"""The `chatops` command line: playbooks, matching, config checks and the local demo.
+"""The `chatops` command line: playbooks, matching, diagnostics and config checks.
 
 Only this module turns errors into exit codes: 0 success, 1 problems found (lint), 2 bad input or config.
 """
@@ -23,11 +23,6 @@ from bot.probes.base import Clients
 from bot.reports import diagnosis_json
 from bot.runner import Runner
 from bot.sandbox import FakeKubeApi, sandboxed, scenarios
-
-DEMO_INCIDENTS = [  # (simulated cluster scenario, service, what the on-call engineer types)
-    ("crashloop-oom", "api-gateway", "pods keep restarting, OOMKilled since the last deploy"),
-    ("expired-certificate", "api-gateway", "certificate errors on https://api.your-domain.com"),
-]
 
 
 @dataclass
@@ -162,25 +157,6 @@ def cmd_config_check(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(app: App, args: argparse.Namespace) -> int:
-    """Sample incidents, end to end, against the simulated cluster: match, live checks, verdict, fixes."""
-    print(
-        f"Config: {config_path(app.config_arg)} ({len(app.config.services)} services, {len(app.catalog)} playbooks)"
-    )
-    print("Cluster: simulated (bot/sandbox); systems the sandbox does not simulate are reported as skipped.")
-    for scenario, service, text in DEMO_INCIDENTS:
-        print("\n" + "=" * 100)
-        print(f"/diagnose {service} {text}    [sandbox scenario: {scenario}]\n")
-        with FakeKubeApi(scenario) as cluster:
-            diagnose(
-                app, text, service, Clients(kubeconfig=cluster.kubeconfig_path), as_json=False, sandbox=True
-            )
-    print("\n" + "=" * 100)
-    print("/diagnose how do I enable dark mode\n")
-    print(terminal.match_text(app.matcher.match("how do I enable dark mode")))
-    return 0
-
-
 Extend = Callable[[Any], None]  # adds subcommands (the Slack edge adds serve, socket, ...)
 
 
@@ -238,9 +214,6 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     )
     cfg.add_parser("check", help="validate the config file").set_defaults(func=cmd_config_check)
 
-    sub.add_parser(
-        "demo", help="diagnose sample incidents end to end against a simulated cluster"
-    ).set_defaults(func=cmd_demo)
     if extend is not None:
         extend(sub)
     return parser

@@ -21,7 +21,8 @@ def create_app(deps: Deps, signing_secret: str) -> App:
     app = App(
         client=deps.client,
         signing_secret=signing_secret,
-        process_before_response=False,  # ack first; lazy listeners do the slow work on Bolt's thread pool
+        process_before_response=False,  # ack first; slow work goes to deps.work
+        listener_executor=deps.listeners,
     )
     diagnose.register(app, deps)
     incident_buttons.register(app, deps)

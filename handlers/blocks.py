@@ -13,6 +13,7 @@ from bot.matcher import MatchResult
 from bot.playbook import Playbook
 from bot.severity import Sev, Status
 from bot.templating import render
+from handlers import messages
 from handlers.ids import ActionId, BlockId
 
 Block = dict[str, Any]
@@ -68,7 +69,8 @@ def incident_root(incident_id: str, service: str, symptom: str, severity: Sev | 
 def match_blocks(incident_id: str, result: MatchResult, stash: Stash) -> list[Block]:
     """The pick and why, with the runners-up as buttons; or, on abstention, the candidates as buttons."""
     if result.best is None:
-        blocks = [section(f"No confident match for _{result.query}_. Closest playbooks:", BlockId.MATCH)]
+        text = messages.closest(result.query) if result.matches else messages.nothing_fits(result.query)
+        blocks = [section(text, BlockId.MATCH)]
         others = result.matches
     else:
         best = result.best

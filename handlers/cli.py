@@ -1,11 +1,13 @@
-"""The `chatops` command: the engine's commands (bot.cli) plus the Slack app's `serve`."""
+"""The `chatops` command: the engine's commands (bot.cli) plus the Slack app's: serve, socket, shell, demo."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bot import cli
@@ -13,9 +15,11 @@ from bot.config import Secrets
 from bot.errors import ChatOpsError
 from bot.probes.base import Clients
 from bot.runner import Runner
+from bot.sandbox import scenarios
 from bot.store import Store
 from handlers.app import create_app
 from handlers.deps import Deps
+from handlers.shell.repl import DEMO, DEMO_SCENARIO, run_shell
 from handlers.slack_web import web_client
 from handlers.web import Metrics, wsgi_app
 
@@ -48,12 +52,37 @@ def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shell(app: cli.App, args: argparse.Namespace) -> int:
+    """The whole bot against a local Slack workspace: typed at the terminal, or played from a script."""
+    script = args.script.read_text() if args.script else None
+    lines = script.splitlines() if script is not None else None if sys.stdin.isatty() else sys.stdin
+    return run_shell(app.config, app.catalog, args.sandbox, lines)
+
+
+def cmd_demo(app: cli.App, args: argparse.Namespace) -> int:
+    """A scripted incident, end to end, in the shell against the simulated cluster."""
+    print(f"Config: {cli.config_path(app.config_arg)}; {len(app.catalog)} playbooks.")
+    return run_shell(app.config, app.catalog, DEMO_SCENARIO, DEMO.splitlines())
+
+
 def add_slack_commands(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the Slack app over HTTP (POST /slack/events)")
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     p.add_argument("--threads", type=int, default=16)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "shell", help="the bot in a local Slack workspace: type /diagnose, press buttons, reply"
+    )
+    p.add_argument("--sandbox", nargs="?", const=DEMO_SCENARIO, metavar="SCENARIO", choices=scenarios(),
+                   help=f"check a simulated cluster (default scenario {DEMO_SCENARIO}; also: "
+                   f"{', '.join(s for s in scenarios() if s != DEMO_SCENARIO)})")  # fmt: skip
+    p.add_argument("--script", type=Path, help="play these lines as if typed (one per line, # comments)")
+    p.set_defaults(func=cmd_shell)
+    sub.add_parser(
+        "demo", help="a sample incident end to end: the shell against a simulated cluster"
+    ).set_defaults(func=cmd_demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

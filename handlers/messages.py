@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from bot.matcher import MatchResult
@@ -14,7 +15,9 @@ CHECKS_RUNNING = "Running read-only checks…"
 
 
 def unknown_service(word: str, known: list[str]) -> str:
-    return f"I don't know a service called `{word}`. Known services: {', '.join(f'`{k}`' for k in known)}."
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
+    guess = f" Did you mean `{close[0]}`?" if close else ""
+    return f"I don't know a service called `{word}`.{guess} Known services: {', '.join(f'`{k}`' for k in known)}."
 
 
 def use_incident_channels(channels: list[str]) -> str:
@@ -23,6 +26,17 @@ def use_incident_channels(channels: list[str]) -> str:
 
 def opening(service: str) -> str:
     return f"Opening an incident for `{service}`…"
+
+
+def closest(query: str) -> str:
+    return f"No confident match for _{query}_. Closest playbooks:"
+
+
+def nothing_fits(query: str) -> str:
+    return (
+        f"No playbook fits _{query}_. Describe what you see in this thread with `@chatops diagnose <symptom>` "
+        "(an error message, an alert name, what users notice)."
+    )
 
 
 def match_text(result: MatchResult) -> str:

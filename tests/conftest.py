@@ -34,6 +34,7 @@ def example_config(catalog: Catalog) -> Config:
 @pytest.fixture
 def workspace(tmp_path: Path, catalog: Catalog, example_config: Config) -> Iterator[Any]:
     """A Slack workspace: the Bolt app, the local Slack Web API, the simulated cluster and a store."""
-    from slack_workspace import make_workspace
+    from handlers.shell.workspace import LocalWorkspace
 
-    yield from make_workspace(tmp_path, catalog, example_config)
+    with LocalWorkspace(example_config, catalog, "crashloop-oom", tmp_path / "chatops.db") as workspace:
+        yield workspace

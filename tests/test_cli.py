@@ -120,16 +120,21 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     assert "usage: chatops" in run.stderr
 
 
-def test_demo_runs_a_full_incident_on_the_embedded_defaults(tmp_path: Path) -> None:
+def test_demo_plays_a_full_incident_in_the_local_slack_workspace(tmp_path: Path) -> None:
     run = chatops("demo", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "config.example.yaml" in run.stdout
-    assert "/diagnose api-gateway pods keep restarting, OOMKilled since the last deploy" in run.stdout
-    assert "0/3 pods ready: 3 CrashLoopBackOff; last exit OOMKilled (137)" in run.stdout
-    assert "Suggested severity: SEV-1" in run.stdout
-    assert "k8s.rollout_undo: Roll back" in run.stdout
-    assert "certificate api-gateway-tls is not Ready (Expired" in run.stdout
-    assert 'No confident match for "how do I enable dark mode"' in run.stdout
+    out = run.stdout
+    assert "config.example.yaml" in out
+    assert "alice> /diagnose api-gateway pods keep restarting, OOMKilled since the last deploy" in out
+    assert "(only alice sees this) Opening an incident for `api-gateway`" in out
+    assert "0/3 pods ready: 3 CrashLoopBackOff; last exit OOMKilled (137)" in out
+    assert "Suggested severity: SEV-1" in out
+    assert "@alice set the severity to SEV-1." in out, "the SEV button was pressed"
+    assert "`api-gateway`: open, SEV-1" in out, "@chatops status answered in the thread"
+    assert "That sounds like Database connection pool exhausted" in out, "a reply got an offer"
+    assert "Closest playbooks:" in out and "(alice pressed [" in out
+    assert "Did you mean `api-gateway`?" in out
+    assert list(tmp_path.iterdir()) == [], "the demo leaves nothing behind in the working directory"
 
 
 def diagnose_json(scenario: str, text: str) -> dict[str, Any]:

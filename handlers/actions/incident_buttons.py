@@ -47,7 +47,7 @@ def handle_run_playbook_action(ack: Ack, body: dict[str, Any], deps: Deps) -> No
         playbook = deps.catalog.get(payload["playbook"])
     except UnknownNameError:
         return
-    deps.work.submit(run_playbook, deps, payload["incident"], playbook, user)
+    deps.later(run_playbook, deps, payload["incident"], playbook, user)
 
 
 def handle_request_action_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:

@@ -110,4 +110,4 @@ def register(app: App, deps: Deps) -> None:
     @app.command("/diagnose")
     def handle_diagnose(ack: Ack, body: dict[str, Any]) -> None:
         handle_diagnose_command(ack, body, deps)  # answers Slack at once
-        deps.work.submit(run_diagnose, body, deps)
+        deps.later(run_diagnose, body, deps)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 
 from handlers import blocks, messages
 from handlers.commands.diagnose import run_playbook
@@ -16,18 +16,20 @@ from handlers.ids import ActionId, BlockId
 MENTION = re.compile(r"<@[A-Z0-9]+>")
 
 
-def is_thread_reply(event: dict[str, Any]) -> bool:
-    """A person's reply in a thread (not the root, not an edit or a bot's own message)."""
+def is_thread_reply(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    """A person's reply in a thread (not the root, not an edit or a bot's own message, and not addressed
+    to the bot: Slack sends those as `app_mention` too, and the mention is answered there)."""
     return (
         "subtype" not in event
         and "bot_id" not in event
         and bool(event.get("thread_ts"))
         and event.get("thread_ts") != event.get("ts")
+        and f"<@{bot_user_id}>" not in event.get("text", "")
     )
 
 
-def handle_thread_message_event(event: dict[str, Any], deps: Deps) -> None:
-    if not is_thread_reply(event):
+def handle_thread_message_event(event: dict[str, Any], bot_user_id: str | None, deps: Deps) -> None:
+    if not is_thread_reply(event, bot_user_id):
         return
     incident = deps.store.by_thread(event["channel"], event["thread_ts"])
     if incident is None or not incident.is_open:
@@ -62,7 +64,7 @@ def handle_mention_event(event: dict[str, Any], deps: Deps) -> None:
         guide = deps.config.services[incident.service].guide
         result = deps.matcher.match(rest, guide=guide, service=incident.service)
         if result.best is not None:
-            deps.work.submit(run_playbook, deps, incident.id, result.best.playbook, event.get("user"))
+            deps.later(run_playbook, deps, incident.id, result.best.playbook, event.get("user"))
             return
         text = messages.match_text(result)
     else:
@@ -81,8 +83,8 @@ def register(app: App, deps: Deps) -> None:
         return None
 
     @app.event("message")
-    def on_message(event: dict[str, Any]) -> None:
-        handle_thread_message_event(event, deps)
+    def on_message(event: dict[str, Any], context: BoltContext) -> None:
+        handle_thread_message_event(event, context.bot_user_id, deps)
 
     @app.event("app_mention")
     def on_mention(event: dict[str, Any]) -> None:

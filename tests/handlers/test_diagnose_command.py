@@ -6,19 +6,20 @@ from __future__ import annotations
 import time
 
 import pytest
-from slack_requests import signed, slash_command
-from slack_workspace import Workspace, button, click, opened_incident, shown
+from slack_workspace import OOM_REPORT, Workspace, button, buttons, forged, opened_incident, shown
 
 from bot.sandbox.slack_api import CHANNEL_ID
+from handlers.shell.payloads import signed, slash_command
+from handlers.shell.workspace import ack_text
 
 
 def test_diagnose_opens_an_incident_thread_that_fills_in(workspace: Workspace) -> None:
-    response = workspace.command("api-gateway pods keep restarting, OOMKilled since the last deploy")
+    response = workspace.command(OOM_REPORT)
     assert response.status == 200
-    assert "Opening an incident for `api-gateway`" in response.body
+    assert "Opening an incident for `api-gateway`" in ack_text(response)
 
+    workspace.wait_idle()
     slack = workspace.slack
-    workspace.wait_for(lambda: any("Verdict" in shown(m) for m in slack.messages(CHANNEL_ID)))
     (root,) = slack.messages(CHANNEL_ID, top_level=True)
     assert "INC-" in root.text and "api-gateway" in root.text
     thread = slack.thread(CHANNEL_ID, root.ts)
@@ -35,28 +36,35 @@ def test_diagnose_opens_an_incident_thread_that_fills_in(workspace: Workspace) -
     assert 1 <= len(slack.calls("chat.update")) < len(findings), "checklist updates are coalesced"
 
 
+def test_a_vague_report_offers_the_closest_playbooks_and_one_runs(workspace: Workspace) -> None:
+    root, thread = opened_incident(workspace, "api-gateway the gateway feels weird")
+    match = thread[1]
+    assert "No confident match" in shown(match) and len(thread) == 2, "nothing runs without a pick"
+    choice = "Run API gateway slow or timing out"
+    assert choice in buttons(match)
+    workspace.press(button(match, choice))
+    workspace.wait_idle()
+    assert any("*Verdict:*" in shown(m) for m in workspace.slack.thread(CHANNEL_ID, root.ts))
+    incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
+    assert incident is not None and incident.playbook_id == "ai-platform/high-latency-or-timeouts"
+
+
 @pytest.mark.parametrize(
     ("text", "fields", "reply"),
     [
         ("", {}, "Usage: `/diagnose [service] <symptom>`"),
-        (
-            "billing 504s since noon",
-            {},
-            "I don't know a service called `billing`. Known services: `ai-worker`",
-        ),
-        (
-            "api-gateway 504s",
-            {"channel_id": "C0RANDOM", "channel_name": "random"},
-            "opens incidents in #incidents",
-        ),
+        ("billing 504s since noon", {}, "I don't know a service called `billing`. Known services: `ai-worker`"),
+        ("api-gatway 504s since noon", {}, "I don't know a service called `api-gatway`. Did you mean `api-gateway`?"),
+        ("api-gateway 504s", {"channel": "C0RANDOM"}, "opens incidents in #incidents"),
     ],
-)
+)  # fmt: skip
 def test_bad_input_gets_an_ephemeral_hint_and_changes_nothing(
     workspace: Workspace, text: str, fields: dict[str, str], reply: str
 ) -> None:
+    workspace.slack.add_channel("C0RANDOM", "random")
     response = workspace.command(text, **fields)
-    assert response.status == 200 and reply in response.body
-    time.sleep(0.3)  # give a wrongly started lazy listener the chance to post, so the next line can catch it
+    assert response.status == 200 and reply in ack_text(response)
+    workspace.wait_idle()
     assert workspace.slack.calls("chat.postMessage") == []
     assert workspace.store.list_open() == []
 
@@ -65,44 +73,40 @@ def test_bad_or_stale_signatures_are_refused_and_nothing_runs(workspace: Workspa
     body = slash_command("api-gateway 504s")
     assert workspace.app.dispatch(signed(body, secret="not-the-secret")).status == 401
     assert workspace.app.dispatch(signed(body, timestamp=int(time.time()) - 600)).status == 401
-    time.sleep(0.3)
+    workspace.wait_idle()
     assert workspace.slack.calls("chat.postMessage") == []
 
 
 def test_a_sev_button_sets_the_severity_for_everyone_to_see(workspace: Workspace) -> None:
     root, thread = opened_incident(workspace)
     verdict = thread[3]
-    assert click(workspace, "U0BOB", verdict, button(verdict, "SEV-2")).status == 200
+    assert workspace.press(button(verdict, "SEV-2"), user="U0BOB").status == 200
+    workspace.wait_idle()
     slack = workspace.slack
-    workspace.wait_for(lambda: "SEV-2" in shown(slack.message(CHANNEL_ID, root.ts)))
-    workspace.wait_for(
-        lambda: any(
-            "<@U0BOB> set the severity to *SEV-2*" in m.text for m in slack.thread(CHANNEL_ID, root.ts)
-        )
-    )
+    assert "SEV-2" in shown(slack.message(CHANNEL_ID, root.ts))
+    assert "<@U0BOB> set the severity to *SEV-2*" in slack.thread(CHANNEL_ID, root.ts)[-1].text
     incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
     assert incident is not None and incident.severity == "SEV-2" and incident.severity_by == "U0BOB"
 
 
 def test_a_forged_button_value_changes_nothing(workspace: Workspace) -> None:
     root, thread = opened_incident(workspace)
-    forged = {"action_id": "set_severity", "value": "made-up-id"}
-    assert click(workspace, "U0BOB", thread[3], forged).status == 200
-    time.sleep(0.3)
+    before = len(workspace.slack.calls())
+    assert workspace.press(forged(thread[3], "set_severity", "made-up-id"), user="U0BOB").status == 200
+    workspace.wait_idle()
     incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
     assert incident is not None and incident.severity is None
+    assert len(workspace.slack.calls()) == before
 
 
 def test_run_instead_reruns_once_even_when_double_clicked(workspace: Workspace) -> None:
     root, thread = opened_incident(workspace)
     match = thread[1]
-    alternative = next(e for b in match.blocks if b["type"] == "actions" for e in b["elements"])
+    alternative = button(match, buttons(match)[0])
     for _ in range(2):
-        click(workspace, "U0ALICE", match, alternative)
-    slack = workspace.slack
-    workspace.wait_for(lambda: sum("Verdict" in shown(m) for m in slack.thread(CHANNEL_ID, root.ts)) == 2)
-    time.sleep(0.5)  # a second run, if any, would post its checklist by now
-    verdicts = [m for m in slack.thread(CHANNEL_ID, root.ts) if "Verdict" in shown(m)]
+        workspace.press(alternative)
+    workspace.wait_idle()
+    verdicts = [m for m in workspace.slack.thread(CHANNEL_ID, root.ts) if "Verdict" in shown(m)]
     assert len(verdicts) == 2
     incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
     assert incident is not None and incident.playbook_id != "ai-platform/5xx-errors"
@@ -110,9 +114,8 @@ def test_run_instead_reruns_once_even_when_double_clicked(workspace: Workspace) 
 
 def test_a_fix_button_records_the_request_and_says_nothing_ran(workspace: Workspace) -> None:
     root, thread = opened_incident(workspace)
-    verdict = thread[3]
-    click(workspace, "U0ALICE", verdict, button(verdict, "Roll back the recent deployment (breaking change)"))
-    workspace.wait_for(lambda: bool(workspace.slack.ephemerals("U0ALICE")))
+    workspace.press(button(thread[3], "Roll back the recent deployment (breaking change)"))
+    workspace.wait_idle()
     assert "Nothing has run" in workspace.slack.ephemerals("U0ALICE")[-1].text
     incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
     assert incident is not None

@@ -3,69 +3,72 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from slack_requests import event_callback, signed_json
-from slack_workspace import Workspace, opened_incident
+from slack_workspace import Workspace, opened_incident, shown
 
 from bot.sandbox.slack_api import CHANNEL_ID
 
 
-def reply(
-    workspace: Workspace, root_ts: str, text: str, event_id: str, retry: int | None = None, **extra: Any
-) -> Any:
-    event = {"type": "message", "channel": CHANNEL_ID, "user": "U0BOB", "text": text,
-             "ts": f"{time.time():.6f}", "thread_ts": root_ts, "channel_type": "channel", **extra}  # fmt: skip
-    return workspace.app.dispatch(signed_json(event_callback(event, event_id), retry))
+def offers(workspace: Workspace, root_ts: str) -> list[str]:
+    return [m.text for m in workspace.slack.thread(CHANNEL_ID, root_ts) if "That sounds like" in m.text]
 
 
-def offers(workspace: Workspace, root_ts: str) -> list[Any]:
-    return [m for m in workspace.slack.thread(CHANNEL_ID, root_ts) if "That sounds like" in m.text]
+def bot_replies(workspace: Workspace, root_ts: str) -> list[str]:
+    return [shown(m) for m in workspace.slack.thread(CHANNEL_ID, root_ts)[1:] if m.bot_id]
 
 
 def test_a_reply_that_fits_another_playbook_gets_one_offer(workspace: Workspace) -> None:
     root, _ = opened_incident(workspace)
-    text = "also seeing certificate errors, cert-manager says the certificate is not ready"
-    assert reply(workspace, root.ts, text, "Ev1").status == 200
-    workspace.wait_for(lambda: len(offers(workspace, root.ts)) == 1)
-    assert "TLS certificate errors" in offers(workspace, root.ts)[0].text
-    reply(workspace, root.ts, "certificate still expired, cert-manager not ready", "Ev2")
-    time.sleep(0.5)  # a second offer, if any, would be posted by now
+    workspace.say(
+        "also seeing certificate errors, cert-manager says the certificate is not ready", "U0BOB", root.ts
+    )
+    workspace.wait_idle()
+    (offer,) = offers(workspace, root.ts)
+    assert "TLS certificate errors" in offer
+    workspace.say("certificate still expired, cert-manager not ready", "U0BOB", root.ts)
+    workspace.wait_idle()
     assert len(offers(workspace, root.ts)) == 1, "at most one offer per playbook per incident"
 
 
 def test_a_slack_retry_of_a_handled_event_creates_nothing_twice(workspace: Workspace) -> None:
     root, _ = opened_incident(workspace)
-    text = "the certificate expired, TLS handshake fails"
-    reply(workspace, root.ts, text, "EvSame")
-    workspace.wait_for(lambda: len(offers(workspace, root.ts)) == 1)
+    event = {"type": "message", "channel": CHANNEL_ID, "user": "U0BOB", "channel_type": "channel",
+             "text": "the certificate expired, TLS handshake fails", "ts": f"{time.time():.6f}", "thread_ts": root.ts}  # fmt: skip
+    workspace.deliver(event, "EvSame")
+    workspace.wait_idle()
     before = len(workspace.slack.calls("chat.postMessage"))
-    assert reply(workspace, root.ts, text, "EvSame", retry=1).status == 200
-    time.sleep(0.5)
-    assert len(workspace.slack.calls("chat.postMessage")) == before
+    assert workspace.deliver(event, "EvSame", retry=1).status == 200
+    workspace.wait_idle()
+    assert len(workspace.slack.calls("chat.postMessage")) == before == len(offers(workspace, root.ts)) + 4
 
 
 def test_chatter_and_bot_messages_get_no_offer(workspace: Workspace) -> None:
     root, _ = opened_incident(workspace)
-    before = len(workspace.slack.calls("chat.postMessage"))
-    reply(workspace, root.ts, "thanks, looking", "Ev3")
-    reply(workspace, root.ts, "certificate expired", "Ev4", bot_id="B0OTHER")
-    time.sleep(0.5)
-    assert len(workspace.slack.calls("chat.postMessage")) == before
+    before = bot_replies(workspace, root.ts)
+    workspace.say("thanks, looking", "U0BOB", root.ts)
+    workspace.deliver({"type": "message", "channel": CHANNEL_ID, "text": "certificate expired", "bot_id": "B0OTHER",
+                       "ts": f"{time.time():.6f}", "thread_ts": root.ts})  # fmt: skip
+    workspace.wait_idle()
+    assert bot_replies(workspace, root.ts) == before
 
 
 def test_mentions_answer_status_and_help_in_the_thread(workspace: Workspace) -> None:
     root, _ = opened_incident(workspace)
-    mention = {"type": "app_mention", "channel": CHANNEL_ID, "user": "U0BOB", "text": "<@U0CHATOPS> status",
-               "ts": f"{time.time():.6f}", "thread_ts": root.ts}  # fmt: skip
-    workspace.app.dispatch(signed_json(event_callback(mention, "Ev5")))
-    workspace.wait_for(
-        lambda: any("timeline entries" in m.text for m in workspace.slack.thread(CHANNEL_ID, root.ts))
-    )
-    status = next(m.text for m in workspace.slack.thread(CHANNEL_ID, root.ts) if "timeline entries" in m.text)
+    workspace.say("@chatops status", "U0BOB", root.ts)
+    workspace.wait_idle()
+    status = bot_replies(workspace, root.ts)[-1]
     assert "`api-gateway`: open" in status and "ai-platform/5xx-errors" in status
-    mention.update(text="<@U0CHATOPS> help", ts=f"{time.time():.6f}")
-    workspace.app.dispatch(signed_json(event_callback(mention, "Ev6")))
-    workspace.wait_for(
-        lambda: any("@chatops status" in m.text for m in workspace.slack.thread(CHANNEL_ID, root.ts))
-    )
+    workspace.say("@chatops help", "U0BOB", root.ts)
+    workspace.wait_idle()
+    assert "@chatops status" in bot_replies(workspace, root.ts)[-1]
+
+
+def test_a_mention_asking_to_diagnose_runs_that_playbook_without_an_offer(workspace: Workspace) -> None:
+    root, _ = opened_incident(workspace)
+    workspace.say("@chatops diagnose the certificate expired, TLS handshake fails", "U0BOB", root.ts)
+    workspace.wait_idle()
+    replies = bot_replies(workspace, root.ts)
+    assert offers(workspace, root.ts) == [], "the mention is answered by running, not by an offer"
+    assert sum("*Verdict:*" in text for text in replies) == 2
+    incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
+    assert incident is not None and incident.playbook_id != "ai-platform/5xx-errors"

@@ -1,0 +1,82 @@
+"""What Slack sends us, built as Slack builds it and signed as Slack signs it: the shell types through these,
+and the tests send them (tests/fixtures/slack/ holds the documented samples these are checked against)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.sandbox.slack_api import CHANNEL_ID, CHANNEL_NAME, TEAM_DOMAIN
+from bot.sandbox.slack_render import APP_ID, BOT_USER_ID, TEAM_ID
+
+SIGNING_SECRET = "sandbox-signing-secret"
+_serial = itertools.count(1)
+
+
+def _trigger() -> str:
+    return f"{int(time.time())}.{next(_serial)}.sandboxtrigger"
+
+
+def slash_command(text: str, channel_id: str = CHANNEL_ID, channel_name: str = CHANNEL_NAME,
+                  user_id: str = "U0ALICE", command: str = "/diagnose") -> str:  # fmt: skip
+    """The form body of a slash command."""
+    return urlencode({
+        "token": "sandbox-verification-token", "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
+        "channel_id": channel_id, "channel_name": channel_name, "user_id": user_id, "user_name": user_id.lower(),
+        "command": command, "text": text, "api_app_id": APP_ID, "trigger_id": _trigger(),
+        "response_url": f"https://hooks.slack.com/commands/{TEAM_ID}/{next(_serial)}/sandbox",
+    })  # fmt: skip
+
+
+def block_action(user_id: str, channel_id: str, message_ts: str, action_id: str, value: str | None,
+                 block_id: str = "b", text: str = "") -> str:  # fmt: skip
+    """The form body of a button click in a message (`payload=<json>`)."""
+    team = {"id": TEAM_ID, "domain": TEAM_DOMAIN}
+    payload = {
+        "type": "block_actions", "api_app_id": APP_ID, "token": "sandbox-verification-token",
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
+        "trigger_id": _trigger(), "team": team, "channel": {"id": channel_id, "name": CHANNEL_NAME},
+        "response_url": f"https://hooks.slack.com/actions/{TEAM_ID}/{next(_serial)}/sandbox",
+        "actions": [{"action_id": action_id, "block_id": block_id, "value": value, "type": "button",
+                     "text": {"type": "plain_text", "text": text or action_id, "emoji": True},
+                     "action_ts": f"{time.time():.6f}"}],
+    }  # fmt: skip
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def event_callback(event: dict[str, Any], event_id: str | None = None) -> str:
+    """The JSON body of an Events API delivery of `event` to our bot."""
+    now = time.time()
+    event = {"event_ts": f"{now:.6f}", **event}
+    return json.dumps({
+        "type": "event_callback", "token": "sandbox-verification-token", "team_id": TEAM_ID, "api_app_id": APP_ID,
+        "event": event, "event_context": f"EC{next(_serial)}", "event_id": event_id or f"Ev{next(_serial):08d}",
+        "event_time": int(now), "is_ext_shared_channel": False, "context_team_id": TEAM_ID,
+        "context_enterprise_id": None,
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True,
+                            "is_enterprise_install": False}],
+    })  # fmt: skip
+
+
+def signed(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None,
+           retry: int | None = None) -> BoltRequest:  # fmt: skip
+    """The request as it reaches Bolt: signed, with the content type Slack uses for this body."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    kind = "application/json" if body.startswith("{") else "application/x-www-form-urlencoded"
+    headers: dict[str, str | Sequence[str]] = {
+        "content-type": [kind],
+        "x-slack-signature": [str(signature)],
+        "x-slack-request-timestamp": [str(timestamp)],
+    }
+    if retry is not None:  # Slack's redelivery of a request it thinks we missed
+        headers |= {"x-slack-retry-num": [str(retry)], "x-slack-retry-reason": ["http_timeout"]}
+    return BoltRequest(body=body, headers=headers)

@@ -1,0 +1,197 @@
+"""`chatops shell`: type what you would type in Slack and watch the bot answer, live updates included.
+
+    /diagnose api-gateway 504s      a slash command, in #incidents
+    press 3 | press SEV-1           a button, by its number or (part of) its label
+    anything else                   a reply in the current incident thread (`@chatops status` mentions the bot)
+    as bob                          act as another person (alice, bob)
+    help | quit
+
+`chatops demo` plays `DEMO` through the same shell against the simulated cluster.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.config import Config
+from bot.playbooks_loader import Catalog
+from bot.sandbox.slack_api import CHANNEL_ID, CHANNEL_NAME, PEOPLE
+from bot.sandbox.slack_render import BOT_NAME, Button, Buttons, Message
+from handlers.shell.workspace import LocalWorkspace, ack_text
+
+DEMO_SCENARIO = "crashloop-oom"
+DEMO = """\
+# A bad deploy: the api-gateway pods crash-loop, OOMKilled.
+/diagnose api-gateway pods keep restarting, OOMKilled since the last deploy
+press SEV-1
+as bob
+@chatops status
+press Roll back
+the logs also say too many clients, connection refused by the database
+as alice
+# A vague report: no confident match, so the closest playbooks are offered instead.
+/diagnose api-gateway the gateway feels weird
+press slow or timing out
+# Mistakes get a hint only the person typing sees; nothing is opened.
+/diagnose api-gatway 504s since the deploy
+/diagnose
+"""
+HELP = __doc__.split("\n\n")[1].rstrip() if __doc__ else ""
+POLL_S = 0.1
+
+
+@dataclass
+class Transcript:
+    """Prints what Slack would show, as it changes: each new bot message, each edit, each ephemeral, once."""
+
+    workspace: LocalWorkspace
+    write: Callable[[str], None]
+    buttons: Buttons = field(default_factory=Buttons)
+    _versions: dict[str, int] = field(default_factory=dict)  # message ts -> edits printed
+    _ephemerals: dict[str, int] = field(default_factory=dict)  # user -> ephemerals printed
+
+    def refresh(self) -> None:
+        slack = self.workspace.slack
+        for msg in slack.messages(CHANNEL_ID):
+            version = len(msg.edits)
+            if self._versions.get(msg.ts) == version:
+                continue
+            edited = msg.ts in self._versions
+            self._versions[msg.ts] = version
+            if msg.bot_id is not None:  # people's own messages were echoed as they typed them
+                self._show(msg, slack.render(CHANNEL_ID, msg.ts, self.buttons), edited)
+        for user, name in PEOPLE.items():
+            fresh = slack.ephemerals(user)[self._ephemerals.get(user, 0) :]
+            self._ephemerals[user] = self._ephemerals.get(user, 0) + len(fresh)
+            for msg in fresh:
+                self.write(indent(f"(only {name} sees this) {msg.text}", "  "))
+
+    def _show(self, msg: Message, rendered: str, edited: bool) -> None:
+        where = "thread" if msg.is_reply else f"#{CHANNEL_NAME}"
+        self.write(f"{'  ' if msg.is_reply else ''}{where} · {BOT_NAME}{' (updated)' if edited else ''}:")
+        self.write(indent(rendered, "    " if msg.is_reply else "  "))
+        for shared in msg.files:
+            upload = self.workspace.slack.files.get(str(shared["id"]))
+            if upload is not None:
+                self.write(indent(upload.text.rstrip(), "    │ "))
+
+
+@dataclass
+class Shell:
+    workspace: LocalWorkspace
+    write: Callable[[str], None]
+    user: str = "U0ALICE"
+    transcript: Transcript = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.transcript = Transcript(self.workspace, self.write)
+
+    @property
+    def name(self) -> str:
+        return PEOPLE[self.user]
+
+    def run(self, line: str) -> bool:
+        """Act on one typed line; False when the person asked to quit."""
+        line = line.strip()
+        word, _, rest = line.partition(" ")
+        if not line or line.startswith("#"):
+            return True
+        if word in ("quit", "exit"):
+            return False
+        if word == "help":
+            self.write(HELP)
+        elif word == "as":
+            self._switch(rest.strip())
+        elif word == "press":
+            self._press(rest.strip())
+        elif line.startswith("/diagnose"):
+            response = self.workspace.command(line.removeprefix("/diagnose").strip(), user=self.user)
+            if text := ack_text(response):
+                self.write(indent(f"(only {self.name} sees this) {text}", "  "))
+        elif line.startswith("/"):
+            self.write(f"  Slack: {word} is not a command here; try /diagnose.")
+        else:
+            self.workspace.say(line, user=self.user, thread_ts=self.current_thread())
+        self.settle()
+        return True
+
+    def settle(self, timeout: float = 120.0) -> None:
+        """Print the bot's messages as they come until it has finished what it was asked."""
+        waited = 0.0
+        while not self.workspace.deps.wait_idle(POLL_S) and waited < timeout:
+            self.transcript.refresh()
+            waited += POLL_S
+        self.transcript.refresh()
+
+    def current_thread(self) -> str | None:
+        """The newest incident's thread: where a reply typed in the shell goes."""
+        for msg in reversed(self.workspace.slack.messages(CHANNEL_ID, top_level=True)):
+            if self.workspace.store.by_thread(CHANNEL_ID, msg.ts) is not None:
+                return msg.ts
+        return None
+
+    def _switch(self, name: str) -> None:
+        users = {n: uid for uid, n in PEOPLE.items()}
+        if name not in users:
+            self.write(f"  Who? People here: {', '.join(users)}.")
+            return
+        self.user = users[name]
+
+    def _press(self, which: str) -> None:
+        button = self._find_button(which)
+        if button is None:
+            self.write(f"  No button {which!r} on screen; buttons have numbers in [brackets].")
+            return
+        self.write(f"  ({self.name} pressed [{button.number}] {button.text})")
+        self.workspace.press(button, user=self.user)
+
+    def _find_button(self, which: str) -> Button | None:
+        if which.isdigit():
+            return self.transcript.buttons.get(int(which))
+        newest_first = reversed(list(self.transcript.buttons))
+        return next((b for b in newest_first if which.lower() in b.text.lower()), None)
+
+
+def indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def run_shell(config: Config, catalog: Catalog, scenario: str | None, lines: Iterable[str] | None,
+              out: TextIO = sys.stdout) -> int:  # fmt: skip
+    """Play `lines` (a script, echoed as typed), or read from the terminal until `quit`."""
+
+    def write(text: str) -> None:
+        print(text, file=out, flush=True)
+
+    cluster = f"the simulated cluster (scenario {scenario})" if scenario else "the systems in your config"
+    write(
+        f"Local Slack workspace: #{CHANNEL_NAME}; you are alice, bob is a teammate. Checks go to {cluster}."
+    )
+    with LocalWorkspace(config, catalog, scenario) as workspace:
+        shell = Shell(workspace, write)
+        if lines is None:
+            write("Type `help` for what you can do.")
+            return _interactive(shell)
+        for line in lines:
+            text = line.rstrip()
+            if text:
+                write(f"\n{text}" if text.startswith("#") else f"\n{shell.name}> {text}")
+            if not shell.run(text):
+                break
+    return 0
+
+
+def _interactive(shell: Shell) -> int:
+    with contextlib.suppress(ImportError):  # not on every platform
+        import readline  # noqa: F401 - line editing and history for input()
+    while True:
+        try:
+            line = input(f"{shell.name}> ")
+        except EOFError:
+            return 0
+        if not shell.run(line):
+            return 0

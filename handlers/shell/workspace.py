@@ -1,0 +1,124 @@
+"""A Slack workspace on this machine: the real Bolt app fed signed requests as Slack sends them, the local
+Slack Web API it answers through, optionally the simulated cluster, and a store. The shell and the scenario
+tests both act through it, as people in the channel: type a command, press a button, reply in a thread."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+
+from bot.config import Config
+from bot.matcher import Matcher
+from bot.playbooks_loader import Catalog
+from bot.probes.base import Clients
+from bot.runner import Runner
+from bot.sandbox import FakeKubeApi, sandboxed
+from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
+from bot.sandbox.slack_render import BOT_NAME, BOT_USER_ID, Button, Message
+from bot.store import Store
+from handlers.app import create_app
+from handlers.deps import Deps
+from handlers.shell import payloads
+from handlers.slack_web import web_client
+
+
+class LocalWorkspace:
+    """`with LocalWorkspace(config, catalog, scenario="crashloop-oom") as ws:` then `ws.command(...)`.
+
+    With a scenario, every service's Kubernetes checks go to the simulated cluster and its other systems are
+    left out (their probes say `skipped`); without one, the checks go to the systems the config names.
+    """
+
+    def __init__(self, config: Config, catalog: Catalog, scenario: str | None = None,
+                 store_path: Path | None = None) -> None:  # fmt: skip
+        self.config, self.catalog, self.scenario, self.store_path = config, catalog, scenario, store_path
+        self._stack = ExitStack()
+        self._events = itertools.count(1)
+
+    def __enter__(self) -> LocalWorkspace:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def _start(self) -> None:
+        stack, config = self._stack, self.config
+        self.slack: FakeSlackApi = stack.enter_context(FakeSlackApi())
+        clients = Clients()
+        if self.scenario is not None:
+            cluster = stack.enter_context(FakeKubeApi(self.scenario))
+            clients = Clients(kubeconfig=cluster.kubeconfig_path)
+            services = {name: sandboxed(service) for name, service in config.services.items()}
+            config = config.model_copy(update={"services": services})
+        if self.store_path is None:
+            self.store_path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "chatops.db"
+        self.store: Store = stack.enter_context(Store(self.store_path))
+        self.deps = Deps(
+            config=config,
+            catalog=self.catalog,
+            matcher=Matcher(self.catalog, config.guide_hints()),
+            store=self.store,
+            runner=Runner(clients),
+            client=web_client(TOKEN, self.slack.api_url),
+        )
+        stack.callback(self.deps.shutdown)  # before the store closes and the servers stop
+        self.app: App = create_app(self.deps, payloads.SIGNING_SECRET)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    # --- what people do ---
+
+    def command(self, text: str, user: str = "U0ALICE", channel: str = CHANNEL_ID) -> BoltResponse:
+        """Type `/diagnose <text>`; the response is Slack's ack (its text is shown only to `user`)."""
+        name = self.slack.channels[channel]["name"]
+        body = payloads.slash_command(text, channel_id=channel, channel_name=name, user_id=user)
+        return self.app.dispatch(payloads.signed(body))
+
+    def press(self, button: Button, user: str = "U0ALICE") -> BoltResponse:
+        body = payloads.block_action(user, button.channel or CHANNEL_ID, button.message_ts or "",
+                                     button.action_id, button.value, button.block_id or "", button.text)  # fmt: skip
+        return self.app.dispatch(payloads.signed(body))
+
+    def say(self, text: str, user: str = "U0ALICE", thread_ts: str | None = None,
+            channel: str = CHANNEL_ID) -> Message:  # fmt: skip
+        """Post a message as a person; Slack delivers it as a `message` event, and as `app_mention` too when
+        it mentions the bot (`@chatops` is written as the mention Slack sends)."""
+        text = text.replace(f"@{BOT_NAME}", f"<@{BOT_USER_ID}>")
+        posted = self.slack.say(user, channel, text, thread_ts)
+        event = {"type": "message", "channel": channel, "channel_type": "channel", "user": user, "text": text,
+                 "ts": posted.ts, **({"thread_ts": thread_ts} if thread_ts else {})}  # fmt: skip
+        self.deliver(event)
+        if f"<@{BOT_USER_ID}>" in text:
+            self.deliver({**event, "type": "app_mention"})
+        return posted
+
+    def deliver(
+        self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
+    ) -> BoltResponse:
+        """An Events API delivery (`retry`: Slack's redelivery of one it thinks we missed)."""
+        event_id = event_id or f"Ev{next(self._events):08d}"
+        return self.app.dispatch(payloads.signed(payloads.event_callback(event, event_id), retry=retry))
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait until the bot has finished what it was asked (bounded; not a timing assertion)."""
+        if not self.deps.wait_idle(timeout):
+            raise TimeoutError(f"the bot was still busy after {timeout:.0f} s")
+
+
+def ack_text(response: BoltResponse) -> str:
+    """The text of a slash command's ack, shown only to the person who typed it."""
+    if not response.body:
+        return ""
+    try:
+        return str(json.loads(response.body).get("text", ""))
+    except json.JSONDecodeError:
+        return response.body
