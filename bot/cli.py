@@ -235,3 +235,5 @@ def main(argv: Sequence[str] | None = None, extend: Extend | None = None) -> int
     except ChatOpsError as err:
         print(f"chatops: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl+C ends serve, socket and shell: not an error worth a traceback
+        return 130

@@ -1,11 +1,12 @@
-"""Machine-readable forms of what the engine produces (the CLI's --json, the store, the Slack renderer)."""
+"""Forms of what the engine produces for other readers: JSON (the CLI's --json) and the evidence file that
+follows a run into the incident thread."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from bot.findings import Diagnosis, Finding
+from bot.findings import STATUS_ORDER, Diagnosis, Finding
 from bot.templating import render
 
 
@@ -54,3 +55,23 @@ def diagnosis_json(
         ],
         "duration_ms": round(diagnosis.duration_ms, 1),
     }
+
+
+def evidence_text(incident_id: str, service: str, diagnosis: Diagnosis) -> str:
+    """Every check's evidence in full, worst first: what the thread's one-line summaries stand on.
+    Empty when no check brought any (nothing to attach)."""
+    findings = sorted(
+        (f for f in diagnosis.findings if f.evidence.strip()), key=lambda f: STATUS_ORDER.index(f.status)
+    )
+    if not findings:
+        return ""
+    lines = [f"{incident_id} {service}: {diagnosis.playbook.title}", diagnosis.verdict]
+    for finding in findings:
+        lines += [
+            "",
+            f"== {finding.title} [{finding.status.value}] ({finding.duration_ms:.0f} ms)",
+            finding.summary,
+            "",
+        ]
+        lines += finding.evidence.rstrip().splitlines()
+    return "\n".join(lines) + "\n"

@@ -6,14 +6,20 @@ import logging
 import uuid
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 
 from handlers.actions import incident_buttons
 from handlers.commands import diagnose
 from handlers.deps import Deps
 from handlers.events import incident_threads
+from handlers.routes import Route
 
 log = logging.getLogger("chatops")
+
+
+def routes(deps: Deps) -> list[Route]:
+    """Every command, event and button the app answers (manifest.yaml must list the same)."""
+    return diagnose.routes(deps) + incident_buttons.routes(deps) + incident_threads.routes(deps)
 
 
 def create_app(deps: Deps, signing_secret: str) -> App:
@@ -24,9 +30,18 @@ def create_app(deps: Deps, signing_secret: str) -> App:
         process_before_response=False,  # ack first; slow work goes to deps.work
         listener_executor=deps.listeners,
     )
-    diagnose.register(app, deps)
-    incident_buttons.register(app, deps)
-    incident_threads.register(app, deps)
+
+    @app.middleware
+    def drop_redelivered_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        """Slack redelivers events it thinks we missed; what was handled once is not handled again."""
+        event_id = body.get("event_id")
+        if event_id and deps.store.seen_event(event_id):
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    for route in routes(deps):
+        route.register(app)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from handlers.app import create_app
 from handlers.deps import Deps
 from handlers.shell.repl import DEMO, DEMO_SCENARIO, run_shell
 from handlers.slack_web import web_client
+from handlers.socket_mode import serve_socket_mode
 from handlers.web import Metrics, wsgi_app
 
 
@@ -52,6 +53,21 @@ def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_socket(app: cli.App, args: argparse.Namespace) -> int:
+    """Serve Slack's requests over Socket Mode: no public endpoint; the app-level token opens the socket."""
+    env = dict(os.environ)
+    secrets = Secrets.from_env(env)
+    if secrets.slack_app_token is None:
+        raise ChatOpsError(
+            "set SLACK_APP_TOKEN (Basic Information > App-Level Tokens, xapp-…) in the environment"
+        )
+    deps = build_deps(app, secrets, env)
+    bolt = create_app(deps, signing_secret="")  # Slack authenticates the socket; requests carry no signature
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve_socket_mode(bolt, secrets.slack_app_token.get_secret_value(), env.get("SLACK_API_URL") or None)
+    return 0
+
+
 def cmd_shell(app: cli.App, args: argparse.Namespace) -> int:
     """The whole bot against a local Slack workspace: typed at the terminal, or played from a script."""
     script = args.script.read_text() if args.script else None
@@ -71,6 +87,8 @@ def add_slack_commands(sub: Any) -> None:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     p.add_argument("--threads", type=int, default=16)
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("socket", help="run the Slack app over Socket Mode (SLACK_APP_TOKEN; no public URL)")
+    p.set_defaults(func=cmd_socket)
 
     p = sub.add_parser(
         "shell", help="the bot in a local Slack workspace: type /diagnose, press buttons, reply"

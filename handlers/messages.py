@@ -12,6 +12,11 @@ DIAGNOSE_USAGE = (
     "I match the symptom to a playbook, run its read-only checks and open an incident thread."
 )
 CHECKS_RUNNING = "Running read-only checks…"
+EVIDENCE_ATTACHED = "Full evidence from the checks (secrets redacted):"
+
+
+def evidence_not_attached(error: str | None) -> str:
+    return f"I could not attach the checks' full evidence as a file (Slack said `{error}`); the summaries above stand."
 
 
 def unknown_service(word: str, known: list[str]) -> str:

@@ -4,7 +4,8 @@
 form-encoded (JSON-valued fields such as `blocks` as strings) or JSON. Answers as Slack's: HTTP 200 with
 `{"ok": true, ...}` or `{"ok": false, "error": ...}`, HTTP 429 + `Retry-After` when rate limited. Methods:
 auth.test, chat.postMessage / update / postEphemeral / getPermalink, conversations.info / history / replies,
-reactions.add, users.info, views.open and the three steps of `files_upload_v2` (files.getUploadURLExternal,
+reactions.add, users.info, views.open, apps.connections.open (only with `app_token`: the `socket_url` of a
+bot.sandbox.socket_mode stand-in) and the three steps of `files_upload_v2` (files.getUploadURLExternal,
 `POST /upload/v1/<file id>` here, files.completeUploadExternal); others are `unknown_method`. Stricter than
 Slack: an unknown `thread_ts` is `thread_not_found`. Messages and their checks: bot.sandbox.slack_render.
 
@@ -79,8 +80,10 @@ class UploadedFile:
 class FakeSlackApi:
     """`with FakeSlackApi() as slack:` serves until the block ends; `WebClient(token=TOKEN, base_url=slack.api_url)`."""
 
-    def __init__(self, token: str = TOKEN, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, token: str = TOKEN, clock: Callable[[], float] = time.time, app_token: str | None = None,
+                 socket_url: str | None = None) -> None:  # fmt: skip
         self.token, self.clock = token, clock
+        self.app_token, self.socket_url = app_token, socket_url  # Socket Mode: bot.sandbox.socket_mode
         self.channels: dict[str, Json] = {}
         self.users: dict[str, Json] = {}
         self.files: dict[str, UploadedFile] = {}
@@ -105,6 +108,7 @@ class FakeSlackApi:
             "conversations.replies": self._replies, "reactions.add": self._react, "users.info": self._user_info,
             "files.getUploadURLExternal": self._upload_url, "files.completeUploadExternal": self._complete_upload,
             "views.open": self._open_view, "files.upload": self._deprecated,
+            "apps.connections.open": self._open_connection,
         }  # fmt: skip
 
     # --- what tests and the shell use ---
@@ -220,8 +224,10 @@ class FakeSlackApi:
         params = {k: _decode(k, v) for k, v in params.items() if v is not None}
         status, headers, now = 200, {}, self.clock()
         failures = self._failures.get(method)
-        if not token or token != self.token:
+        if not token or token not in (self.token, self.app_token):
             data: Json = {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        elif (token == self.app_token) != (method == "apps.connections.open"):  # app-level token: only there
+            data = {"ok": False, "error": "not_allowed_token_type"}
         elif failures:
             status, retry_after, error = failures.pop(0)
             data = {"ok": False, "error": error}
@@ -414,6 +420,11 @@ class FakeSlackApi:
 
     def _deprecated(self, params: Json) -> Json:
         raise SlackError("method_deprecated")
+
+    def _open_connection(self, params: Json) -> Json:
+        if not self.socket_url:  # no Socket Mode stand-in running
+            raise SlackError("internal_error")
+        return {"url": f"{self.socket_url}?ticket={self._id('T')}&app_id={APP_ID}"}
 
 
 def _body_params(content_type: str | None, body: bytes) -> Json:

@@ -3,15 +3,17 @@ in the payload but the clicking user, and a stale or forged id changes nothing."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 
 from bot.errors import UnknownNameError
 from handlers import blocks, messages
 from handlers.commands.diagnose import run_playbook
 from handlers.deps import Deps
 from handlers.ids import ActionId
+from handlers.routes import Route
 
 
 def clicked(body: dict[str, Any], deps: Deps, kind: str) -> tuple[str, dict[str, Any]] | None:
@@ -60,17 +62,15 @@ def handle_request_action_action(ack: Ack, body: dict[str, Any], deps: Deps) -> 
     deps.client.chat_postEphemeral(channel=body["channel"]["id"], user=user, text=messages.APPROVALS_PENDING)
 
 
-def register(app: App, deps: Deps) -> None:
-    for action_id, handler in (
-        (ActionId.SET_SEVERITY, handle_set_severity_action),
-        (ActionId.RUN_PLAYBOOK, handle_run_playbook_action),
-        (ActionId.REQUEST_ACTION, handle_request_action_action),
-    ):
-        app.action(action_id.value)(_bind(handler, deps))
+def routes(deps: Deps) -> list[Route]:
+    def bind(handler: Callable[[Ack, dict[str, Any], Deps], None]) -> Callable[..., None]:
+        def on_click(ack: Ack, body: dict[str, Any]) -> None:
+            handler(ack, body, deps)
 
+        return on_click
 
-def _bind(handler: Any, deps: Deps) -> Any:
-    def listener(ack: Ack, body: dict[str, Any]) -> None:
-        handler(ack, body, deps)
-
-    return listener
+    return [
+        Route("action", ActionId.SET_SEVERITY.value, bind(handle_set_severity_action)),
+        Route("action", ActionId.RUN_PLAYBOOK.value, bind(handle_run_playbook_action)),
+        Route("action", ActionId.REQUEST_ACTION.value, bind(handle_request_action_action)),
+    ]

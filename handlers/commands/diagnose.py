@@ -6,13 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
+from slack_sdk.errors import SlackApiError
 
 from bot.errors import UnknownNameError
-from bot.findings import Finding
+from bot.findings import Diagnosis, Finding
+from bot.incidents import Incident
 from bot.playbook import Playbook
+from bot.reports import evidence_text
 from handlers import blocks, messages
 from handlers.deps import Deps
+from handlers.routes import Route
 from handlers.slack_web import LiveMessage
 
 
@@ -104,10 +108,27 @@ def run_playbook(deps: Deps, incident_id: str, playbook: Playbook, actor: str | 
     deps.store.append(incident.id, "verdict", diagnosis.verdict)
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=diagnosis.verdict,
                             blocks=blocks.verdict_blocks(diagnosis, values, incident.id, deps.store.put_state))  # fmt: skip
+    attach_evidence(deps, incident, diagnosis)
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.command("/diagnose")
-    def handle_diagnose(ack: Ack, body: dict[str, Any]) -> None:
+def attach_evidence(deps: Deps, incident: Incident, diagnosis: Diagnosis) -> None:
+    """The checks' full evidence as a file in the thread: the checklist keeps one line per check."""
+    text = evidence_text(incident.id, incident.service, diagnosis)
+    if not text:
+        return
+    name = f"{incident.id}-{diagnosis.playbook.id.replace('/', '-')}-evidence.txt"
+    try:
+        deps.client.files_upload_v2(channel=incident.channel, thread_ts=incident.thread_ts, content=text,
+                                    filename=name, title=f"Evidence: {diagnosis.playbook.title}",
+                                    initial_comment=messages.EVIDENCE_ATTACHED)  # fmt: skip
+    except SlackApiError as failure:  # e.g. the app was installed without files:write
+        deps.client.chat_postMessage(channel=incident.channel, thread_ts=incident.thread_ts,
+                                     text=messages.evidence_not_attached(failure.response.get("error")))  # fmt: skip
+
+
+def routes(deps: Deps) -> list[Route]:
+    def on_diagnose(ack: Ack, body: dict[str, Any]) -> None:
         handle_diagnose_command(ack, body, deps)  # answers Slack at once
         deps.later(run_diagnose, body, deps)
+
+    return [Route("command", "/diagnose", on_diagnose)]

@@ -1,17 +1,18 @@
 """Incident threads listen: a reply that confidently matches another playbook gets one offer to run it, and
-`@bot help | status | diagnose <text>` work in threads. Slack's redeliveries are dropped by event id."""
+`@bot help | status | diagnose <text>` work in threads."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import BoltContext
 
 from handlers import blocks, messages
 from handlers.commands.diagnose import run_playbook
 from handlers.deps import Deps
 from handlers.ids import ActionId, BlockId
+from handlers.routes import Route
 
 MENTION = re.compile(r"<@[A-Z0-9]+>")
 
@@ -72,20 +73,11 @@ def handle_mention_event(event: dict[str, Any], deps: Deps) -> None:
     deps.client.chat_postMessage(channel=channel, thread_ts=reply_ts, text=text)
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.middleware
-    def drop_redelivered_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
-        """Slack retries events it thinks we missed; whatever was handled once is not handled again."""
-        event_id = body.get("event_id")
-        if event_id and deps.store.seen_event(event_id):
-            return BoltResponse(status=200, body="")
-        next()
-        return None
-
-    @app.event("message")
+def routes(deps: Deps) -> list[Route]:
     def on_message(event: dict[str, Any], context: BoltContext) -> None:
         handle_thread_message_event(event, context.bot_user_id, deps)
 
-    @app.event("app_mention")
     def on_mention(event: dict[str, Any]) -> None:
         handle_mention_event(event, deps)
+
+    return [Route("event", "message", on_message), Route("event", "app_mention", on_mention)]

@@ -42,6 +42,7 @@ press slow or timing out
 """
 HELP = __doc__.split("\n\n")[1].rstrip() if __doc__ else ""
 POLL_S = 0.1
+PREVIEW_LINES = 8
 
 
 @dataclass
@@ -74,10 +75,11 @@ class Transcript:
         where = "thread" if msg.is_reply else f"#{CHANNEL_NAME}"
         self.write(f"{'  ' if msg.is_reply else ''}{where} · {BOT_NAME}{' (updated)' if edited else ''}:")
         self.write(indent(rendered, "    " if msg.is_reply else "  "))
-        for shared in msg.files:
+        for shared in msg.files:  # a preview, as Slack shows a snippet folded
             upload = self.workspace.slack.files.get(str(shared["id"]))
-            if upload is not None:
-                self.write(indent(upload.text.rstrip(), "    │ "))
+            lines = upload.text.splitlines() if upload is not None else []
+            more = f"\n… {len(lines) - PREVIEW_LINES} more lines" if len(lines) > PREVIEW_LINES else ""
+            self.write(indent("\n".join(lines[:PREVIEW_LINES]) + more, "    │ "))
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from bot.sandbox.slack_api import CHANNEL_ID
 from bot.sandbox.slack_render import Button, Message
@@ -45,8 +44,3 @@ def thread_texts(workspace: LocalWorkspace, root_ts: str) -> list[str]:
 
 def forged(message: Message, action_id: str, value: str) -> Button:
     return Button(0, "forged", action_id, value, "b", message.ts, message.channel)
-
-
-def click(workspace: LocalWorkspace, user: str, message: Message, element: dict[str, Any]) -> Any:
-    """Transitional alias of LocalWorkspace.press for an element dict."""
-    return workspace.press(forged(message, element["action_id"], element["value"]), user=user)

@@ -36,6 +36,32 @@ def test_diagnose_opens_an_incident_thread_that_fills_in(workspace: Workspace) -
     assert 1 <= len(slack.calls("chat.update")) < len(findings), "checklist updates are coalesced"
 
 
+def test_the_full_evidence_follows_as_a_file_in_the_thread_with_secrets_redacted(
+    workspace: Workspace,
+) -> None:
+    root, thread = opened_incident(workspace)
+    (upload,) = workspace.slack.files.values()
+    assert (upload.channel, upload.thread_ts) == (CHANNEL_ID, root.ts)
+    assert thread[-1].files and "Full evidence from the checks" in thread[-1].text
+    evidence = upload.text
+    assert "== Pods that are not Running" in evidence and evidence.count("CrashLoopBackOff  ") == 3
+    assert "REVISION  CREATED" in evidence, "rollout history in full, not clipped to a summary"
+    assert evidence.index("[critical]") < evidence.index("[warn]") < evidence.index("[ok]"), "worst first"
+    assert "model-router.internal" in evidence
+    assert "Sup3rS3cretPw" not in evidence and "eyJzdWIiOiJnYXRld2F5In0" not in evidence
+    assert all("Sup3rS3cretPw" not in shown(m) for m in workspace.slack.messages(CHANNEL_ID))
+
+
+def test_when_slack_refuses_the_file_the_thread_says_so(workspace: Workspace) -> None:
+    workspace.slack.fail_next("files.getUploadURLExternal", status=200, error="missing_scope")
+    _, thread = opened_incident(workspace)
+    assert workspace.slack.files == {}
+    assert (
+        "could not attach the checks' full evidence as a file (Slack said `missing_scope`)" in thread[-1].text
+    )
+    assert "*Verdict:*" in shown(thread[-2])
+
+
 def test_a_vague_report_offers_the_closest_playbooks_and_one_runs(workspace: Workspace) -> None:
     root, thread = opened_incident(workspace, "api-gateway the gateway feels weird")
     match = thread[1]

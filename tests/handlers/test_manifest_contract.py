@@ -1,17 +1,40 @@
-"""manifest.yaml and the app agree: every slash command and bot event Slack will send has a listener."""
+"""manifest.yaml and the app agree: every command and event Slack will send has exactly one listener, every
+listener is in the manifest, and the bot asks for exactly the scopes its calls and subscriptions need."""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import yaml
 from conftest import ROOT
-from slack_requests import event_callback, signed, signed_json, slash_command
-from slack_workspace import Workspace
+from slack_workspace import Workspace, button, opened_incident
+
+from bot.sandbox.slack_api import CHANNEL_ID
+from handlers.app import routes
+from handlers.ids import ActionId
+from handlers.shell.payloads import signed, slash_command
 
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
-# Slack's subscription names -> the event type the callbacks carry.
+SETTINGS = MANIFEST["settings"]
+# Slack's subscription names -> the event type the callbacks carry, and the scope each needs.
 EVENT_TYPES = {"message.channels": "message", "message.groups": "message", "app_mention": "app_mention"}
+EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "groups:history",
+                "app_mention": "app_mentions:read"}  # fmt: skip
+# Web API method -> the bot scope it needs (docs.slack.dev/reference/methods); None: no scope.
+METHOD_SCOPES = {"auth.test": None, "chat.postMessage": "chat:write", "chat.update": "chat:write",
+                 "chat.postEphemeral": "chat:write", "files.getUploadURLExternal": "files:write",
+                 "files.completeUploadExternal": "files:write"}  # fmt: skip
+# Scopes no single call shows: posting in a public channel the bot was not invited to.
+POSTING_SCOPES = {"chat:write.public"}
+
+
+def manifest_commands() -> set[str]:
+    return {c["command"] for c in MANIFEST["features"]["slash_commands"]}
+
+
+def manifest_events() -> set[str]:
+    return {EVENT_TYPES[s] for s in SETTINGS["event_subscriptions"]["bot_events"]}
 
 
 def test_the_manifest_has_what_an_import_needs() -> None:
@@ -19,35 +42,55 @@ def test_the_manifest_has_what_an_import_needs() -> None:
     assert MANIFEST["features"]["bot_user"]["display_name"] == "chatops"
     (command,) = MANIFEST["features"]["slash_commands"]
     assert command["command"] == "/diagnose" and command["usage_hint"]
-    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "app_mentions:read", "channels:history", "files:write"} <= scopes
-    settings = MANIFEST["settings"]
-    assert settings["interactivity"]["is_enabled"] is True
+    assert SETTINGS["interactivity"]["is_enabled"] is True
+    assert SETTINGS["socket_mode_enabled"] is False  # the manifest's comment says how to switch
     urls = {
         command["url"],
-        settings["event_subscriptions"]["request_url"],
-        settings["interactivity"]["request_url"],
+        SETTINGS["event_subscriptions"]["request_url"],
+        SETTINGS["interactivity"]["request_url"],
     }
     assert len(urls) == 1 and urls.pop().endswith("/slack/events")  # the route `chatops serve` answers
 
 
+def test_every_listener_is_in_the_manifest_and_every_manifest_entry_has_exactly_one(
+    workspace: Workspace,
+) -> None:
+    listeners = Counter((r.kind, r.name) for r in routes(workspace.deps))
+    assert all(n == 1 for n in listeners.values()), listeners
+    assert {name for kind, name in listeners if kind == "command"} == manifest_commands()
+    assert {name for kind, name in listeners if kind == "event"} == manifest_events()
+    assert {name for kind, name in listeners if kind == "action"} == {a.value for a in ActionId}
+    assert SETTINGS["interactivity"]["is_enabled"], "buttons need interactivity"
+
+
 def test_every_manifest_command_and_event_reaches_a_listener(workspace: Workspace) -> None:
-    for command in MANIFEST["features"]["slash_commands"]:
-        body = slash_command("").replace("%2Fdiagnose", command["command"].replace("/", "%2F"))
-        assert workspace.app.dispatch(signed(body)).status == 200, command["command"]
-    for index, subscription in enumerate(MANIFEST["settings"]["event_subscriptions"]["bot_events"]):
-        kind = EVENT_TYPES[subscription]
+    for command in manifest_commands():
+        body = slash_command("", command=command)
+        assert workspace.app.dispatch(signed(body)).status == 200, command
+    for kind in manifest_events():
         event = {
             "type": kind,
-            "channel": "C0INCIDENTS",
+            "channel": CHANNEL_ID,
             "user": "U0BOB",
             "text": "hello",
             "ts": f"{time.time():.6f}",
         }
-        response = workspace.app.dispatch(signed_json(event_callback(event, f"EvContract{index}")))
-        assert response.status == 200, subscription  # Bolt answers 404 when no listener matches
+        assert workspace.deliver(event).status == 200, kind  # Bolt answers 404 when no listener matches
 
 
 def test_requests_nobody_listens_for_are_not_silently_accepted(workspace: Workspace) -> None:
-    body = slash_command("x").replace("%2Fdiagnose", "%2Funknown")
-    assert workspace.app.dispatch(signed(body)).status == 404
+    assert workspace.app.dispatch(signed(slash_command("x", command="/unknown"))).status == 404
+
+
+def test_the_bot_asks_for_exactly_the_scopes_it_uses(workspace: Workspace) -> None:
+    _, thread = opened_incident(workspace)  # posts, updates the checklist, attaches evidence
+    workspace.press(button(thread[3], "Roll back the recent deployment (breaking change)"))  # an ephemeral
+    workspace.wait_idle()
+    methods = {call.method for call in workspace.slack.calls()}
+    assert methods <= METHOD_SCOPES.keys(), (
+        f"add the scope of {methods - METHOD_SCOPES.keys()} here and to the manifest"
+    )
+    used = {METHOD_SCOPES[m] for m in methods} - {None}
+    used |= {EVENT_SCOPES[s] for s in SETTINGS["event_subscriptions"]["bot_events"]}
+    used |= {"commands"} | POSTING_SCOPES
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == used

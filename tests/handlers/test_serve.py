@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from slack_requests import SIGNING_SECRET, signed, slash_command
 
 from bot.sandbox import FakeKubeApi, config_yaml
 from bot.sandbox.serving import free_port
 from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
+from handlers.shell.payloads import SIGNING_SECRET, signed, slash_command
 
 
 @pytest.fixture

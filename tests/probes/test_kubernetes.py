@@ -230,12 +230,12 @@ def test_crashloop_logs_come_from_the_previous_containers(cluster: FakeKubeApi) 
         Status.CRITICAL,
         "9 matching lines in the previous containers of 3 pods, last 60 min: MemoryError x6, ^Killed$ x3; newest: Killed",
     )
-    assert "== api-gateway-7d9f6b8c5-abc12 (previous container, 12 lines) ==" in evidence
+    assert "== api-gateway-7d9f6b8c5-abc12 (previous container, 13 lines) ==" in evidence
     assert all(r.query["previous"] == "true" for r in cluster.requests if r.path.endswith("/log"))
     status, summary, _ = run(cluster.kubeconfig_path, "k8s.logs")  # the default patterns
     assert status == Status.WARN
     assert summary.startswith(
-        "15 matching lines in the previous containers of 3 pods, last 60 min: ERROR x9, "
+        "18 matching lines in the previous containers of 3 pods, last 60 min: ERROR x12, "
     )
 
 
