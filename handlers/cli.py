@@ -5,37 +5,38 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from bot import cli
 from bot.config import Secrets
 from bot.errors import ChatOpsError
-from bot.probes.base import Clients
-from bot.runner import Runner
 from bot.sandbox import scenarios
-from bot.store import Store
+from handlers import workers
 from handlers.app import create_app
 from handlers.deps import Deps
 from handlers.shell.repl import DEMO, DEMO_SCENARIO, run_shell
-from handlers.slack_web import web_client
 from handlers.socket_mode import serve_socket_mode
 from handlers.web import Metrics, wsgi_app
 
 
-def build_deps(app: cli.App, secrets: Secrets, env: dict[str, str]) -> Deps:
-    if secrets.slack_bot_token is None:
-        raise ChatOpsError("set SLACK_BOT_TOKEN (the bot's xoxb- token) in the environment")
-    return Deps(
-        config=app.config,
-        catalog=app.catalog,
-        matcher=app.matcher,
-        store=Store.from_config(app.config),
-        runner=Runner(Clients.from_env(env)),
-        client=web_client(secrets.slack_bot_token.get_secret_value(), env.get("SLACK_API_URL") or None),
-    )
+@contextmanager
+def serving(app: cli.App, args: argparse.Namespace, env: dict[str, str]) -> Iterator[Deps]:
+    """Deps for serve and socket, with incident work in worker processes so acks never wait behind diagnoses.
+    SIGTERM (a pod stopping) ends serving like Ctrl+C: work in progress finishes, then the workers exit."""
+    deps = Deps.from_env(app.config, app.catalog, env)
+    deps.work = workers.pool(str(cli.config_path(app.config_arg)), app.playbooks_arg, args.workers)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        yield deps
+    finally:
+        deps.work.shutdown(wait=True)
+        deps.store.close()
 
 
 def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
@@ -46,10 +47,9 @@ def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
     secrets = Secrets.from_env(env)
     if secrets.slack_signing_secret is None:
         raise ChatOpsError("set SLACK_SIGNING_SECRET (Basic Information > Signing Secret) in the environment")
-    deps = build_deps(app, secrets, env)
-    bolt = create_app(deps, secrets.slack_signing_secret.get_secret_value())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    waitress.serve(wsgi_app(bolt, deps, Metrics()), host=args.host, port=args.port, threads=args.threads)
+    with serving(app, args, env) as deps:
+        bolt = create_app(deps, secrets.slack_signing_secret.get_secret_value())
+        waitress.serve(wsgi_app(bolt, deps, Metrics()), host=args.host, port=args.port, threads=args.threads)
     return 0
 
 
@@ -61,10 +61,11 @@ def cmd_socket(app: cli.App, args: argparse.Namespace) -> int:
         raise ChatOpsError(
             "set SLACK_APP_TOKEN (Basic Information > App-Level Tokens, xapp-…) in the environment"
         )
-    deps = build_deps(app, secrets, env)
-    bolt = create_app(deps, signing_secret="")  # Slack authenticates the socket; requests carry no signature
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve_socket_mode(bolt, secrets.slack_app_token.get_secret_value(), env.get("SLACK_API_URL") or None)
+    with serving(app, args, env) as deps:
+        bolt = create_app(
+            deps, signing_secret=""
+        )  # Slack authenticates the socket; requests carry no signature
+        serve_socket_mode(bolt, secrets.slack_app_token.get_secret_value(), env.get("SLACK_API_URL") or None)
     return 0
 
 
@@ -85,10 +86,16 @@ def add_slack_commands(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the Slack app over HTTP (POST /slack/events)")
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    p.add_argument("--threads", type=int, default=16)
+    p.add_argument("--threads", type=int, default=16, help="threads answering Slack's requests")
     p.set_defaults(func=cmd_serve)
-    p = sub.add_parser("socket", help="run the Slack app over Socket Mode (SLACK_APP_TOKEN; no public URL)")
-    p.set_defaults(func=cmd_socket)
+    socket = sub.add_parser(
+        "socket", help="run the Slack app over Socket Mode (SLACK_APP_TOKEN; no public URL)"
+    )
+    socket.set_defaults(func=cmd_socket)
+    for parser in (p, socket):
+        parser.add_argument(
+            "--workers", type=int, default=2, help="processes running incident work (default 2)"
+        )
 
     p = sub.add_parser(
         "shell", help="the bot in a local Slack workspace: type /diagnose, press buttons, reply"

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from bot.config import Config
+from bot.config import Config, Secrets
+from bot.errors import ChatOpsError
 from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog
+from bot.probes.base import Clients
 from bot.runner import Runner
 from bot.store import Store
+from handlers import messages
+from handlers.slack_web import web_client
 
 log = logging.getLogger("chatops")
+Work = Callable[..., None]  # work(deps, *args): module-level, so it can run in a worker process too
+Tell = tuple[str, str] | None  # (channel, user) to tell when the work fails
 
 
 class Pool(ThreadPoolExecutor):
@@ -53,23 +61,47 @@ class Deps:
     store: Store
     runner: Runner
     client: WebClient
-    # Incident work runs here, not on Bolt's listener pool, so acks never queue behind running diagnoses.
-    work: Pool = field(default_factory=lambda: Pool(8, "incident"))
-    listeners: Pool = field(default_factory=lambda: Pool(8, "listener"))  # Bolt's: acks and quick replies
+    # Where incident work runs: threads here (the shell, tests), or worker processes (handlers.workers) so
+    # acks never wait on the interpreter lock behind running diagnoses.
+    work: Executor = field(default_factory=lambda: Pool(8, "incident"))
 
-    def later(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run incident work in the background; a failure is logged, never lost in an unread future."""
-        self.work.submit(fn, *args).add_done_callback(_log_failure)
+    @classmethod
+    def from_env(cls, config: Config, catalog: Catalog, env: dict[str, str]) -> Deps:
+        """The bot's dependencies for `serve` and `socket`: tokens and endpoints from the environment."""
+        secrets = Secrets.from_env(env)
+        if secrets.slack_bot_token is None:
+            raise ChatOpsError("set SLACK_BOT_TOKEN (the bot's xoxb- token) in the environment")
+        return cls(
+            config=config,
+            catalog=catalog,
+            matcher=Matcher(catalog, config.guide_hints()),
+            store=Store.from_config(config),
+            runner=Runner(Clients.from_env(env)),
+            client=web_client(secrets.slack_bot_token.get_secret_value(), env.get("SLACK_API_URL") or None),
+        )
 
-    def wait_idle(self, timeout: float = 60.0) -> bool:
-        """True once nothing is running (a listener's work is queued before the listener ends)."""
-        return self.listeners.wait_idle(timeout) and self.work.wait_idle(timeout)
+    def later(self, work: Work, *args: Any, tell: Tell = None) -> None:
+        """Run `work(deps, *args)` in the background. A failure is logged with an error id, never lost in an
+        unread future, and `tell` hears that something went wrong, with the same id."""
+        from handlers import workers  # the worker processes' entry point imports this module
 
-    def shutdown(self) -> None:
-        self.listeners.shutdown(wait=True)
-        self.work.shutdown(wait=True)
+        if isinstance(self.work, Pool):
+            self.work.submit(run_guarded, self, work, args, tell)
+        else:
+            self.work.submit(workers.run, work, args, tell)
+
+    def report_failure(self, error: BaseException, tell: Tell) -> None:
+        correlation = uuid.uuid4().hex[:8]
+        log.error("incident work failed [%s]", correlation, exc_info=error)
+        if tell is None:
+            return
+        slack_error = error.response.get("error") if isinstance(error, SlackApiError) else None
+        text = messages.INVITE_ME if slack_error == "not_in_channel" else messages.went_wrong(correlation)
+        self.client.chat_postEphemeral(channel=tell[0], user=tell[1], text=text)
 
 
-def _log_failure(future: Future[Any]) -> None:
-    if (error := future.exception()) is not None:
-        log.error("incident work failed", exc_info=error)
+def run_guarded(deps: Deps, work: Work, args: tuple[Any, ...], tell: Tell) -> None:
+    try:
+        work(deps, *args)
+    except Exception as error:
+        deps.report_failure(error, tell)

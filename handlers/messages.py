@@ -56,6 +56,13 @@ APPROVALS_PENDING = (
 )
 
 
+INVITE_ME = "I can't post in this channel yet: invite me with `/invite @chatops`, then run the command again."
+
+
+def went_wrong(correlation: str) -> str:
+    return f"Something went wrong on my side (error id {correlation}); the logs have the details."
+
+
 def severity_set(user: str, sev: str) -> str:
     return f"<@{user}> set the severity to *{sev}*."
 

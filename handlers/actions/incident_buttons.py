@@ -24,8 +24,7 @@ def clicked(body: dict[str, Any], deps: Deps, kind: str) -> tuple[str, dict[str,
     return body["user"]["id"], state[1]
 
 
-def handle_set_severity_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
-    ack()
+def handle_set_severity_action(deps: Deps, body: dict[str, Any]) -> None:
     click = clicked(body, deps, "set_severity")
     if click is None:
         return
@@ -39,8 +38,7 @@ def handle_set_severity_action(ack: Ack, body: dict[str, Any], deps: Deps) -> No
                                      text=messages.severity_set(user, payload["sev"]))  # fmt: skip
 
 
-def handle_run_playbook_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
-    ack()
+def handle_run_playbook_action(deps: Deps, body: dict[str, Any]) -> None:
     click = clicked(body, deps, "run_playbook")
     if click is None or not deps.store.claim_state(body["actions"][0]["value"], by=click[0]):
         return  # unknown, or already pressed: run once
@@ -49,11 +47,10 @@ def handle_run_playbook_action(ack: Ack, body: dict[str, Any], deps: Deps) -> No
         playbook = deps.catalog.get(payload["playbook"])
     except UnknownNameError:
         return
-    deps.later(run_playbook, deps, payload["incident"], playbook, user)
+    run_playbook(deps, payload["incident"], playbook, user)
 
 
-def handle_request_action_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
-    ack()
+def handle_request_action_action(deps: Deps, body: dict[str, Any]) -> None:
     click = clicked(body, deps, "request_action")
     if click is None:
         return
@@ -63,9 +60,10 @@ def handle_request_action_action(ack: Ack, body: dict[str, Any], deps: Deps) -> 
 
 
 def routes(deps: Deps) -> list[Route]:
-    def bind(handler: Callable[[Ack, dict[str, Any], Deps], None]) -> Callable[..., None]:
+    def bind(handler: Callable[[Deps, dict[str, Any]], None]) -> Callable[..., None]:
         def on_click(ack: Ack, body: dict[str, Any]) -> None:
-            handler(ack, body, deps)
+            ack()  # at once; what the click does happens in the background
+            deps.later(handler, body, tell=(body["channel"]["id"], body["user"]["id"]))
 
         return on_click
 

@@ -61,7 +61,7 @@ def handle_diagnose_command(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
     ack(parsed if isinstance(parsed, str) else messages.opening(parsed.service))
 
 
-def run_diagnose(body: dict[str, Any], deps: Deps) -> None:
+def run_diagnose(deps: Deps, body: dict[str, Any]) -> None:
     """Open the incident thread and fill it in as the checks finish."""
     if not is_incident_channel(body, deps):
         return
@@ -129,6 +129,6 @@ def attach_evidence(deps: Deps, incident: Incident, diagnosis: Diagnosis) -> Non
 def routes(deps: Deps) -> list[Route]:
     def on_diagnose(ack: Ack, body: dict[str, Any]) -> None:
         handle_diagnose_command(ack, body, deps)  # answers Slack at once
-        deps.later(run_diagnose, body, deps)
+        deps.later(run_diagnose, body, tell=(body["channel_id"], body["user_id"]))
 
     return [Route("command", "/diagnose", on_diagnose)]

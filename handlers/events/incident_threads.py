@@ -29,7 +29,7 @@ def is_thread_reply(event: dict[str, Any], bot_user_id: str | None) -> bool:
     )
 
 
-def handle_thread_message_event(event: dict[str, Any], bot_user_id: str | None, deps: Deps) -> None:
+def handle_thread_message_event(deps: Deps, event: dict[str, Any], bot_user_id: str | None) -> None:
     if not is_thread_reply(event, bot_user_id):
         return
     incident = deps.store.by_thread(event["channel"], event["thread_ts"])
@@ -53,7 +53,7 @@ def handle_thread_message_event(event: dict[str, Any], bot_user_id: str | None, 
                                  text=messages.offer(best.playbook.title, best.why), blocks=offer)  # fmt: skip
 
 
-def handle_mention_event(event: dict[str, Any], deps: Deps) -> None:
+def handle_mention_event(deps: Deps, event: dict[str, Any]) -> None:
     words = MENTION.sub("", event.get("text", "")).strip()
     command, _, rest = words.partition(" ")
     channel, thread_ts = event["channel"], event.get("thread_ts")
@@ -65,7 +65,7 @@ def handle_mention_event(event: dict[str, Any], deps: Deps) -> None:
         guide = deps.config.services[incident.service].guide
         result = deps.matcher.match(rest, guide=guide, service=incident.service)
         if result.best is not None:
-            deps.later(run_playbook, deps, incident.id, result.best.playbook, event.get("user"))
+            run_playbook(deps, incident.id, result.best.playbook, event.get("user"))
             return
         text = messages.match_text(result)
     else:
@@ -74,10 +74,11 @@ def handle_mention_event(event: dict[str, Any], deps: Deps) -> None:
 
 
 def routes(deps: Deps) -> list[Route]:
+    # Bolt acknowledges events when the listener returns; the work (matching, posting) happens in the background.
     def on_message(event: dict[str, Any], context: BoltContext) -> None:
-        handle_thread_message_event(event, context.bot_user_id, deps)
+        deps.later(handle_thread_message_event, event, context.bot_user_id)  # no reply to chatter
 
     def on_mention(event: dict[str, Any]) -> None:
-        handle_mention_event(event, deps)
+        deps.later(handle_mention_event, event, tell=(event["channel"], event["user"]))
 
     return [Route("event", "message", on_message), Route("event", "app_mention", on_mention)]

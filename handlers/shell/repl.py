@@ -124,7 +124,7 @@ class Shell:
     def settle(self, timeout: float = 120.0) -> None:
         """Print the bot's messages as they come until it has finished what it was asked."""
         waited = 0.0
-        while not self.workspace.deps.wait_idle(POLL_S) and waited < timeout:
+        while not self.workspace.pool.wait_idle(POLL_S) and waited < timeout:
             self.transcript.refresh()
             waited += POLL_S
         self.transcript.refresh()

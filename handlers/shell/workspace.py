@@ -23,7 +23,7 @@ from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 from bot.sandbox.slack_render import BOT_NAME, BOT_USER_ID, Button, Message
 from bot.store import Store
 from handlers.app import create_app
-from handlers.deps import Deps
+from handlers.deps import Deps, Pool
 from handlers.shell import payloads
 from handlers.slack_web import web_client
 
@@ -61,6 +61,7 @@ class LocalWorkspace:
         if self.store_path is None:
             self.store_path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "chatops.db"
         self.store: Store = stack.enter_context(Store(self.store_path))
+        self.pool = Pool(8, "incident")  # threads: the shell and the tests wait for it to go idle
         self.deps = Deps(
             config=config,
             catalog=self.catalog,
@@ -68,8 +69,9 @@ class LocalWorkspace:
             store=self.store,
             runner=Runner(clients),
             client=web_client(TOKEN, self.slack.api_url),
+            work=self.pool,
         )
-        stack.callback(self.deps.shutdown)  # before the store closes and the servers stop
+        stack.callback(self.pool.shutdown)  # before the store closes and the servers stop
         self.app: App = create_app(self.deps, payloads.SIGNING_SECRET)
 
     def __exit__(self, *exc: object) -> None:
@@ -110,7 +112,7 @@ class LocalWorkspace:
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until the bot has finished what it was asked (bounded; not a timing assertion)."""
-        if not self.deps.wait_idle(timeout):
+        if not self.pool.wait_idle(timeout):
             raise TimeoutError(f"the bot was still busy after {timeout:.0f} s")
 
 

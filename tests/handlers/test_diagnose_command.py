@@ -62,6 +62,20 @@ def test_when_slack_refuses_the_file_the_thread_says_so(workspace: Workspace) ->
     assert "*Verdict:*" in shown(thread[-2])
 
 
+@pytest.mark.parametrize(
+    ("error", "told"),
+    [("not_in_channel", "invite me with `/invite @chatops`"), ("fatal_error", "Something went wrong on my side (error id ")],
+)  # fmt: skip
+def test_when_slack_refuses_the_incident_the_person_is_told(
+    workspace: Workspace, error: str, told: str
+) -> None:
+    workspace.slack.fail_next("chat.postMessage", status=200, error=error)
+    workspace.command(OOM_REPORT)
+    workspace.wait_idle()
+    assert workspace.slack.messages(CHANNEL_ID) == []
+    assert told in workspace.slack.ephemerals("U0ALICE")[-1].text
+
+
 def test_a_vague_report_offers_the_closest_playbooks_and_one_runs(workspace: Workspace) -> None:
     root, thread = opened_incident(workspace, "api-gateway the gateway feels weird")
     match = thread[1]
