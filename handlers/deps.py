@@ -6,7 +6,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,7 @@ class Deps:
     # Where incident work runs: threads here (the shell, tests), or worker processes (handlers.workers) so
     # acks never wait on the interpreter lock behind running diagnoses.
     work: Executor = field(default_factory=lambda: Pool(8, "incident"))
+    broken: str | None = None  # why the bot can no longer work (liveness fails on it)
 
     @classmethod
     def from_env(cls, config: Config, catalog: Catalog, env: dict[str, str]) -> Deps:
@@ -85,10 +86,16 @@ class Deps:
         unread future, and `tell` hears that something went wrong, with the same id."""
         from handlers import workers  # the worker processes' entry point imports this module
 
-        if isinstance(self.work, Pool):
-            self.work.submit(run_guarded, self, work, args, tell)
-        else:
-            self.work.submit(workers.run, work, args, tell)
+        try:
+            if isinstance(self.work, Pool):
+                self.work.submit(run_guarded, self, work, args, tell)
+            else:
+                self.work.submit(workers.run, work, args, tell)
+        except (
+            BrokenExecutor
+        ) as error:  # a worker died (e.g. killed for memory): /healthz fails, so it restarts
+            self.broken = f"incident workers: {error}"
+            self.report_failure(error, tell)
 
     def report_failure(self, error: BaseException, tell: Tell) -> None:
         correlation = uuid.uuid4().hex[:8]

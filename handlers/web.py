@@ -54,7 +54,9 @@ def wsgi_app(
         if path == "/slack/events":
             metrics.inc("chatops_slack_requests_total")
             return slack(environ, start_response)
-        if path == "/healthz":
+        if path == "/healthz":  # liveness: fails only when a restart is what it takes
+            if deps.broken:
+                return _reply(start_response, "503 Service Unavailable", f"{deps.broken}\n")
             return _reply(start_response, "200 OK", "ok\n")
         if path == "/readyz":
             problems = readiness_problems(deps)
