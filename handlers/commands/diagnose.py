@@ -71,8 +71,14 @@ def run_diagnose(deps: Deps, body: dict[str, Any]) -> None:
     client, channel, user = deps.client, body["channel_id"], body["user_id"]
     service = deps.config.services[parsed.service]
     incident = deps.store.open_incident(parsed.service, parsed.symptom, channel, user)
-    root = client.chat_postMessage(channel=channel, text=f"{incident.id} {parsed.service}: {parsed.symptom}",
-                                   blocks=blocks.incident_root(incident.id, parsed.service, parsed.symptom))  # fmt: skip
+    try:
+        root = client.chat_postMessage(channel=channel, text=f"{incident.id} {parsed.service}: {parsed.symptom}",
+                                       blocks=blocks.incident_root(incident.id, parsed.service, parsed.symptom))  # fmt: skip
+    except SlackApiError as failure:  # no thread, no incident: don't leave one open that nobody can see
+        deps.store.resolve(
+            incident.id, by=user, note=f"never shown: Slack said {failure.response.get('error')}"
+        )
+        raise
     thread_ts = root["ts"]
     deps.store.set_thread(incident.id, thread_ts)
     result = deps.matcher.match(parsed.symptom, guide=service.guide, service=parsed.service)

@@ -74,6 +74,7 @@ def test_when_slack_refuses_the_incident_the_person_is_told(
     workspace.wait_idle()
     assert workspace.slack.messages(CHANNEL_ID) == []
     assert told in workspace.slack.ephemerals("U0ALICE")[-1].text
+    assert workspace.store.list_open() == [], "no incident left open that nobody can see"
 
 
 def test_a_vague_report_offers_the_closest_playbooks_and_one_runs(workspace: Workspace) -> None:
