@@ -1,17 +1,21 @@
-"""A Slack workspace on this machine: the real Bolt app fed signed requests as Slack sends them, the local
-Slack Web API it answers through, optionally the simulated cluster, and a store. The shell and the scenario
-tests both act through it, as people in the channel: type a command, press a button, reply in a thread."""
+"""A Slack workspace on this machine: the real Bolt app served over HTTP as `chatops serve` serves it, fed
+signed requests as Slack sends them; the local Slack Web API it answers through; optionally the simulated
+cluster; and a store. The shell and the scenario tests both act through it, as people in the channel: type a
+command, press a button, reply in a thread."""
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import tempfile
+import threading
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from waitress.server import create_server
 
 from bot.config import Config
 from bot.matcher import Matcher
@@ -26,6 +30,7 @@ from handlers.app import create_app
 from handlers.deps import Deps, Pool
 from handlers.shell import payloads
 from handlers.slack_web import web_client
+from handlers.web import Metrics, wsgi_app
 
 
 class LocalWorkspace:
@@ -73,6 +78,13 @@ class LocalWorkspace:
         )
         stack.callback(self.pool.shutdown)  # before the store closes and the servers stop
         self.app: App = create_app(self.deps, payloads.SIGNING_SECRET)
+        # Served over HTTP as `chatops serve` serves it, so requests arrive the way Slack sends them.
+        server = create_server(wsgi_app(self.app, self.deps, Metrics()), host="127.0.0.1", port=0, threads=8)
+        serving = threading.Thread(target=server.run, name="chatops-http", daemon=True)
+        serving.start()
+        stack.callback(serving.join, 10)
+        stack.callback(server.close)
+        self.port: int = server.effective_port  # type: ignore[union-attr]
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
@@ -83,12 +95,12 @@ class LocalWorkspace:
         """Type `/diagnose <text>`; the response is Slack's ack (its text is shown only to `user`)."""
         name = self.slack.channels[channel]["name"]
         body = payloads.slash_command(text, channel_id=channel, channel_name=name, user_id=user)
-        return self.app.dispatch(payloads.signed(body))
+        return self.send(payloads.signed(body))
 
     def press(self, button: Button, user: str = "U0ALICE") -> BoltResponse:
         body = payloads.block_action(user, button.channel or CHANNEL_ID, button.message_ts or "",
                                      button.action_id, button.value, button.block_id or "", button.text)  # fmt: skip
-        return self.app.dispatch(payloads.signed(body))
+        return self.send(payloads.signed(body))
 
     def say(self, text: str, user: str = "U0ALICE", thread_ts: str | None = None,
             channel: str = CHANNEL_ID) -> Message:  # fmt: skip
@@ -108,7 +120,18 @@ class LocalWorkspace:
     ) -> BoltResponse:
         """An Events API delivery (`retry`: Slack's redelivery of one it thinks we missed)."""
         event_id = event_id or f"Ev{next(self._events):08d}"
-        return self.app.dispatch(payloads.signed(payloads.event_callback(event, event_id), retry=retry))
+        return self.send(payloads.signed(payloads.event_callback(event, event_id), retry=retry))
+
+    def send(self, request: BoltRequest) -> BoltResponse:
+        """POST a request to the app's /slack/events, as Slack does; the answer as Slack receives it."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            headers = {name: values[0] for name, values in request.headers.items()}
+            connection.request("POST", "/slack/events", body=request.raw_body.encode(), headers=headers)
+            answer = connection.getresponse()
+            return BoltResponse(status=answer.status, body=answer.read().decode())
+        finally:
+            connection.close()
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until the bot has finished what it was asked (bounded; not a timing assertion)."""

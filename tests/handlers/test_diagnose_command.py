@@ -112,8 +112,8 @@ def test_bad_input_gets_an_ephemeral_hint_and_changes_nothing(
 
 def test_bad_or_stale_signatures_are_refused_and_nothing_runs(workspace: Workspace) -> None:
     body = slash_command("api-gateway 504s")
-    assert workspace.app.dispatch(signed(body, secret="not-the-secret")).status == 401
-    assert workspace.app.dispatch(signed(body, timestamp=int(time.time()) - 600)).status == 401
+    assert workspace.send(signed(body, secret="not-the-secret")).status == 401
+    assert workspace.send(signed(body, timestamp=int(time.time()) - 600)).status == 401
     workspace.wait_idle()
     assert workspace.slack.calls("chat.postMessage") == []
 

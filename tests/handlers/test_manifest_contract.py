@@ -66,7 +66,7 @@ def test_every_listener_is_in_the_manifest_and_every_manifest_entry_has_exactly_
 def test_every_manifest_command_and_event_reaches_a_listener(workspace: Workspace) -> None:
     for command in manifest_commands():
         body = slash_command("", command=command)
-        assert workspace.app.dispatch(signed(body)).status == 200, command
+        assert workspace.send(signed(body)).status == 200, command
     for kind in manifest_events():
         event = {
             "type": kind,
@@ -79,7 +79,7 @@ def test_every_manifest_command_and_event_reaches_a_listener(workspace: Workspac
 
 
 def test_requests_nobody_listens_for_are_not_silently_accepted(workspace: Workspace) -> None:
-    assert workspace.app.dispatch(signed(slash_command("x", command="/unknown"))).status == 404
+    assert workspace.send(signed(slash_command("x", command="/unknown"))).status == 404
 
 
 def test_the_bot_asks_for_exactly_the_scopes_it_uses(workspace: Workspace) -> None:
