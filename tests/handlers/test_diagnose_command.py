@@ -62,6 +62,15 @@ def test_when_slack_refuses_the_file_the_thread_says_so(workspace: Workspace) ->
     assert "*Verdict:*" in shown(thread[-2])
 
 
+def test_slack_rate_limits_are_waited_out_and_nothing_is_posted_twice(workspace: Workspace) -> None:
+    workspace.slack.fail_next("chat.postMessage", status=429, retry_after=1)  # Slack: slow down, retry in 1 s
+    workspace.slack.fail_next("chat.update", status=429, retry_after=1)
+    _, thread = opened_incident(workspace)
+    assert [c.status for c in workspace.slack.calls("chat.postMessage")][:2] == [429, 200]
+    assert len(workspace.slack.messages(CHANNEL_ID, top_level=True)) == 1
+    assert "*Verdict:*" in shown(thread[3]) and ":hourglass_flowing_sand:" not in shown(thread[2])
+
+
 @pytest.mark.parametrize(
     ("error", "told"),
     [("not_in_channel", "invite me with `/invite @chatops`"), ("fatal_error", "Something went wrong on my side (error id ")],
