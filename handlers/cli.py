@@ -7,10 +7,13 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from waitress.server import create_server
 
 from bot import cli
 from bot.config import Secrets
@@ -41,15 +44,15 @@ def serving(app: cli.App, args: argparse.Namespace, env: dict[str, str]) -> Iter
 
 def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
     """Serve Slack's requests over HTTP (waitress, threaded) with /healthz, /readyz and /metrics."""
-    import waitress
-
     env = dict(os.environ)
     secrets = Secrets.from_env(env)
     if secrets.slack_signing_secret is None:
         raise ChatOpsError("set SLACK_SIGNING_SECRET (Basic Information > Signing Secret) in the environment")
     with serving(app, args, env) as deps:
         bolt = create_app(deps, secrets.slack_signing_secret.get_secret_value())
-        waitress.serve(wsgi_app(bolt, deps, Metrics()), host=args.host, port=args.port, threads=args.threads)
+        create_server(
+            wsgi_app(bolt, deps, Metrics()), host=args.host, port=args.port, threads=args.threads
+        ).run()
     return 0
 
 
@@ -62,10 +65,16 @@ def cmd_socket(app: cli.App, args: argparse.Namespace) -> int:
             "set SLACK_APP_TOKEN (Basic Information > App-Level Tokens, xapp-…) in the environment"
         )
     with serving(app, args, env) as deps:
-        bolt = create_app(
-            deps, signing_secret=""
-        )  # Slack authenticates the socket; requests carry no signature
-        serve_socket_mode(bolt, secrets.slack_app_token.get_secret_value(), env.get("SLACK_API_URL") or None)
+        # Slack authenticates the socket, so its requests carry no signature to check.
+        bolt = create_app(deps, signing_secret="")
+        health = create_server(wsgi_app(None, deps, Metrics()), host=args.host, port=args.port, threads=2)
+        threading.Thread(target=health.run, name="chatops-health", daemon=True).start()
+        try:
+            serve_socket_mode(
+                bolt, secrets.slack_app_token.get_secret_value(), env.get("SLACK_API_URL") or None
+            )
+        finally:
+            health.close()
     return 0
 
 
@@ -83,16 +92,17 @@ def cmd_demo(app: cli.App, args: argparse.Namespace) -> int:
 
 
 def add_slack_commands(sub: Any) -> None:
-    p = sub.add_parser("serve", help="run the Slack app over HTTP (POST /slack/events)")
-    p.add_argument("--host", default="0.0.0.0")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    p.add_argument("--threads", type=int, default=16, help="threads answering Slack's requests")
-    p.set_defaults(func=cmd_serve)
+    serve = sub.add_parser("serve", help="run the Slack app over HTTP (POST /slack/events)")
+    serve.add_argument("--threads", type=int, default=16, help="threads answering Slack's requests")
+    serve.set_defaults(func=cmd_serve)
     socket = sub.add_parser(
         "socket", help="run the Slack app over Socket Mode (SLACK_APP_TOKEN; no public URL)"
     )
     socket.set_defaults(func=cmd_socket)
-    for parser in (p, socket):
+    for parser, port_help in ((serve, "Slack's requests, health, readiness, metrics"),
+                              (socket, "health, readiness and metrics only")):  # fmt: skip
+        parser.add_argument("--host", default="0.0.0.0")
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help=port_help)
         parser.add_argument(
             "--workers", type=int, default=2, help="processes running incident work (default 2)"
         )

@@ -45,13 +45,15 @@ class Metrics:
 
 
 def wsgi_app(
-    app: App, deps: Deps, metrics: Metrics
+    app: App | None, deps: Deps, metrics: Metrics
 ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    slack = SlackRequestHandler(app)
+    """The routes; with no `app` (Socket Mode) only health, readiness and metrics: Slack's requests come
+    through the socket, and an HTTP route would take requests nobody signed."""
+    slack = SlackRequestHandler(app) if app is not None else None
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == "/slack/events":
+        if path == "/slack/events" and slack is not None:
             metrics.inc("chatops_slack_requests_total")
             return slack(environ, start_response)
         if path == "/healthz":  # liveness: fails only when a restart is what it takes

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -21,6 +22,7 @@ from slack_workspace import OOM_REPORT, button, shown
 
 from bot.errors import ChatOpsError
 from bot.sandbox import FakeKubeApi, config_yaml
+from bot.sandbox.serving import free_port
 from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 from bot.sandbox.slack_render import Message
 from bot.sandbox.socket_mode import APP_TOKEN, FakeSocketMode
@@ -154,12 +156,13 @@ def test_the_bot_token_cannot_open_a_socket_connection(workspace: Workspace) -> 
     assert refused.value.response["error"] == "not_allowed_token_type"
 
 
-def chatops_socket(tmp_path: Path, **env: str) -> subprocess.Popen[str]:
+def chatops_socket(tmp_path: Path, port: int = 0, **env: str) -> subprocess.Popen[str]:
     config = tmp_path / "chatops.yaml"
     config.write_text(config_yaml(str(tmp_path / "chatops.db")))
     exe = Path(sys.executable).parent / "chatops"
-    return subprocess.Popen([str(exe), "--config", str(config), "socket"], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    command = [str(exe), "--config", str(config), "socket", "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)  # fmt: skip
 
 
 def test_chatops_socket_serves_the_incident_channel_over_the_socket(tmp_path: Path) -> None:
@@ -169,10 +172,18 @@ def test_chatops_socket_serves_the_incident_channel_over_the_socket(tmp_path: Pa
         FakeKubeApi("crashloop-oom") as cluster,
     ):
         slack.socket_url = sockets.url
-        bot = chatops_socket(tmp_path, SLACK_BOT_TOKEN=TOKEN, SLACK_APP_TOKEN=APP_TOKEN, SLACK_API_URL=slack.api_url,
-                             KUBECONFIG=cluster.kubeconfig_path)  # fmt: skip
+        port = free_port()
+        bot = chatops_socket(tmp_path, port, SLACK_BOT_TOKEN=TOKEN, SLACK_APP_TOKEN=APP_TOKEN,
+                             SLACK_API_URL=slack.api_url, KUBECONFIG=cluster.kubeconfig_path)  # fmt: skip
         try:
             sockets.wait_for_connection(timeout=30)
+            health = f"http://127.0.0.1:{port}"
+            assert (
+                httpx.get(f"{health}/healthz").text == "ok\n"
+                and httpx.get(f"{health}/readyz").text == "ready\n"
+            )
+            unsigned = slash_command("api-gateway 504s")  # Slack's requests come through the socket only
+            assert httpx.post(f"{health}/slack/events", content=unsigned).status_code == 404
             assert "Opening an incident" in diagnose(sockets, OOM_REPORT)["payload"]["text"]
             end = time.monotonic() + 30  # the bot runs in another process: poll what it posts (bounded)
             while time.monotonic() < end and not any(
