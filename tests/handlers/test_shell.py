@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +70,32 @@ def test_a_script_file_plays_like_typing(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "# a comment\n\nalice> /diagnose api-gateway 504s since the deploy" in run.stdout
     assert "*Verdict:*" not in run.stdout and "Verdict:" in run.stdout
+
+
+def test_the_shell_at_a_terminal_prompts_and_answers(tmp_path: Path) -> None:
+    """At a terminal (a pseudo-terminal here) the shell prompts, answers each line, and quits on `quit`."""
+    chatops = Path(sys.executable).parent / "chatops"
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the shell, at a terminal
+        os.chdir(tmp_path)
+        os.execv(str(chatops), [str(chatops), "shell", "--sandbox"])
+    seen = b""
+
+    def read_until(text: bytes) -> None:
+        nonlocal seen
+        while text not in seen:
+            ready, _, _ = select.select([terminal], [], [], 60)
+            assert ready, f"the shell never showed {text!r}; it showed:\n{seen.decode(errors='replace')}"
+            seen += os.read(terminal, 65536)
+
+    try:
+        read_until(b"alice> ")
+        os.write(terminal, b"/diagnose api-gateway pods keep restarting, OOMKilled since the last deploy\n")
+        read_until(b"Verdict:")
+        read_until(b"alice> ")
+        os.write(terminal, b"quit\n")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(terminal)
+    assert b"Type `help` for what you can do." in seen and b"CrashLoopBackOff" in seen
