@@ -321,11 +321,16 @@ class Store:
             self._append(db, incident_id, TimelineKind.MATCHED, text, actor, data)
             return self._require(db, incident_id)
 
-    def set_severity(self, incident_id: str, severity: Sev | str, by: str | None, why: str) -> Incident:
-        """Set the SEV, recording who set it (None: the bot's suggestion) and why."""
+    def set_severity(
+        self, incident_id: str, severity: Sev | str, by: str | None, why: str
+    ) -> Incident | None:
+        """Set the SEV, recording who set it (None: the bot's suggestion) and why; None (and nothing recorded)
+        when it already was that SEV, as after a double click."""
         sev, why = Sev(severity), redact(why)
         with self._write() as db:
             before = self._require(db, incident_id)
+            if before.severity == sev:
+                return None
             db.table("incidents").update(
                 incident_id, {"severity": sev.value, "severity_by": by, "severity_reason": why}
             )

@@ -60,6 +60,24 @@ def actions(block_id: BlockId, elements: list[Block]) -> Block:
     return {"type": "actions", "block_id": block_id.value, "elements": elements[:25]}
 
 
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text)}]}
+
+
+def without_button(message_blocks: list[Block], value: str, note: str) -> list[Block]:
+    """The message's blocks with the button carrying `value` taken out (and its row, if it was the last one),
+    and `note` added below."""
+    kept: list[Block] = []
+    for block in message_blocks:
+        if block.get("type") == "actions":
+            elements = [e for e in block.get("elements", []) if e.get("value") != value]
+            if not elements:
+                continue
+            block = {**block, "elements": elements}
+        kept.append(block)
+    return [*kept, context(note)][:MAX_BLOCKS]
+
+
 def incident_root(incident_id: str, service: str, symptom: str, severity: Sev | None = None) -> list[Block]:
     """The channel message that names the incident; its thread holds everything else."""
     sev = f"  ·  *{severity}*" if severity else ""

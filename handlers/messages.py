@@ -63,6 +63,10 @@ def went_wrong(correlation: str) -> str:
     return f"Something went wrong on my side (error id {correlation}); the logs have the details."
 
 
+def ran(user: str, title: str) -> str:
+    return f":arrow_forward: <@{user}> ran *{title}* below."
+
+
 def severity_set(user: str, sev: str) -> str:
     return f"<@{user}> set the severity to *{sev}*."
 

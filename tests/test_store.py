@@ -170,8 +170,9 @@ def test_severity_changes_record_who_and_why(store: Store, clock: FakeClock) -> 
     store.set_severity(incident.id, Sev.SEV3, None, "SEV-3 is this playbook's default")
     clock.advance(minutes=5)
     updated = store.set_severity(incident.id, "SEV-1", "U0IC", "all checkouts fail")
+    assert store.set_severity(incident.id, "SEV-1", "U0BOB", "double click") is None
 
-    assert updated.severity is Sev.SEV1
+    assert updated is not None and updated.severity is Sev.SEV1
     assert (updated.severity_by, updated.severity_reason) == ("U0IC", "all checkouts fail")
     changes = [e for e in store.timeline(incident.id) if e.kind is TimelineKind.SEVERITY]
     assert [(e.actor, e.text) for e in changes] == [

@@ -25,6 +25,7 @@ EMOJI = {
     "large_green_circle": "🟢", "large_yellow_circle": "🟡", "heavy_check_mark": "✔️", "mag": "🔍",
     "wrench": "🔧", "lock": "🔒", "bell": "🔔", "memo": "📝", "link": "🔗", "tada": "🎉", "+1": "👍",
     "thumbsup": "👍", "no_entry": "⛔", "information_source": "\u2139\ufe0f", "robot_face": "🤖", "stopwatch": "⏱️",
+    "arrow_forward": "▶️",
 }  # fmt: skip
 RULE = "─" * 40
 TEAM_ID, BOT_USER_ID, BOT_ID, APP_ID, BOT_NAME = "T0SANDBOX", "U0CHATOPS", "B0CHATOPS", "A0CHATOPS", "chatops"

@@ -30,7 +30,7 @@ def handle_set_severity_action(deps: Deps, body: dict[str, Any]) -> None:
         return
     user, payload = click
     incident = deps.store.set_severity(payload["incident"], payload["sev"], by=user, why=f"set by <@{user}>")
-    if incident.thread_ts:
+    if incident is not None and incident.thread_ts:  # None: it already was that SEV (a double click)
         deps.client.chat_update(channel=incident.channel, ts=incident.thread_ts, text=f"{incident.id} {incident.service}",
                                 blocks=blocks.incident_root(incident.id, incident.service, incident.symptom,
                                                             incident.severity))  # fmt: skip
@@ -47,7 +47,18 @@ def handle_run_playbook_action(deps: Deps, body: dict[str, Any]) -> None:
         playbook = deps.catalog.get(payload["playbook"])
     except UnknownNameError:
         return
+    replace_pressed(deps, body, messages.ran(user, playbook.title))
     run_playbook(deps, payload["incident"], playbook, user)
+
+
+def replace_pressed(deps: Deps, body: dict[str, Any], note: str) -> None:
+    """Swap the pressed button for a note of who pressed it, so nobody presses it again."""
+    message = body.get("message")  # Slack sends the message the button is on
+    if not message:
+        return
+    pressed = body["actions"][0]["value"]
+    deps.client.chat_update(channel=body["channel"]["id"], ts=message["ts"], text=message.get("text", ""),
+                            blocks=blocks.without_button(message.get("blocks", []), pressed, note))  # fmt: skip
 
 
 def handle_request_action_action(deps: Deps, body: dict[str, Any]) -> None:

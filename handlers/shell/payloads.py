@@ -36,8 +36,8 @@ def slash_command(text: str, channel_id: str = CHANNEL_ID, channel_name: str = C
 
 
 def block_action(user_id: str, channel_id: str, message_ts: str, action_id: str, value: str | None,
-                 block_id: str = "b", text: str = "") -> str:  # fmt: skip
-    """The form body of a button click in a message (`payload=<json>`)."""
+                 block_id: str = "b", text: str = "", message: dict[str, Any] | None = None) -> str:  # fmt: skip
+    """The form body of a button click in a message (`payload=<json>`); Slack includes the `message`."""
     team = {"id": TEAM_ID, "domain": TEAM_DOMAIN}
     payload = {
         "type": "block_actions", "api_app_id": APP_ID, "token": "sandbox-verification-token",
@@ -49,6 +49,8 @@ def block_action(user_id: str, channel_id: str, message_ts: str, action_id: str,
                      "text": {"type": "plain_text", "text": text or action_id, "emoji": True},
                      "action_ts": f"{time.time():.6f}"}],
     }  # fmt: skip
+    if message is not None:
+        payload["message"] = message
     return urlencode({"payload": json.dumps(payload)})
 
 

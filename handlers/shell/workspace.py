@@ -98,8 +98,10 @@ class LocalWorkspace:
         return self.send(payloads.signed(body))
 
     def press(self, button: Button, user: str = "U0ALICE") -> BoltResponse:
-        body = payloads.block_action(user, button.channel or CHANNEL_ID, button.message_ts or "",
-                                     button.action_id, button.value, button.block_id or "", button.text)  # fmt: skip
+        channel, ts = button.channel or CHANNEL_ID, button.message_ts or ""
+        message = self.slack.message(channel, ts).to_api()
+        body = payloads.block_action(user, channel, ts, button.action_id, button.value, button.block_id or "",
+                                     button.text, message)  # fmt: skip
         return self.send(payloads.signed(body))
 
     def say(self, text: str, user: str = "U0ALICE", thread_ts: str | None = None,
