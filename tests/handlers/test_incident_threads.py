@@ -72,3 +72,11 @@ def test_a_mention_asking_to_diagnose_runs_that_playbook_without_an_offer(worksp
     assert sum("*Verdict:*" in text for text in replies) == 2
     incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
     assert incident is not None and incident.playbook_id != "ai-platform/5xx-errors"
+
+
+def test_a_mention_outside_an_incident_thread_gets_help_in_a_thread_of_its_own(workspace: Workspace) -> None:
+    asked = workspace.say("@chatops status", "U0BOB")  # in the channel, not in an incident thread
+    workspace.wait_idle()
+    (_, answer) = workspace.slack.thread(CHANNEL_ID, asked.ts)
+    assert "`/diagnose [service] <symptom>` in #incidents" in answer.text
+    assert workspace.store.list_open() == []
