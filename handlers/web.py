@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.severity import Sev
 from handlers.deps import Deps
 
 StartResponse = Callable[..., Any]
@@ -65,10 +66,19 @@ def wsgi_app(
             return _reply(start_response, "503 Service Unavailable" if problems else "200 OK",
                           "\n".join(problems or ["ready"]) + "\n")  # fmt: skip
         if path == "/metrics":
-            return _reply(start_response, "200 OK", metrics.text(), "text/plain; version=0.0.4")
+            text = metrics.text() + incident_gauges(deps)
+            return _reply(start_response, "200 OK", text, "text/plain; version=0.0.4")
         return _reply(start_response, "404 Not Found", "not found\n")
 
     return application
+
+
+def incident_gauges(deps: Deps) -> str:
+    """Open incidents by severity, read from the store (the worker processes open them, not this one)."""
+    by_sev = Counter(str(i.severity or "none") for i in deps.store.list_open())
+    lines = ["# TYPE chatops_incidents_open gauge"]
+    lines += [f'chatops_incidents_open{{severity="{sev}"}} {by_sev[sev]}' for sev in (*Sev, "none")]
+    return "\n".join(lines) + "\n"
 
 
 def readiness_problems(deps: Deps) -> list[str]:

@@ -62,6 +62,9 @@ def test_a_signed_command_over_http_opens_the_incident(served: tuple[str, FakeSl
     while time.monotonic() < end and not any("Verdict" in m.text for m in slack.messages(CHANNEL_ID)):
         time.sleep(0.1)
     assert any("Problem confirmed" in m.text for m in slack.messages(CHANNEL_ID))
+    metrics = httpx.get(f"{url}/metrics").text  # the incident was opened by a worker process
+    assert 'chatops_incidents_open{severity="none"} 1' in metrics
+    assert 'chatops_incidents_open{severity="SEV-1"} 0' in metrics
 
 
 def test_unsigned_requests_get_401_and_nothing_runs(served: tuple[str, FakeSlackApi]) -> None:
