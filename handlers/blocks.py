@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.findings import Diagnosis, Finding
+from bot.incidents import Incident
 from bot.matcher import MatchResult
 from bot.playbook import Playbook
 from bot.severity import Sev, Status
@@ -22,6 +23,7 @@ Stash = Callable[[str, dict[str, Any]], str]  # (kind, payload) -> opaque id, e.
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_BUTTON_TEXT = 75
+MAX_ROOT_VERDICT = 300  # the channel shows the gist; the thread has the rest
 STATUS_EMOJI = {
     None: ":hourglass_flowing_sand:",
     Status.OK: ":white_check_mark:",
@@ -78,10 +80,14 @@ def without_button(message_blocks: list[Block], value: str, note: str) -> list[B
     return [*kept, context(note)][:MAX_BLOCKS]
 
 
-def incident_root(incident_id: str, service: str, symptom: str, severity: Sev | None = None) -> list[Block]:
-    """The channel message that names the incident; its thread holds everything else."""
-    sev = f"  ·  *{severity}*" if severity else ""
-    return [section(f":rotating_light: *{incident_id}*  ·  `{service}`{sev}\n>{symptom}", BlockId.HEADER)]
+def incident_root(incident: Incident, verdict: tuple[Status, str] | None = None) -> list[Block]:
+    """The channel message that names the incident, its SEV and the latest verdict (what someone scanning the
+    channel needs); its thread holds everything else."""
+    sev = f"  ·  *{incident.severity}*" if incident.severity else ""
+    text = f":rotating_light: *{incident.id}*  ·  `{incident.service}`{sev}\n>{incident.symptom}"
+    if verdict is not None:
+        text += f"\n{STATUS_EMOJI[verdict[0]]} {clip(verdict[1], MAX_ROOT_VERDICT)}"
+    return [section(text, BlockId.HEADER)]
 
 
 def match_blocks(incident_id: str, result: MatchResult, stash: Stash) -> list[Block]:

@@ -10,7 +10,7 @@ from slack_bolt import Ack
 
 from bot.errors import UnknownNameError
 from handlers import blocks, messages
-from handlers.commands.diagnose import run_playbook
+from handlers.commands.diagnose import refresh_root, run_playbook
 from handlers.deps import Deps
 from handlers.ids import ActionId
 from handlers.routes import Route
@@ -31,9 +31,7 @@ def handle_set_severity_action(deps: Deps, body: dict[str, Any]) -> None:
     user, payload = click
     incident = deps.store.set_severity(payload["incident"], payload["sev"], by=user, why=f"set by <@{user}>")
     if incident is not None and incident.thread_ts:  # None: it already was that SEV (a double click)
-        deps.client.chat_update(channel=incident.channel, ts=incident.thread_ts, text=f"{incident.id} {incident.service}",
-                                blocks=blocks.incident_root(incident.id, incident.service, incident.symptom,
-                                                            incident.severity))  # fmt: skip
+        refresh_root(deps, incident.id)
         deps.client.chat_postMessage(channel=incident.channel, thread_ts=incident.thread_ts,
                                      text=messages.severity_set(user, payload["sev"]))  # fmt: skip
 

@@ -14,6 +14,7 @@ from bot.findings import Diagnosis, Finding
 from bot.incidents import Incident
 from bot.playbook import Playbook
 from bot.reports import evidence_text
+from bot.severity import Status
 from handlers import blocks, messages
 from handlers.deps import Deps
 from handlers.routes import Route
@@ -72,8 +73,9 @@ def run_diagnose(deps: Deps, body: dict[str, Any]) -> None:
     service = deps.config.services[parsed.service]
     incident = deps.store.open_incident(parsed.service, parsed.symptom, channel, user)
     try:
-        root = client.chat_postMessage(channel=channel, text=f"{incident.id} {parsed.service}: {parsed.symptom}",
-                                       blocks=blocks.incident_root(incident.id, parsed.service, parsed.symptom))  # fmt: skip
+        root = client.chat_postMessage(
+            channel=channel, text=root_text(incident), blocks=blocks.incident_root(incident)
+        )
     except SlackApiError as failure:  # no thread, no incident: don't leave one open that nobody can see
         deps.store.resolve(
             incident.id, by=user, note=f"never shown: Slack said {failure.response.get('error')}"
@@ -111,10 +113,26 @@ def run_playbook(deps: Deps, incident_id: str, playbook: Playbook, actor: str | 
     diagnosis = deps.runner.run(playbook, incident.service, service, on_finding)
     live.close()
     values = service.variables(incident.service)
-    deps.store.append(incident.id, "verdict", diagnosis.verdict)
+    deps.store.append(incident.id, "verdict", diagnosis.verdict, data={"worst": diagnosis.worst.value})
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=diagnosis.verdict,
                             blocks=blocks.verdict_blocks(diagnosis, values, incident.id, deps.store.put_state))  # fmt: skip
     attach_evidence(deps, incident, diagnosis)
+    refresh_root(deps, incident.id)
+
+
+def root_text(incident: Incident) -> str:
+    return f"{incident.id} {incident.service}: {incident.symptom}"
+
+
+def refresh_root(deps: Deps, incident_id: str) -> None:
+    """Redraw the incident's channel message with its current SEV and latest verdict."""
+    incident = deps.store.get(incident_id)
+    if incident is None or incident.thread_ts is None:
+        return
+    verdicts = [e for e in deps.store.timeline(incident.id) if e.kind == "verdict"]
+    verdict = (Status(verdicts[-1].data["worst"]), verdicts[-1].text) if verdicts else None
+    deps.client.chat_update(channel=incident.channel, ts=incident.thread_ts, text=root_text(incident),
+                            blocks=blocks.incident_root(incident, verdict))  # fmt: skip
 
 
 def attach_evidence(deps: Deps, incident: Incident, diagnosis: Diagnosis) -> None:

@@ -28,6 +28,8 @@ def test_diagnose_opens_an_incident_thread_that_fills_in(workspace: Workspace) -
     assert ":red_circle:" in checklist and "3 CrashLoopBackOff; last exit OOMKilled (137)" in checklist
     assert ":hourglass_flowing_sand:" not in checklist, "the checklist ends with every check finished"
     assert "*Suggested severity:* SEV-1" in verdict and "Roll back the recent deployment" in verdict
+    root = slack.message(CHANNEL_ID, root.ts)  # the channel shows the verdict without opening the thread
+    assert ":red_circle: Problem confirmed (3 critical" in shown(root)
 
     incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
     assert incident is not None and incident.playbook_id == "ai-platform/5xx-errors"
@@ -136,6 +138,7 @@ def test_a_sev_button_sets_the_severity_for_everyone_to_see(workspace: Workspace
     assert sum("set the severity" in m.text for m in workspace.slack.thread(CHANNEL_ID, root.ts)) == 1
     slack = workspace.slack
     assert "SEV-2" in shown(slack.message(CHANNEL_ID, root.ts))
+    assert "Problem confirmed" in shown(slack.message(CHANNEL_ID, root.ts)), "the verdict stays on the root"
     assert "<@U0BOB> set the severity to *SEV-2*" in slack.thread(CHANNEL_ID, root.ts)[-1].text
     incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
     assert incident is not None and incident.severity == "SEV-2" and incident.severity_by == "U0BOB"
