@@ -83,7 +83,8 @@ def run_diagnose(deps: Deps, body: dict[str, Any]) -> None:
         raise
     thread_ts = root["ts"]
     deps.store.set_thread(incident.id, thread_ts)
-    result = deps.matcher.match(parsed.symptom, guide=service.guide, service=parsed.service)
+    # The stored symptom is redacted: someone may paste a log line with a token into /diagnose.
+    result = deps.matcher.match(incident.symptom, guide=service.guide, service=parsed.service)
     match_blocks = blocks.match_blocks(incident.id, result, deps.store.put_state)
     client.chat_postMessage(
         channel=channel, thread_ts=thread_ts, text=messages.match_text(result), blocks=match_blocks

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
+from bot.redaction import redact
 from handlers import blocks, messages
 from handlers.commands.diagnose import run_playbook
 from handlers.deps import Deps
@@ -63,7 +64,7 @@ def handle_mention_event(deps: Deps, event: dict[str, Any]) -> None:
         text = messages.status(incident, len(deps.store.timeline(incident.id)))
     elif command.lower() == "diagnose" and incident is not None and rest.strip():
         guide = deps.config.services[incident.service].guide
-        result = deps.matcher.match(rest, guide=guide, service=incident.service)
+        result = deps.matcher.match(redact(rest), guide=guide, service=incident.service)  # echoed if no match
         if result.best is not None:
             run_playbook(deps, incident.id, result.best.playbook, event.get("user"))
             return

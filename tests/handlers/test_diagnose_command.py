@@ -54,6 +54,21 @@ def test_the_full_evidence_follows_as_a_file_in_the_thread_with_secrets_redacted
     assert all("Sup3rS3cretPw" not in shown(m) for m in workspace.slack.messages(CHANNEL_ID))
 
 
+def test_a_secret_pasted_into_diagnose_is_never_posted(workspace: Workspace) -> None:
+    token = "xoxp-2048351029-3301234567890-AbCdEfGhIjKlMnOpQrStUvWx"
+    opened_incident(
+        workspace, f"api-gateway 401s since the deploy, curl -H 'Authorization: Bearer {token}' fails"
+    )
+    workspace.say(
+        f"@chatops diagnose still failing with token={token}",
+        "U0BOB",
+        workspace.store.list_open()[0].thread_ts,
+    )
+    workspace.wait_idle()
+    posted = [shown(m) for m in workspace.slack.messages(CHANNEL_ID) if m.bot_id]
+    assert len(posted) >= 3 and all(token not in text and "3301234567890" not in text for text in posted)
+
+
 def test_when_slack_refuses_the_file_the_thread_says_so(workspace: Workspace) -> None:
     workspace.slack.fail_next("files.getUploadURLExternal", status=200, error="missing_scope")
     _, thread = opened_incident(workspace)
