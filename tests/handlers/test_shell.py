@@ -29,8 +29,9 @@ def test_the_checklist_fills_in_live_and_buttons_press_by_number(
     example_config: Config, catalog: Catalog
 ) -> None:
     out = play(example_config, catalog, "slow-apiserver", OOM, "press 3", "as bob", "press 6")
-    assert "running…" in out and "thread · chatops (updated):" in out, "the checklist is shown as it changes"
-    assert out.index("running…") < out.index("3/3 pods ready; 0 restarts")
+    assert "thread · chatops (updated):" in out, "the checklist is shown as it changes"
+    pods = [line for line in out.splitlines() if "Pods that are not Running" in line]
+    assert "running…" in pods[0] and "running…" not in pods[-1]  # whatever it found (the API server is slow)
     assert "[3] SEV-1" in out and "(alice pressed [3] SEV-1)" in out
     assert "@alice set the severity to SEV-1." in out
     assert "(bob pressed [6] SEV-4)" in out and "@bob set the severity to SEV-4." in out
