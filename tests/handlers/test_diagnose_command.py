@@ -35,7 +35,8 @@ def test_diagnose_opens_an_incident_thread_that_fills_in(workspace: Workspace) -
     assert incident is not None and incident.playbook_id == "ai-platform/5xx-errors"
     findings = [e for e in workspace.store.timeline(incident.id) if e.kind == "finding"]
     assert len(findings) == 7
-    assert 1 <= len(slack.calls("chat.update")) < len(findings), "checklist updates are coalesced"
+    checklist_updates = [c for c in slack.calls("chat.update") if c.params["ts"] == thread[2].ts]
+    assert 1 <= len(checklist_updates) < len(findings), "checklist updates are coalesced"
 
 
 def test_the_full_evidence_follows_as_a_file_in_the_thread_with_secrets_redacted(
