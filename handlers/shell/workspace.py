@@ -57,7 +57,7 @@ class LocalWorkspace:
     def _start(self) -> None:
         stack, config = self._stack, self.config
         self.slack: FakeSlackApi = stack.enter_context(FakeSlackApi())
-        clients = Clients()
+        clients = Clients.from_env()  # the systems in the config, reached as `chatops serve` reaches them
         if self.scenario is not None:
             cluster = stack.enter_context(FakeKubeApi(self.scenario))
             clients = Clients(kubeconfig=cluster.kubeconfig_path)
