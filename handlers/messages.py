@@ -19,6 +19,10 @@ def evidence_not_attached(error: str | None) -> str:
     return f"I could not attach the checks' full evidence as a file (Slack said `{error}`); the summaries above stand."
 
 
+def usage(services: list[str]) -> str:
+    return f"{DIAGNOSE_USAGE} Services: {', '.join(f'`{s}`' for s in services)}."
+
+
 def unknown_service(word: str, known: list[str]) -> str:
     close = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
     guess = f" Did you mean `{close[0]}`?" if close else ""

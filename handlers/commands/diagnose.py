@@ -20,6 +20,8 @@ from handlers.deps import Deps
 from handlers.routes import Route
 from handlers.slack_web import LiveMessage
 
+HELP_WORDS = {"", "help", "-h", "--help", "?"}
+
 
 @dataclass(frozen=True)
 class DiagnoseRequest:
@@ -32,8 +34,8 @@ class DiagnoseRequest:
 def parse(text: str, deps: Deps) -> DiagnoseRequest | str:
     """The request, or the ephemeral hint to answer with (usage, or which services exist)."""
     text = (text or "").strip()
-    if not text:
-        return messages.DIAGNOSE_USAGE
+    if text.lower() in HELP_WORDS:  # empty too: the usage, with the services to pick from
+        return messages.usage(sorted(deps.config.services))
     first, _, rest = text.partition(" ")
     name: str | None
     try:
@@ -44,7 +46,7 @@ def parse(text: str, deps: Deps) -> DiagnoseRequest | str:
     if name is None:
         return messages.unknown_service(first, sorted(deps.config.services))
     if not symptom:
-        return messages.DIAGNOSE_USAGE
+        return messages.usage(sorted(deps.config.services))
     return DiagnoseRequest(name, symptom)
 
 

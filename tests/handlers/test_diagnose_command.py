@@ -121,6 +121,7 @@ def test_a_vague_report_offers_the_closest_playbooks_and_one_runs(workspace: Wor
     ("text", "fields", "reply"),
     [
         ("", {}, "Usage: `/diagnose [service] <symptom>`"),
+        ("help", {}, "and open an incident thread. Services: `ai-worker`, `api-gateway`"),
         ("billing 504s since noon", {}, "I don't know a service called `billing`. Known services: `ai-worker`"),
         ("api-gatway 504s since noon", {}, "I don't know a service called `api-gatway`. Did you mean `api-gateway`?"),
         ("api-gateway 504s", {"channel": "C0RANDOM"}, "opens incidents in #incidents"),
