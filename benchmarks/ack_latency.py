@@ -28,10 +28,10 @@ from pathlib import Path
 
 import httpx
 
-from bot.sandbox import FakeKubeApi, config_yaml
-from bot.sandbox.serving import free_port
-from bot.sandbox.slack_api import TOKEN, FakeSlackApi
 from handlers.shell.payloads import signed, slash_command
+from sandbox import FakeKubeApi, config_yaml
+from sandbox.serving import free_port
+from sandbox.slack_api import TOKEN, FakeSlackApi
 
 SECRET = "bench-signing-secret"
 

@@ -22,7 +22,7 @@ from bot.playbooks_loader import Catalog, default_dir, lint, load_catalog
 from bot.probes.base import Clients
 from bot.reports import diagnosis_json
 from bot.runner import Runner
-from bot.sandbox import FakeKubeApi, sandboxed, scenarios
+from sandbox import FakeKubeApi, sandboxed, scenarios
 
 
 @dataclass

@@ -18,13 +18,13 @@ from waitress.server import create_server
 from bot import cli
 from bot.config import Secrets
 from bot.errors import ChatOpsError
-from bot.sandbox import scenarios
 from handlers import workers
 from handlers.app import create_app
 from handlers.deps import Deps
 from handlers.shell.repl import DEMO, DEMO_SCENARIO, run_shell
 from handlers.socket_mode import serve_socket_mode
 from handlers.web import Metrics, wsgi_app
+from sandbox import scenarios
 
 
 @contextmanager

@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.sandbox.slack_api import BOT_ID, BOT_USER_ID, CHANNEL_ID, TOKEN, FakeSlackApi
-from bot.sandbox.slack_render import Buttons, render_message
+from sandbox.slack_api import BOT_ID, BOT_USER_ID, CHANNEL_ID, TOKEN, FakeSlackApi
+from sandbox.slack_render import Buttons, render_message
 
 C = CHANNEL_ID
 

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox.slack_api import CHANNEL_ID, CHANNEL_NAME, TEAM_DOMAIN
-from bot.sandbox.slack_render import APP_ID, BOT_USER_ID, TEAM_ID
+from sandbox.slack_api import CHANNEL_ID, CHANNEL_NAME, TEAM_DOMAIN
+from sandbox.slack_render import APP_ID, BOT_USER_ID, TEAM_ID
 
 SIGNING_SECRET = "sandbox-signing-secret"
 _serial = itertools.count(1)

@@ -19,9 +19,9 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.playbooks_loader import Catalog
-from bot.sandbox.slack_api import CHANNEL_ID, CHANNEL_NAME, PEOPLE
-from bot.sandbox.slack_render import BOT_NAME, Button, Buttons, Message
 from handlers.shell.workspace import LocalWorkspace, ack_text
+from sandbox.slack_api import CHANNEL_ID, CHANNEL_NAME, PEOPLE
+from sandbox.slack_render import BOT_NAME, Button, Buttons, Message
 
 DEMO_SCENARIO = "crashloop-oom"
 DEMO = """\

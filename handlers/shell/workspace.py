@@ -22,15 +22,15 @@ from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
 from bot.runner import Runner
-from bot.sandbox import FakeKubeApi, sandboxed
-from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
-from bot.sandbox.slack_render import BOT_NAME, BOT_USER_ID, Button, Message
 from bot.store import Store
 from handlers.app import create_app
 from handlers.deps import Deps, Pool
 from handlers.shell import payloads
 from handlers.slack_web import web_client
 from handlers.web import Metrics, wsgi_app
+from sandbox import FakeKubeApi, sandboxed
+from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
+from sandbox.slack_render import BOT_NAME, BOT_USER_ID, Button, Message
 
 
 class LocalWorkspace:

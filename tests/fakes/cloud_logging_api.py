@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandbox.serving import QuietServer, google_error, reply_json, serve, stop
+from sandbox.serving import QuietServer, google_error, reply_json, serve, stop
 
 SEVERITIES = ["DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"]
 LIST_PATH = "/v2/entries:list"

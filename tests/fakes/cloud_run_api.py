@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandbox.serving import QuietServer, google_error, reply_json, serve, stop
+from sandbox.serving import QuietServer, google_error, reply_json, serve, stop
 
 PROJECT, REGION, SERVICE = "imgstream-prod", "us-central1", "imgstream-production"
 SERVICE_NAME = f"projects/{PROJECT}/locations/{REGION}/services/{SERVICE}"

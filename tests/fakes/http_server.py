@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandbox.serving import QuietServer, serve, stop
+from sandbox.serving import QuietServer, serve, stop
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.sandbox.slack_api import CHANNEL_ID
-from bot.sandbox.slack_render import Button, Message
 from handlers.shell.workspace import LocalWorkspace
+from sandbox.slack_api import CHANNEL_ID
+from sandbox.slack_render import Button, Message
 
 Workspace = LocalWorkspace
 OOM_REPORT = "api-gateway pods keep restarting, OOMKilled since the last deploy"

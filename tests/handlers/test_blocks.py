@@ -13,9 +13,9 @@ from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
 from bot.runner import Runner
-from bot.sandbox import FakeKubeApi, sandboxed
 from handlers import blocks
 from handlers.ids import ActionId
+from sandbox import FakeKubeApi, sandboxed
 
 
 class Stash:

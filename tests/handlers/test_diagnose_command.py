@@ -8,9 +8,9 @@ import time
 import pytest
 from slack_workspace import OOM_REPORT, Workspace, button, buttons, forged, opened_incident, shown
 
-from bot.sandbox.slack_api import CHANNEL_ID
 from handlers.shell.payloads import signed, slash_command
 from handlers.shell.workspace import ack_text
+from sandbox.slack_api import CHANNEL_ID
 
 
 def test_diagnose_opens_an_incident_thread_that_fills_in(workspace: Workspace) -> None:

@@ -6,7 +6,7 @@ import time
 
 from slack_workspace import Workspace, opened_incident, shown
 
-from bot.sandbox.slack_api import CHANNEL_ID
+from sandbox.slack_api import CHANNEL_ID
 
 
 def offers(workspace: Workspace, root_ts: str) -> list[str]:

@@ -10,10 +10,10 @@ import yaml
 from conftest import ROOT
 from slack_workspace import Workspace, button, opened_incident
 
-from bot.sandbox.slack_api import CHANNEL_ID
 from handlers.app import routes
 from handlers.ids import ActionId
 from handlers.shell.payloads import signed, slash_command
+from sandbox.slack_api import CHANNEL_ID
 
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
 SETTINGS = MANIFEST["settings"]

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.sandbox import FakeKubeApi, config_yaml
-from bot.sandbox.serving import free_port
-from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 from handlers.shell.payloads import SIGNING_SECRET, signed, slash_command
+from sandbox import FakeKubeApi, config_yaml
+from sandbox.serving import free_port
+from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 
 
 @pytest.fixture

@@ -21,14 +21,14 @@ from slack_sdk.errors import SlackApiError
 from slack_workspace import OOM_REPORT, button, shown
 
 from bot.errors import ChatOpsError
-from bot.sandbox import FakeKubeApi, config_yaml
-from bot.sandbox.serving import free_port
-from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
-from bot.sandbox.slack_render import Message
-from bot.sandbox.socket_mode import APP_TOKEN, FakeSocketMode
 from handlers.shell.payloads import block_action, event_callback, slash_command
 from handlers.shell.workspace import LocalWorkspace as Workspace
 from handlers.socket_mode import serve_socket_mode
+from sandbox import FakeKubeApi, config_yaml
+from sandbox.serving import free_port
+from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
+from sandbox.slack_render import Message
+from sandbox.socket_mode import APP_TOKEN, FakeSocketMode
 
 
 @pytest.fixture

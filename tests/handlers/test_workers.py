@@ -14,10 +14,10 @@ from conftest import ROOT
 
 from bot.config import load_config
 from bot.playbooks_loader import Catalog
-from bot.sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 from handlers import workers
 from handlers.deps import Deps
 from handlers.web import Metrics, wsgi_app
+from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 
 
 def post_pid(deps: Deps, channel: str) -> None:

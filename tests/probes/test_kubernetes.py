@@ -16,8 +16,8 @@ import yaml
 from bot.config import Service
 from bot.probes.base import Clients, ProbeContext, ProbeFailure, Skip
 from bot.registry import PROBES
-from bot.sandbox.kube_api import CONTEXT, NAMESPACE, FakeKubeApi
 from bot.severity import Status
+from sandbox.kube_api import CONTEXT, NAMESPACE, FakeKubeApi
 
 GATEWAY = Service.model_validate(
     {

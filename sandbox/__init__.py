@@ -1,4 +1,4 @@
-"""The sandbox: a simulated cluster (bot.sandbox.kube_api) so the bot can be seen working with no real systems.
+"""The sandbox: a simulated cluster (sandbox.kube_api) so the bot can be seen working with no real systems.
 
 Used by `chatops demo` (and the tests): the catalogue's service is pointed at the simulated cluster, and
 its other systems are left out, so their probes report `skipped` instead of waiting on hosts that do not exist.
@@ -7,7 +7,7 @@ its other systems are left out, so their probes report `skipped` instead of wait
 from __future__ import annotations
 
 from bot.config import Service
-from bot.sandbox.kube_api import CONTEXT, FIXTURES, NAMESPACE, FakeKubeApi
+from sandbox.kube_api import CONTEXT, FIXTURES, NAMESPACE, FakeKubeApi
 
 __all__ = ["FakeKubeApi", "config_yaml", "sandboxed", "scenarios"]
 
@@ -31,7 +31,7 @@ def config_yaml(store_path: str) -> str:
 
 
 def scenarios() -> list[str]:
-    """The simulated cluster's scenarios (bot/sandbox/scenarios/*.yaml)."""
+    """The simulated cluster's scenarios (sandbox/scenarios/*.yaml)."""
     return sorted(path.stem for path in FIXTURES.glob("*.yaml"))
 
 

@@ -5,9 +5,9 @@ form-encoded (JSON-valued fields such as `blocks` as strings) or JSON. Answers a
 `{"ok": true, ...}` or `{"ok": false, "error": ...}`, HTTP 429 + `Retry-After` when rate limited. Methods:
 auth.test, chat.postMessage / update / postEphemeral / getPermalink, conversations.info / history / replies,
 reactions.add, users.info, views.open, apps.connections.open (only with `app_token`: the `socket_url` of a
-bot.sandbox.socket_mode stand-in) and the three steps of `files_upload_v2` (files.getUploadURLExternal,
+sandbox.socket_mode stand-in) and the three steps of `files_upload_v2` (files.getUploadURLExternal,
 `POST /upload/v1/<file id>` here, files.completeUploadExternal); others are `unknown_method`. Stricter than
-Slack: an unknown `thread_ts` is `thread_not_found`. Messages and their checks: bot.sandbox.slack_render.
+Slack: an unknown `thread_ts` is `thread_not_found`. Messages and their checks: sandbox.slack_render.
 
 State for tests and the shell: `messages()`, `thread()`, `ephemerals()`, `files`, `views`, `calls()`; `say()`
 posts as a person. `limit()` and `fail_next()` make it refuse calls as Slack does.
@@ -25,8 +25,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox.serving import QuietServer, serve, stop
-from bot.sandbox.slack_render import (
+from sandbox.serving import QuietServer, serve, stop
+from sandbox.slack_render import (
     APP_ID,
     BOT_ID,
     BOT_NAME,
@@ -83,7 +83,7 @@ class FakeSlackApi:
     def __init__(self, token: str = TOKEN, clock: Callable[[], float] = time.time, app_token: str | None = None,
                  socket_url: str | None = None) -> None:  # fmt: skip
         self.token, self.clock = token, clock
-        self.app_token, self.socket_url = app_token, socket_url  # Socket Mode: bot.sandbox.socket_mode
+        self.app_token, self.socket_url = app_token, socket_url  # Socket Mode: sandbox.socket_mode
         self.channels: dict[str, Json] = {}
         self.users: dict[str, Json] = {}
         self.files: dict[str, UploadedFile] = {}

@@ -1,7 +1,7 @@
 """Slack messages for the sandbox: as stored and returned by the fake Web API, checked as Slack checks them,
 and drawn as terminal text the way a person would see them in Slack.
 
-`Message` (with its `edits`) is what bot.sandbox.slack_api keeps; `checked_content()` makes Slack's cheap
+`Message` (with its `edits`) is what sandbox.slack_api keeps; `checked_content()` makes Slack's cheap
 checks (msg_too_long, no_text, invalid_blocks with its messages, msg_blocks_too_long) and fills in the
 block_id / action_id Slack generates. `render_message(msg, buttons)` draws one message (a Slack message dict,
 or a `Message`): Block Kit or its text, attachments, files, reactions; every button gets a number

@@ -1,6 +1,6 @@
 """A simulated Kubernetes API server (read side) serving a scenario's objects at the REST paths the official client calls.
 
-A scenario is `bot/sandbox/scenarios/<name>.yaml`: Kubernetes objects as YAML, pod logs (current and previous
+A scenario is `sandbox/scenarios/<name>.yaml`: Kubernetes objects as YAML, pod logs (current and previous
 container) and an optional `delay_s` before every response. `base: <scenario>` starts from another scenario;
 objects replace the base's object of the same kind and name, `patches` deep-merge into base objects (by
 kind and name), `remove` drops some. Any string may hold
@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from bot.sandbox.serving import QuietServer, serve, stop
+from sandbox.serving import QuietServer, serve, stop
 
 FIXTURES = Path(__file__).resolve().parent / "scenarios"
 NAMESPACE, DEPLOYMENT, CONTEXT, TOKEN = "arch-separation", "api-gateway", "fake", "fake-bot-token"

@@ -23,8 +23,8 @@ from http.server import BaseHTTPRequestHandler
 from io import BufferedIOBase
 from typing import Any
 
-from bot.sandbox.serving import QuietServer, serve, stop
-from bot.sandbox.slack_render import APP_ID
+from sandbox.serving import QuietServer, serve, stop
+from sandbox.slack_render import APP_ID
 
 APP_TOKEN = "xapp-1-A0CHATOPS-1-sandbox-app-token"
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
