@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.actions import cloud_run as cloud_run_actions
 from bot.actions import kubernetes as k8s_actions
+from bot.actions.base import ActionSpec
 from bot.params import Params
 from bot.probes import cloud_logging, cloud_run, http, kubernetes, network, prometheus
 
@@ -57,15 +58,18 @@ PROBES: dict[str, Spec] = _specs(
     ("tls.certificate", network.TlsParams, network.certificate),
 )
 
-ACTIONS: dict[str, Spec] = _specs(
-    ("k8s.rollout_undo", k8s_actions.RolloutUndoParams),
-    ("k8s.rollout_restart", k8s_actions.RolloutRestartParams),
-    ("k8s.scale", k8s_actions.ScaleParams),
-    ("k8s.set_env", k8s_actions.SetEnvParams),
-    ("k8s.set_resources", k8s_actions.SetResourcesParams),
-    ("cloud_run.traffic_rollback", cloud_run_actions.TrafficRollbackParams),
-    ("cloud_run.update_resources", cloud_run_actions.UpdateResourcesParams),
-    ("cloud_run.scale", cloud_run_actions.ScaleInstancesParams),
-    ("cloud_run.set_env", cloud_run_actions.CloudRunSetEnvParams),
-    ("cloud_run.redeploy", cloud_run_actions.RedeployParams),
-)
+ACTIONS: dict[str, ActionSpec] = {
+    spec.name: spec
+    for spec in (
+        ActionSpec("k8s.rollout_undo", k8s_actions.RolloutUndoParams),
+        ActionSpec("k8s.rollout_restart", k8s_actions.RolloutRestartParams),
+        ActionSpec("k8s.scale", k8s_actions.ScaleParams),
+        ActionSpec("k8s.set_env", k8s_actions.SetEnvParams),
+        ActionSpec("k8s.set_resources", k8s_actions.SetResourcesParams),
+        ActionSpec("cloud_run.traffic_rollback", cloud_run_actions.TrafficRollbackParams),
+        ActionSpec("cloud_run.update_resources", cloud_run_actions.UpdateResourcesParams),
+        ActionSpec("cloud_run.scale", cloud_run_actions.ScaleInstancesParams),
+        ActionSpec("cloud_run.set_env", cloud_run_actions.CloudRunSetEnvParams),
+        ActionSpec("cloud_run.redeploy", cloud_run_actions.RedeployParams),
+    )
+}
