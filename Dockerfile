@@ -7,6 +7,7 @@ WORKDIR /app
 COPY pyproject.toml README.md config.example.yaml ./
 COPY bot ./bot
 COPY handlers ./handlers
+COPY sandbox ./sandbox
 COPY playbooks ./playbooks
 RUN pip install . && useradd --system --uid 10001 --home-dir /data chatops && mkdir -p /data && chown chatops /data
 

@@ -27,7 +27,7 @@ def test_the_image_runs_chatops_serve_as_a_non_root_user() -> None:
     command = next(line for line in lines if line.startswith("CMD"))
     assert entrypoint == 'ENTRYPOINT ["chatops"]' and "serve" in command
     assert any(line.startswith("HEALTHCHECK") for line in lines) and "/healthz" in "\n".join(lines)
-    for path in ("bot", "handlers", "playbooks", "pyproject.toml", "config.example.yaml"):
+    for path in ("bot", "handlers", "sandbox", "playbooks", "pyproject.toml", "config.example.yaml"):
         assert (ROOT / path).exists(), f"the Dockerfile copies {path}"
 
 
