@@ -6,8 +6,10 @@ Only this module turns errors into exit codes: 0 success, 1 problems found (lint
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,14 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from bot import terminal
-from bot.config import Config, config_path, load_config
+from bot.config import Config
 from bot.errors import ChatOpsError, ProblemsError
+from bot.incident.flows import IncidentFlows
+from bot.incident.requests import Asker, DiagnoseRequest
 from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog, default_dir, lint, load_catalog
 from bot.probes.base import Clients
-from bot.reports import diagnosis_json
 from bot.runner import Runner
-from sandbox import FakeKubeApi, sandboxed, scenarios
+from bot.settings import Settings
+from bot.store import open_store
+from bot.terminal_view import TerminalView
 
 
 @dataclass
@@ -37,8 +42,13 @@ class App:
         return load_catalog(Path(self.playbooks_arg) if self.playbooks_arg else None)
 
     @cached_property
+    def settings(self) -> Settings:
+        """The config file and the environment, read once (here, at start-up)."""
+        return Settings.load(self.config_arg, self.playbooks_arg, guides=self.catalog.guides())
+
+    @property
     def config(self) -> Config:
-        return load_config(config_path(self.config_arg), guides=self.catalog.guides())
+        return self.settings.config
 
     @cached_property
     def matcher(self) -> Matcher:
@@ -50,6 +60,13 @@ class App:
             return None, None
         name, entry = self.config.service(service)
         return name, entry.guide
+
+
+def scenario_names() -> list[str]:
+    """The sandbox's scenarios, read from its folder without importing it (`chatops serve` never loads it)."""
+    spec = importlib.util.find_spec("sandbox")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    return sorted(p.stem for folder in folders for p in Path(folder, "scenarios").glob("*.yaml"))
 
 
 def cmd_playbooks_list(app: App, args: argparse.Namespace) -> int:
@@ -111,49 +128,56 @@ def cmd_match(app: App, args: argparse.Namespace) -> int:
 def cmd_diagnose(app: App, args: argparse.Namespace) -> int:
     """Match, run the playbook's probes with live progress, then the verdict, SEV, fixes and manual steps."""
     if args.sandbox is None:
-        return diagnose(app, args.text, args.service, Clients.from_env(), as_json=args.json)
+        return diagnose(app, args.text, args.service, Clients.from_settings(app.settings), as_json=args.json)
+    if args.sandbox not in scenario_names():
+        raise ChatOpsError(f"unknown scenario '{args.sandbox}'; scenarios: {', '.join(scenario_names())}")
+    from sandbox import FakeKubeApi, sandboxed  # the simulated cluster, only when asked for
+
     with FakeKubeApi(args.sandbox) as cluster:
+        services = {name: sandboxed(service) for name, service in app.config.services.items()}
+        config = app.config.model_copy(update={"services": services})
         return diagnose(app, args.text, args.service, Clients(kubeconfig=cluster.kubeconfig_path),
-                        as_json=args.json, sandbox=True)  # fmt: skip
+                        as_json=args.json, config=config)  # fmt: skip
 
 
 def diagnose(
-    app: App, text: str, service_arg: str | None, clients: Clients, *, as_json: bool, sandbox: bool = False
+    app: App,
+    text: str,
+    service_arg: str | None,
+    clients: Clients,
+    *,
+    as_json: bool,
+    config: Config | None = None,
 ) -> int:
-    service_name = app.config.service(service_arg)[0] if service_arg else app.config.find_service_in(text)
-    guide = app.config.services[service_name].guide if service_name else None
-    result = app.matcher.match(text, guide=guide, service=service_name)
+    """The incident flow Slack runs, at the terminal: no thread, no buttons, the same checks and verdict."""
+    config = config or app.config
+    service = config.service(service_arg)[0] if service_arg else config.find_service_in(text)
+    if service is None:
+        service = _only_service_for(app, config, text)
+    view = TerminalView(lambda line: print(line, flush=True), as_json)
+    with tempfile.TemporaryDirectory() as scratch, open_store(f"sqlite:///{scratch}/cli.db") as store:
+        flows = IncidentFlows(config, app.catalog, app.matcher, store, Runner(clients))
+        incident = flows.diagnose(DiagnoseRequest(Asker("cli", "terminal"), service, text), view)
+        diagnosed = store.require(incident.id).playbook_id is not None
+    return 0 if diagnosed else 1
+
+
+def _only_service_for(app: App, config: Config, text: str) -> str:
+    """No service named: the one service of the best-matching playbook's guide, or a clear question."""
+    result = app.matcher.match(text)
     if result.best is None:
         print(terminal.match_text(result), file=sys.stderr)
-        return 1
-    playbook = result.best.playbook
-    if service_name is None:
-        candidates = sorted(n for n, s in app.config.services.items() if s.guide == playbook.guide)
-        if len(candidates) != 1:
-            raise ChatOpsError(
-                f"name the service with --service; for {playbook.guide}: {', '.join(candidates)}"
-            )
-        service_name = candidates[0]
-    service = app.config.services[service_name]
-    service = sandboxed(service) if sandbox else service
-    if not as_json:
-        print(f"Incident: {service_name}: {text}")
-        print(f"Playbook: {playbook.title} [{playbook.id}] ({'; '.join(result.best.why)})")
-        print(f"Running {len(playbook.probes)} read-only checks...")
-    progress = None if as_json else lambda finding: print(terminal.finding_line(finding), flush=True)
-    diagnosis = Runner(clients).run(playbook, service_name, service, progress)
-    values = app.config.services[service_name].variables(service_name)
-    if as_json:
-        print(json.dumps(diagnosis_json(result.query, service_name, diagnosis, values), indent=2))
-    else:
-        print(terminal.diagnosis_text(diagnosis, values))
-    return 0
+        raise ChatOpsError("name the service with --service")
+    guide = result.best.playbook.guide
+    candidates = sorted(n for n, s in config.services.items() if s.guide == guide)
+    if len(candidates) != 1:
+        raise ChatOpsError(f"name the service with --service; for {guide}: {', '.join(candidates)}")
+    return candidates[0]
 
 
 def cmd_config_check(app: App, args: argparse.Namespace) -> int:
-    path = config_path(app.config_arg)
     config = app.config
-    print(f"{path}: OK, {len(config.services)} services, {len(config.teams)} teams")
+    print(f"{app.settings.config_file}: OK, {len(config.services)} services, {len(config.teams)} teams")
     return 0
 
 
@@ -197,8 +221,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--sandbox",
         metavar="SCENARIO",
-        choices=scenarios(),
-        help=f"check a simulated cluster instead of the real one: {', '.join(scenarios())}",
+        help=f"check a simulated cluster instead of the real one: {', '.join(scenario_names())}",
     )
     p.set_defaults(func=cmd_diagnose)
 
@@ -224,7 +247,7 @@ def main(argv: Sequence[str] | None = None, extend: Extend | None = None) -> int
     app = App(args.config, args.playbooks)
     try:
         if args.needs_config:
-            app.config  # noqa: B018 - load and validate now, not halfway through the command
+            app.settings  # noqa: B018 - load and validate now, not halfway through the command
         return int(args.func(app, args))
     except ProblemsError as err:
         kind = "configuration" if "Config" in type(err).__name__ else "playbooks"

@@ -1,12 +1,10 @@
-"""Configuration: one YAML file (services, teams, policy) plus secrets from the environment, validated at start-up.
+"""Configuration: one YAML file (services, teams, policy), validated at start-up.
 
-The path comes from `--config`, else `CHATOPS_CONFIG`, else `./chatops.yaml`, else the bundled example
-(`config.example.yaml`), so the bot runs on embedded defaults with no setup.
+Which file, and everything that comes from the environment (secrets, endpoints), is bot.settings' business.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -18,18 +16,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     model_validator,
 )
 
 from bot.errors import ConfigError, Problem, UnknownNameError
-from bot.resources import bundled
 from bot.severity import Sev
 from bot.yamlfile import read, validation_problems
 
-CONFIG_ENV = "CHATOPS_CONFIG"
-DEFAULT_FILE = Path("chatops.yaml")
 NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 SLACK_ID = r"^[UWS][A-Z0-9]{2,}$"
 ENV_VAR = r"^[A-Z_][A-Z0-9_]*$"
@@ -83,6 +77,10 @@ class Service(Strict):
     """One service of the catalogue: what it is, who owns it, where its signals live."""
 
     aliases: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(
+        default_factory=list,
+        description="Slack channels of this service's own incidents (/diagnose there needs no service name)",
+    )
     guide: str = Field(description="the troubleshooting guide it follows (a folder of playbooks/)")
     team: str
     description: str | None = None
@@ -208,7 +206,13 @@ class SlackSettings(Strict):
 
 
 class StoreSettings(Strict):
-    path: str = "chatops.db"
+    """Where the store lives: a URL (`sqlite:///path`, `postgresql://...`), else a SQLite file at `path`."""
+
+    url: str | None = Field(default=None, pattern=r"^(sqlite|postgresql|postgres)://")
+    path: str = "chatops.db"  # relative to the working directory
+
+    def location(self) -> str:
+        return self.url or f"sqlite:///{self.path}"
 
 
 class Config(Strict):
@@ -266,29 +270,6 @@ class Config(Strict):
             if wanted == key or wanted in (a.lower() for a in service.aliases):
                 return key, service
         raise UnknownNameError("service", name, list(self.services))
-
-
-class Secrets(BaseModel):
-    """Secrets come from the environment only, never from the config file."""
-
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
-        env = dict(os.environ) if env is None else env
-        return cls.model_validate({field: env.get(field.upper()) or None for field in cls.model_fields})
-
-
-def config_path(explicit: str | None = None, env: dict[str, str] | None = None) -> Path:
-    """The config file to use: `--config`, `$CHATOPS_CONFIG`, `./chatops.yaml`, or the bundled example."""
-    env = dict(os.environ) if env is None else env
-    if explicit:
-        return Path(explicit)
-    if env.get(CONFIG_ENV):
-        return Path(env[CONFIG_ENV])
-    return DEFAULT_FILE if DEFAULT_FILE.exists() else bundled("config.example.yaml")
 
 
 def load_config(path: Path, guides: list[str] | None = None) -> Config:

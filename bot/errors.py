@@ -1,9 +1,18 @@
 """The bot's exceptions, one tree.
 
-ChatOpsError                  root: anything the bot reports to a person
-├── ConfigError               chatops.yaml or the environment is invalid (file, key path, expectation)
-├── PlaybookError             a playbook file is invalid (file, line, what is wrong)
-└── UnknownNameError          a playbook id or service name that does not exist (with the known ones)
+ChatOpsError                  root: anything the bot reports to a person; `str(err)` is what they read
+├── ProblemsError             problems found in files, each with file, line, key path and expectation
+│   ├── ConfigError           chatops.yaml or the environment is invalid
+│   └── PlaybookError         a playbook file is invalid
+├── UnknownNameError          a playbook id, service or incident that does not exist (with the known ones)
+│   └── UnknownIncidentError  an incident id the store does not hold
+├── StoreError                the store cannot be used (unreachable, or written by a newer version)
+├── Skip                      a probe does not apply to this service: reported as `skipped`
+├── ProbeFailure              a system could not be asked: reported as `error` ("could not check")
+└── ActionError               a change was refused or failed (the API's own words)
+    └── StaleTarget           the object changed after its preview: nothing was sent
+
+Anything else raised in background work is a bug: the person sees an error id, the log has the rest.
 """
 
 from __future__ import annotations
@@ -52,3 +61,31 @@ class UnknownNameError(ChatOpsError):
     def __init__(self, kind: str, name: str, known: list[str]) -> None:
         self.kind, self.name, self.known = kind, name, known
         super().__init__(f"unknown {kind} '{name}'; known: {', '.join(sorted(known)) or '(none)'}")
+
+
+class UnknownIncidentError(UnknownNameError):
+    """An incident id the store does not hold."""
+
+    def __init__(self, incident_id: str) -> None:
+        ChatOpsError.__init__(self, f"unknown incident '{incident_id}'")
+        self.kind, self.name, self.known = "incident", incident_id, []
+
+
+class StoreError(ChatOpsError):
+    """The store cannot be used (unreachable, or written by a newer version of the bot)."""
+
+
+class Skip(ChatOpsError):
+    """The probe does not apply to this service (e.g. no Kubernetes settings): reported as `skipped`."""
+
+
+class ProbeFailure(ChatOpsError):
+    """The system could not be asked (unreachable, refused, timed out): reported as `error` with this reason."""
+
+
+class ActionError(ChatOpsError):
+    """The system refused or failed the change; the message carries the API's own words."""
+
+
+class StaleTarget(ActionError):
+    """The object changed after the preview was approved: nothing was sent; a fresh preview is needed."""

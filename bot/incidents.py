@@ -6,7 +6,6 @@ Pure domain: no SQL and no Slack. `bot.store` persists these; the Slack app and 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum, StrEnum
@@ -14,8 +13,6 @@ from typing import Any
 
 from bot.redaction import redact
 from bot.severity import Sev
-
-Clock = Callable[[], datetime]  # returns an aware datetime; the store keeps UTC
 
 ID_PREFIX = "INC"
 _ID = re.compile(r"^INC-(\d{8})-(\d{4,})$")
@@ -43,10 +40,6 @@ class TimelineKind(StrEnum):
     ESCALATED = "escalated"
     NOTE = "note"
     RESOLVED = "resolved"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def to_utc(when: datetime) -> datetime:
@@ -105,6 +98,7 @@ class Incident:
     created_at: datetime
     status: IncidentStatus = IncidentStatus.OPEN
     thread_ts: str | None = None
+    permalink: str | None = None  # of the root message, for links from elsewhere (App Home)
     playbook_id: str | None = None
     severity: Sev | None = None
     severity_by: str | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 # Every variable a playbook may use; the service catalogue provides their values (bot.config.Service.variables).
 VARIABLES = frozenset(
@@ -37,3 +38,20 @@ def render(template: str, values: Mapping[str, str | None]) -> str:
         return values.get(name) or f"<{name}>"
 
     return PLACEHOLDER.sub(value, template)
+
+
+def missing_values(params: Any, values: Mapping[str, str | None]) -> list[str]:
+    """The catalogue variables a step's parameters (a pydantic model) need and the service does not define."""
+    texts = [v for v in _strings(params.model_dump())]
+    needed = {name for text in texts for name in PLACEHOLDER.findall(text) if name in VARIABLES}
+    return sorted(name for name in needed if not values.get(name))
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []

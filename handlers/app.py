@@ -1,4 +1,4 @@
-"""`create_app`: the Bolt app wired to the engine. No module-level App; everything comes in through Deps."""
+"""`create_app`: the Bolt app wired to the incident flows. No module-level App; everything comes in through Deps."""
 
 from __future__ import annotations
 
@@ -6,20 +6,29 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from handlers.actions import incident_buttons
+from bot.store import EVENT_RETENTION
+from handlers.actions import buttons
 from handlers.commands import diagnose
 from handlers.deps import Deps
-from handlers.events import incident_threads
+from handlers.events import threads
 from handlers.routes import Route
+from handlers.shortcuts import diagnose_message
+from handlers.views import diagnose_modal
 
 
 def routes(deps: Deps) -> list[Route]:
-    """Every command, event and button the app answers (manifest.yaml must list the same)."""
-    return diagnose.routes(deps) + incident_buttons.routes(deps) + incident_threads.routes(deps)
+    """Every command, event, button, shortcut and form the app answers (manifest.yaml must list the same)."""
+    return (
+        diagnose.routes(deps)
+        + buttons.routes(deps)
+        + threads.routes(deps)
+        + diagnose_message.routes(deps)
+        + diagnose_modal.routes(deps)
+    )
 
 
 def create_app(deps: Deps, signing_secret: str) -> App:
-    """The Slack app: signature-verified requests, listeners for commands, buttons and events."""
+    """The Slack app: signature-verified requests, listeners that parse, ack and hand typed requests on."""
     app = App(
         client=deps.client,
         signing_secret=signing_secret,
@@ -32,7 +41,7 @@ def create_app(deps: Deps, signing_secret: str) -> App:
     def drop_redelivered_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
         """Slack redelivers events it thinks we missed; what was handled once is not handled again."""
         event_id = body.get("event_id")
-        if event_id and deps.store.seen_event(event_id):
+        if event_id and not deps.store.claim(f"slack-event:{event_id}", ttl=EVENT_RETENTION):
             return BoltResponse(status=200, body="")
         next()
         return None
@@ -42,9 +51,7 @@ def create_app(deps: Deps, signing_secret: str) -> App:
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> None:
-        """A listener failed before handing its work on: logged with an error id the person also sees."""
-        channel = body.get("channel_id") or body.get("channel", {}).get("id")  # a command, or a click
-        user = body.get("user_id") or body.get("user", {}).get("id")
-        deps.report_failure(error, (channel, user) if channel and user else None)
+        """A listener failed before handing its work on: logged (Bolt answers Slack 500)."""
+        deps.report(error, body)
 
     return app

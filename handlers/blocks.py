@@ -1,29 +1,34 @@
-"""Block Kit for incident threads: one renderer from the engine's results, within Slack's limits.
+"""Block Kit for incidents: one pure renderer from the engine's results and the flows' offers, within Slack's limits.
 
-Buttons carry only an opaque id of state kept in the store (`Stash`), never parameters we would trust.
+Drawing creates nothing: every button carries the opaque state id its `Offer` came with. Several buttons of a
+kind in one block get distinct action ids (`set_severity:0`, `set_severity:1`, ...: Slack requires an action_id
+to be unique in its block), and the listeners match them by pattern. Everything foreign in mrkdwn is escaped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.findings import Diagnosis, Finding
+from bot.incident.view import Offer
 from bot.incidents import Incident
 from bot.matcher import MatchResult
 from bot.playbook import Playbook
 from bot.severity import Sev, Status
 from bot.templating import render
 from handlers import messages
-from handlers.ids import ActionId, BlockId
+from handlers.ids import ActionId, BlockId, CallbackId
+from handlers.messages import escape
 
 Block = dict[str, Any]
-Stash = Callable[[str, dict[str, Any]], str]  # (kind, payload) -> opaque id, e.g. Store.put_state
 
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_BUTTON_TEXT = 75
+MAX_BLOCKS, MAX_VIEW_BLOCKS = 50, 100
+MAX_SECTION_TEXT, MAX_BUTTON_TEXT, MAX_OPTION_TEXT = 3000, 75, 75
+MAX_ELEMENTS = 25
 MAX_ROOT_VERDICT = 300  # the channel shows the gist; the thread has the rest
+MAX_HOME_INCIDENTS = 40
 STATUS_EMOJI = {
     None: ":hourglass_flowing_sand:",
     Status.OK: ":white_check_mark:",
@@ -39,6 +44,10 @@ def clip(text: str, limit: int = MAX_SECTION_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 2] + " …"
 
 
+def plain(text: str, limit: int = MAX_BUTTON_TEXT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
 def section(text: str, block_id: str | None = None) -> Block:
     block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text)}}
     if block_id:
@@ -46,24 +55,25 @@ def section(text: str, block_id: str | None = None) -> Block:
     return block
 
 
-def button(text: str, action_id: ActionId, value: str, style: str | None = None) -> Block:
-    element: Block = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": clip(text, MAX_BUTTON_TEXT), "emoji": True},
-        "action_id": action_id.value,
-        "value": value,
-    }
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text)}]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    element: Block = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
     if style:
         element["style"] = style
     return element
 
 
-def actions(block_id: BlockId, elements: list[Block]) -> Block:
-    return {"type": "actions", "block_id": block_id.value, "elements": elements[:25]}
-
-
-def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text)}]}
+def buttons(block_id: BlockId, offers: Sequence[Offer], label: Any = None) -> Block:
+    """One actions block of offers, each with an action id unique in the block (`<kind>:<n>`)."""
+    words = label or (lambda offer: offer.label)
+    elements = [
+        button(words(offer), ActionId(offer.kind.value).numbered(n), offer.state, offer.style)
+        for n, offer in enumerate(offers[:MAX_ELEMENTS])
+    ]
+    return {"type": "actions", "block_id": block_id.value, "elements": elements}
 
 
 def without_button(message_blocks: list[Block], value: str, note: str) -> list[Block]:
@@ -77,42 +87,35 @@ def without_button(message_blocks: list[Block], value: str, note: str) -> list[B
                 continue
             block = {**block, "elements": elements}
         kept.append(block)
-    return [*kept, context(note)][:MAX_BLOCKS]
+    return [*kept, context(note)][-MAX_BLOCKS:]
+
+
+# -- the incident thread ----------------------------------------------------------------------------
 
 
 def incident_root(incident: Incident, verdict: tuple[Status, str] | None = None) -> list[Block]:
     """The channel message that names the incident, its SEV and the latest verdict (what someone scanning the
     channel needs); its thread holds everything else."""
     sev = f"  ·  *{incident.severity}*" if incident.severity else ""
-    text = f":rotating_light: *{incident.id}*  ·  `{incident.service}`{sev}\n>{incident.symptom}"
+    text = f":rotating_light: *{incident.id}*  ·  `{incident.service}`{sev}\n>{escape(incident.symptom)}"
     if verdict is not None:
-        text += f"\n{STATUS_EMOJI[verdict[0]]} {clip(verdict[1], MAX_ROOT_VERDICT)}"
+        text += f"\n{STATUS_EMOJI[verdict[0]]} {escape(clip(verdict[1], MAX_ROOT_VERDICT))}"
     return [section(text, BlockId.HEADER)]
 
 
-def match_blocks(incident_id: str, result: MatchResult, stash: Stash) -> list[Block]:
+def match_blocks(result: MatchResult, offers: Sequence[Offer]) -> list[Block]:
     """The pick and why, with the runners-up as buttons; or, on abstention, the candidates as buttons."""
     if result.best is None:
-        text = messages.closest(result.query) if result.matches else messages.nothing_fits(result.query)
+        text = messages.closest(result.query) if offers else messages.nothing_fits(result.query)
         blocks = [section(text, BlockId.MATCH)]
-        others = result.matches
     else:
         best = result.best
-        why = "; ".join(best.why) or "best score"
-        blocks = [
-            section(
-                f":book: Playbook *{best.playbook.title}* ({best.playbook.guide})\n_why: {why}_",
-                BlockId.MATCH,
-            )
-        ]
-        others = result.matches[1:]
-    buttons = [
-        button(f"Run {m.playbook.title} instead" if result.best else f"Run {m.playbook.title}", ActionId.RUN_PLAYBOOK,
-               stash("run_playbook", {"incident": incident_id, "playbook": m.playbook.id}))
-        for m in others
-    ]  # fmt: skip
-    if buttons:
-        blocks.append(actions(BlockId.ALTERNATIVES, buttons))
+        why = escape("; ".join(best.why) or "best score")
+        title = f":book: Playbook *{best.playbook.title}* ({best.playbook.guide})\n_why: {why}_"
+        blocks = [section(title, BlockId.MATCH)]
+    if offers:
+        instead = " instead" if result.best else ""
+        blocks.append(buttons(BlockId.ALTERNATIVES, offers, lambda o: f"Run {o.label}{instead}"))
     return blocks
 
 
@@ -123,51 +126,126 @@ def checklist(playbook: Playbook, findings: Mapping[str, Finding]) -> list[Block
         finding = findings.get(step.key)
         emoji = STATUS_EMOJI[finding.status if finding else None]
         title = step.title or step.probe
-        lines.append(f"{emoji} *{title}*" + (f": {finding.summary}" if finding else ": running…"))
+        lines.append(f"{emoji} *{title}*" + (f": {escape(finding.summary)}" if finding else ": running…"))
     return _sections("\n".join(lines), BlockId.CHECKLIST)
 
 
 def verdict_blocks(
-    diagnosis: Diagnosis, values: Mapping[str, str | None], incident_id: str, stash: Stash
+    diagnosis: Diagnosis,
+    values: Mapping[str, str | None],
+    severities: Sequence[Offer],
+    fixes: Sequence[Offer],
 ) -> list[Block]:
     """Verdict, suggested SEV with buttons to set it, fixes as approval buttons, manual steps to copy."""
-    reasons = "; ".join(diagnosis.sev_reasons)
+    reasons = escape("; ".join(diagnosis.sev_reasons))
     blocks = [
-        section(f"*Verdict:* {diagnosis.verdict}", BlockId.VERDICT),
+        section(f"*Verdict:* {escape(diagnosis.verdict)}", BlockId.VERDICT),
         section(f"*Suggested severity:* {diagnosis.suggested_sev} ({reasons})"),
-        actions(BlockId.SEVERITY, [
-            button(sev.value, ActionId.SET_SEVERITY, stash("set_severity", {"incident": incident_id, "sev": sev.value}),
-                   "danger" if sev == diagnosis.suggested_sev and sev.rank <= 2 else None)
-            for sev in Sev
-        ]),
-    ]  # fmt: skip
-    if diagnosis.remediations:
+        buttons(BlockId.SEVERITY, severities),
+    ]
+    if fixes:
         blocks.append(section("*Fixes that fit* (a second person must approve before anything runs):"))
-        blocks.append(actions(BlockId.REMEDIATIONS, [
-            button(step.title, ActionId.REQUEST_ACTION,
-                   stash("request_action", {"incident": incident_id, "playbook": diagnosis.playbook.id, "action": i}))
-            for i, step in enumerate(diagnosis.playbook.actions) if step in diagnosis.remediations
-        ]))  # fmt: skip
+        blocks.append(buttons(BlockId.REMEDIATIONS, fixes))
     manual = diagnosis.playbook.manual_steps
     if manual:
         lines = ["*Manual steps*"]
         for step in manual:
-            lines.append(f"• {step.manual}")
+            lines.append(f"• {escape(step.manual)}")
             if step.command:
-                lines.append(f"```{render(step.command, values)}```")
+                lines.append(f"```{escape(render(step.command, values))}```")
             if step.note:
-                lines.append(f"_{render(step.note, values)}_")
+                lines.append(f"_{escape(render(step.note, values))}_")
         blocks += _sections("\n".join(lines), BlockId.MANUAL)
     return blocks[:MAX_BLOCKS]
+
+
+def offer_blocks(text: str, offer: Offer) -> list[Block]:
+    return [section(text), buttons(BlockId.ALTERNATIVES, [offer], lambda o: f"Run {o.label}")]
+
+
+def service_guesses(text: str, offers: Sequence[Offer]) -> list[Block]:
+    return [section(text), buttons(BlockId.SERVICES, offers, lambda o: f"Diagnose {o.label}")]
 
 
 def _sections(text: str, block_id: BlockId) -> list[Block]:
     """Long text as several sections cut on line boundaries, each within the section limit."""
     chunks, current = [], ""
     for line in text.splitlines():
+        line = clip(line)
         if current and len(current) + len(line) + 1 > MAX_SECTION_TEXT:
             chunks.append(current)
             current = ""
         current = f"{current}\n{line}" if current else line
     chunks.append(current)
-    return [section(chunk, block_id.value if i == 0 else None) for i, chunk in enumerate(chunks)]
+    return [
+        section(chunk, f"{block_id.value}_{i}" if i else block_id.value) for i, chunk in enumerate(chunks)
+    ]
+
+
+# -- the modal and App Home -------------------------------------------------------------------------
+
+
+def diagnose_modal(
+    services: Sequence[str], metadata: str, symptom: str = "", service: str | None = None
+) -> Block:
+    """`/diagnose` with no text, or a shortcut on a message naming no service: the form that opens an incident."""
+    service_select: Block = {
+        "type": "static_select",
+        "action_id": ActionId.MODAL_SERVICE.value,
+        "placeholder": plain("Pick the service"),
+        "options": [{"text": plain(name, MAX_OPTION_TEXT), "value": name} for name in services[:100]],
+    }
+    if service is not None and service in services:
+        service_select["initial_option"] = {"text": plain(service, MAX_OPTION_TEXT), "value": service}
+    symptom_input: Block = {"type": "plain_text_input", "action_id": ActionId.MODAL_SYMPTOM.value,
+                            "multiline": True, "max_length": 3000}  # fmt: skip
+    if symptom:
+        symptom_input["initial_value"] = symptom[:3000]
+    severity_select = {
+        "type": "static_select",
+        "action_id": ActionId.MODAL_SEVERITY.value,
+        "placeholder": plain("Not yet"),
+        "options": [{"text": plain(sev.value, MAX_OPTION_TEXT), "value": sev.value} for sev in Sev],
+    }
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.DIAGNOSE_MODAL.value,
+        "title": plain(messages.MODAL_TITLE, 24),
+        "submit": plain(messages.MODAL_SUBMIT, 24),
+        "close": plain(messages.MODAL_CLOSE, 24),
+        "private_metadata": metadata[:3000],
+        "blocks": [
+            {"type": "input", "block_id": BlockId.MODAL_SERVICE.value, "label": plain(messages.MODAL_SERVICE),
+             "element": service_select},
+            {"type": "input", "block_id": BlockId.MODAL_SYMPTOM.value, "label": plain(messages.MODAL_SYMPTOM),
+             "hint": plain(messages.MODAL_SYMPTOM_HINT, 2000), "element": symptom_input},
+            {"type": "input", "block_id": BlockId.MODAL_SEVERITY.value, "label": plain(messages.MODAL_SEVERITY),
+             "optional": True, "element": severity_select},
+        ],
+    }  # fmt: skip
+
+
+def home_view(incidents: Sequence[Incident], now: datetime) -> Block:
+    """The App Home tab: the open incidents, newest first, each linked to its thread."""
+    blocks: list[Block] = [{"type": "header", "text": plain(messages.HOME_TITLE, 150)}]
+    if not incidents:
+        blocks.append(section(messages.HOME_NONE))
+    shown = sorted(incidents, key=lambda i: i.created_at, reverse=True)[:MAX_HOME_INCIDENTS]
+    for incident in shown:
+        name = f"<{incident.permalink}|{incident.id}>" if incident.permalink else incident.id
+        sev = incident.severity or "no SEV"
+        age = _age(now - incident.created_at)
+        text = f"*{name}*  ·  `{incident.service}`  ·  {sev}  ·  {incident.status}  ·  open {age}\n>{escape(clip(incident.symptom, 200))}"
+        blocks.append(section(text))
+    if len(incidents) > len(shown):
+        blocks.append(context(f"and {len(incidents) - len(shown)} more"))
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+
+
+def _age(delta: Any) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // 1440} days"

@@ -1,4 +1,11 @@
-"""What the listeners need, built once and passed to `create_app` (no globals)."""
+"""What the Slack edge is built from, once, and where its requests run.
+
+`Deps` is the edge process's: settings, the Slack client, the store (for Slack's retries and readiness) and
+`work`, which runs typed requests in the background (threads here, for the shell and tests; worker processes
+for `serve` and `socket`, handlers.workers). `Runtime` is what runs a request: the incident flows with the
+Slack view. A ChatOpsError in that work reaches the person as its own text; anything else is a bug, logged
+with an error id the person sees too.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +18,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot.config import Config, Secrets
+from bot.clock import SYSTEM_CLOCK, Clock
+from bot.config import Config
 from bot.errors import ChatOpsError
+from bot.incident.flows import IncidentFlows
+from bot.incident.requests import Asker, HomeOpened, Request
 from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
 from bot.runner import Runner
-from bot.store import Store
+from bot.settings import Settings
+from bot.store import SqlStore, open_store
 from handlers import messages
-from handlers.slack_web import web_client
+from handlers.slack_view import SlackView
+from handlers.slack_web import UPDATE_INTERVAL_S, web_client
 
 log = logging.getLogger("chatops")
-Work = Callable[..., None]  # work(deps, *args): module-level, so it can run in a worker process too
-Tell = tuple[str, str] | None  # (channel, user) to tell when the work fails
 
 
 class Pool(ThreadPoolExecutor):
@@ -53,62 +62,108 @@ class Pool(ThreadPoolExecutor):
             return self._changed.wait_for(lambda: self._busy == 0, timeout)
 
 
+def bot_client(settings: Settings) -> WebClient:
+    token = settings.secrets.require("slack_bot_token", "the bot's xoxb- token")
+    return web_client(token, settings.endpoints.slack_api_url)
+
+
 @dataclass
-class Deps:
-    config: Config
-    catalog: Catalog
-    matcher: Matcher
-    store: Store
-    runner: Runner
-    client: WebClient
-    # Where incident work runs: threads here (the shell, tests), or worker processes (handlers.workers) so
-    # acks never wait on the interpreter lock behind running diagnoses.
-    work: Executor = field(default_factory=lambda: Pool(8, "incident"))
-    broken: str | None = None  # why the bot can no longer work (liveness fails on it)
+class Runtime:
+    """Runs requests: the incident flows, talking through the Slack view."""
+
+    flows: IncidentFlows
+    view: SlackView
 
     @classmethod
-    def from_env(cls, config: Config, catalog: Catalog, env: dict[str, str]) -> Deps:
-        """The bot's dependencies for `serve` and `socket`: tokens and endpoints from the environment."""
-        secrets = Secrets.from_env(env)
-        if secrets.slack_bot_token is None:
-            raise ChatOpsError("set SLACK_BOT_TOKEN (the bot's xoxb- token) in the environment")
-        return cls(
-            config=config,
-            catalog=catalog,
-            matcher=Matcher(catalog, config.guide_hints()),
-            store=Store.from_config(config),
-            runner=Runner(Clients.from_env(env)),
-            client=web_client(secrets.slack_bot_token.get_secret_value(), env.get("SLACK_API_URL") or None),
-        )
+    def build(
+        cls,
+        settings: Settings,
+        catalog: Catalog,
+        client: WebClient,
+        store: SqlStore,
+        clients: Clients | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        interval: float = UPDATE_INTERVAL_S,
+    ) -> Runtime:
+        config = settings.config
+        flows = IncidentFlows(config=config, catalog=catalog, matcher=Matcher(catalog, config.guide_hints()),
+                              store=store, runner=Runner(clients or Clients.from_settings(settings)), clock=clock)  # fmt: skip
+        return cls(flows, SlackView(client, clock, interval))
 
-    def later(self, work: Work, *args: Any, tell: Tell = None) -> None:
-        """Run `work(deps, *args)` in the background. A failure is logged with an error id, never lost in an
-        unread future, and `tell` hears that something went wrong, with the same id."""
+    def run(self, request: Request) -> None:
+        asker = None if isinstance(request, HomeOpened) else request.asker
+        try:
+            self.flows.handle(request, self.view)
+        except ChatOpsError as error:  # something the person can act on: tell them in their own words
+            log.info("request refused: %s", error)
+            self._tell(asker, str(error))
+        except Exception as error:
+            correlation = uuid.uuid4().hex[:8]
+            log.error("incident work failed [%s]", correlation, exc_info=error)
+            self._tell(asker, messages.went_wrong(correlation))
+
+    def _tell(self, asker: Asker | None, text: str) -> None:
+        if asker is None:
+            return
+        try:
+            self.view.tell(asker, text)
+        except Exception:  # Slack itself is failing: the log has it
+            log.exception("could not tell %s", asker.user)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    catalog: Catalog
+    client: WebClient
+    store: SqlStore
+    # Where requests run: `runtime` on threads here (the shell, tests), or worker processes (handlers.workers)
+    # so acks never wait on the interpreter lock behind running diagnoses.
+    runtime: Runtime | None = None
+    work: Executor = field(default_factory=lambda: Pool(8, "incident"))
+    # Slack calls that must happen within seconds of a click (views.open with its trigger_id), off the ack path.
+    soon: Executor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="slack"))
+    broken: str | None = None  # why the bot can no longer work (liveness fails on it)
+
+    @property
+    def config(self) -> Config:
+        return self.settings.config
+
+    def later(self, request: Request) -> None:
+        """Run the request in the background; if the workers are gone, liveness fails so the pod restarts."""
         from handlers import workers  # the worker processes' entry point imports this module
 
         try:
-            if isinstance(self.work, Pool):
-                self.work.submit(run_guarded, self, work, args, tell)
+            if self.runtime is not None:
+                self.work.submit(self.runtime.run, request)
             else:
-                self.work.submit(workers.run, work, args, tell)
-        except (
-            BrokenExecutor
-        ) as error:  # a worker died (e.g. killed for memory): /healthz fails, so it restarts
+                self.work.submit(workers.run, request)
+        except BrokenExecutor as error:  # a worker died (e.g. killed for memory)
             self.broken = f"incident workers: {error}"
-            self.report_failure(error, tell)
+            correlation = uuid.uuid4().hex[:8]
+            log.error("incident workers are broken [%s]: %s", correlation, error)
+            asker = getattr(request, "asker", None)
+            if asker is not None:
+                self.client.chat_postEphemeral(channel=asker.channel, user=asker.user,
+                                               text=messages.went_wrong(correlation))  # fmt: skip
 
-    def report_failure(self, error: BaseException, tell: Tell) -> None:
+    def report(self, error: Exception, body: dict[str, Any]) -> None:
+        """A listener's own failure: logged with an error id the person sees too, when we know who they are."""
         correlation = uuid.uuid4().hex[:8]
-        log.error("incident work failed [%s]", correlation, exc_info=error)
-        if tell is None:
-            return
-        slack_error = error.response.get("error") if isinstance(error, SlackApiError) else None
-        text = messages.INVITE_ME if slack_error == "not_in_channel" else messages.went_wrong(correlation)
-        self.client.chat_postEphemeral(channel=tell[0], user=tell[1], text=text)
+        log.error("listener failed [%s]", correlation, exc_info=error)
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+        user = body.get("user_id") or (body.get("user") or {}).get("id")
+        if channel and user:
+            self.client.chat_postEphemeral(channel=channel, user=user, text=messages.went_wrong(correlation))
+
+    def close(self) -> None:
+        self.work.shutdown(wait=True)
+        self.soon.shutdown(wait=True)
+        self.store.close()
 
 
-def run_guarded(deps: Deps, work: Work, args: tuple[Any, ...], tell: Tell) -> None:
-    try:
-        work(deps, *args)
-    except Exception as error:
-        deps.report_failure(error, tell)
+def open_deps(settings: Settings, catalog: Catalog) -> Deps:
+    """The edge's Deps for `serve` and `socket` (no runtime: requests go to worker processes)."""
+    return Deps(
+        settings=settings, catalog=catalog, client=bot_client(settings), store=open_store(settings.store_url)
+    )

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+
+from bot.incident.view import OfferKind
 
 
 class ActionId(StrEnum):
-    RUN_PLAYBOOK = "run_playbook"  # a runner-up or an abstention candidate: run this playbook instead
-    SET_SEVERITY = "set_severity"
-    REQUEST_ACTION = "request_action"  # a remediation: records a request that a second person approves
+    # Buttons the incident flows offer (one per OfferKind); several in one block are numbered `kind:n`.
+    RUN_PLAYBOOK = OfferKind.RUN_PLAYBOOK.value  # a runner-up or an abstention candidate
+    SET_SEVERITY = OfferKind.SET_SEVERITY.value
+    REQUEST_ACTION = OfferKind.REQUEST_ACTION.value  # a remediation: a request that a second person approves
+    DIAGNOSE_SERVICE = (
+        OfferKind.DIAGNOSE_SERVICE.value
+    )  # the service a symptom with no service named is about
+    # Inputs of the /diagnose modal (read from the view's state on submission, no listener of their own).
+    MODAL_SERVICE = "diagnose_service_select"
+    MODAL_SYMPTOM = "diagnose_symptom_input"
+    MODAL_SEVERITY = "diagnose_severity_select"
+
+    def numbered(self, n: int) -> str:
+        return f"{self.value}:{n}"
+
+    def pattern(self) -> re.Pattern[str]:
+        """Matches this id and its numbered forms, for `app.action(...)`."""
+        return re.compile(rf"^{re.escape(self.value)}(:\d+)?$")
+
+
+BUTTONS = [ActionId.RUN_PLAYBOOK, ActionId.SET_SEVERITY, ActionId.REQUEST_ACTION, ActionId.DIAGNOSE_SERVICE]
 
 
 class BlockId(StrEnum):
@@ -20,3 +41,12 @@ class BlockId(StrEnum):
     SEVERITY = "incident_severity"
     REMEDIATIONS = "incident_remediations"
     MANUAL = "incident_manual"
+    SERVICES = "diagnose_services"
+    MODAL_SERVICE = "diagnose_service"
+    MODAL_SYMPTOM = "diagnose_symptom"
+    MODAL_SEVERITY = "diagnose_severity"
+
+
+class CallbackId(StrEnum):
+    DIAGNOSE_MODAL = "diagnose_modal"  # the form /diagnose opens when given no text
+    DIAGNOSE_MESSAGE = "diagnose_message"  # the message shortcut "Diagnose this"

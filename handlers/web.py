@@ -74,10 +74,10 @@ def wsgi_app(
 
 
 def incident_gauges(deps: Deps) -> str:
-    """Open incidents by severity, read from the store (the worker processes open them, not this one)."""
-    by_sev = Counter(str(i.severity or "none") for i in deps.store.list_open())
+    """Open incidents by severity, counted by the store (the worker processes open them, not this one)."""
+    by_sev = deps.store.count_open()
     lines = ["# TYPE chatops_incidents_open gauge"]
-    lines += [f'chatops_incidents_open{{severity="{sev}"}} {by_sev[sev]}' for sev in (*Sev, "none")]
+    lines += [f'chatops_incidents_open{{severity="{sev}"}} {by_sev.get(sev, 0)}' for sev in (*Sev, "none")]
     return "\n".join(lines) + "\n"
 
 
@@ -85,7 +85,7 @@ def readiness_problems(deps: Deps) -> list[str]:
     """Why the bot cannot serve yet: the store or Slack auth not working (empty when ready)."""
     problems = []
     try:
-        deps.store.list_open()
+        deps.store.ping()
     except Exception as err:  # readiness reports any failure as text; it must not crash the probe
         problems.append(f"store: {err}")
     try:
@@ -101,3 +101,17 @@ def _reply(
     data = body.encode()
     start_response(status, [("Content-Type", kind), ("Content-Length", str(len(data)))])
     return [data]
+
+
+def stop_server(server: Any, thread: threading.Thread, timeout: float = 10.0) -> None:
+    """Stop a waitress server running in `thread`: its sockets are closed inside its own loop (closing them from
+    another thread pulls them from under a running select), then its worker threads finish."""
+
+    def close_all() -> None:
+        server.close()
+        for channel in list(server._map.values()):  # connections still open: the loop ends when none is left
+            channel.close()
+
+    server.trigger.pull_trigger(close_all)
+    thread.join(timeout)
+    server.task_dispatcher.shutdown(timeout=timeout)

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "handlers"))  # Slack s
 from bot.config import Config, load_config  # noqa: E402
 from bot.matcher import Matcher  # noqa: E402
 from bot.playbooks_loader import Catalog, load_catalog  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +32,16 @@ def example_config(catalog: Catalog) -> Config:
     return load_config(ROOT / "config.example.yaml", guides=catalog.guides())
 
 
+@pytest.fixture(scope="session")
+def example_settings(example_config: Config) -> Settings:
+    """The bundled example config, with nothing from this machine's environment."""
+    return Settings.from_config(example_config, ROOT / "config.example.yaml", env={})
+
+
 @pytest.fixture
-def workspace(tmp_path: Path, catalog: Catalog, example_config: Config) -> Iterator[Any]:
+def workspace(tmp_path: Path, catalog: Catalog, example_settings: Settings) -> Iterator[Any]:
     """A Slack workspace: the Bolt app, the local Slack Web API, the simulated cluster and a store."""
     from handlers.shell.workspace import LocalWorkspace
 
-    with LocalWorkspace(example_config, catalog, "crashloop-oom", tmp_path / "chatops.db") as workspace:
+    with LocalWorkspace(example_settings, catalog, "crashloop-oom", tmp_path / "chatops.db") as workspace:
         yield workspace

@@ -24,17 +24,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Service
-from bot.errors import ChatOpsError
+from bot.errors import ActionError, StaleTarget
 from bot.params import Params
 from bot.templating import render
 
-
-class ActionError(ChatOpsError):
-    """The system refused or failed the change; the message carries the API's own words."""
-
-
-class StaleTarget(ActionError):
-    """The object changed after the preview was approved: nothing was sent; a fresh preview is needed."""
+__all__ = [
+    "ActionContext",
+    "ActionError",
+    "ActionSpec",
+    "Change",
+    "Outcome",
+    "Preview",
+    "StaleTarget",
+    "Target",
+    "Verification",
+]
 
 
 class _Frozen(BaseModel):

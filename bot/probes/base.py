@@ -1,27 +1,23 @@
-"""What every probe gets: the service's context, shared clients, a deadline; and how it says it cannot run."""
+"""What every probe gets: the service's context, shared clients and a deadline (`Skip` and `ProbeFailure`, in
+bot.errors, are how it says it cannot run)."""
 
 from __future__ import annotations
 
-import os
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import certifi
 
 from bot.config import Service
+from bot.errors import ProbeFailure, Skip
 from bot.templating import render
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 DEADLINE_MARGIN_S = 0.3
-
-
-class Skip(Exception):
-    """The probe does not apply to this service (e.g. no Kubernetes settings): reported as `skipped`."""
-
-
-class ProbeFailure(Exception):
-    """The system could not be asked (unreachable, refused, timed out): reported as `error` with this reason."""
 
 
 @dataclass
@@ -49,13 +45,13 @@ class Clients:
         return self._tls
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Clients:
-        """Clients configured from the environment: KUBECONFIG, CHATOPS_CLOUD_LOGGING_ENDPOINT, ..."""
-        env = dict(os.environ) if env is None else env
+    def from_settings(cls, settings: Settings) -> Clients:
+        """Clients reaching the systems where the settings say (KUBECONFIG, the Google endpoints)."""
+        endpoints = settings.endpoints
         return cls(
-            kubeconfig=env.get("KUBECONFIG") or None,
-            cloud_logging_endpoint=env.get("CHATOPS_CLOUD_LOGGING_ENDPOINT") or None,
-            cloud_run_endpoint=env.get("CHATOPS_CLOUD_RUN_ENDPOINT") or "https://run.googleapis.com",
+            kubeconfig=endpoints.kubeconfig,
+            cloud_logging_endpoint=endpoints.cloud_logging,
+            cloud_run_endpoint=endpoints.cloud_run,
         )
 
     def kubernetes(self, context: str | None) -> Any:

@@ -36,13 +36,14 @@ def slash_command(text: str, channel_id: str = CHANNEL_ID, channel_name: str = C
 
 
 def block_action(user_id: str, channel_id: str, message_ts: str, action_id: str, value: str | None,
-                 block_id: str = "b", text: str = "", message: dict[str, Any] | None = None) -> str:  # fmt: skip
+                 block_id: str = "b", text: str = "", message: dict[str, Any] | None = None,
+                 ephemeral: bool = False) -> str:  # fmt: skip
     """The form body of a button click in a message (`payload=<json>`); Slack includes the `message`."""
     team = {"id": TEAM_ID, "domain": TEAM_DOMAIN}
     payload = {
         "type": "block_actions", "api_app_id": APP_ID, "token": "sandbox-verification-token",
         "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID},
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": ephemeral},
         "trigger_id": _trigger(), "team": team, "channel": {"id": channel_id, "name": CHANNEL_NAME},
         "response_url": f"https://hooks.slack.com/actions/{TEAM_ID}/{next(_serial)}/sandbox",
         "actions": [{"action_id": action_id, "block_id": block_id, "value": value, "type": "button",
@@ -82,3 +83,50 @@ def signed(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None
     if retry is not None:  # Slack's redelivery of a request it thinks we missed
         headers |= {"x-slack-retry-num": [str(retry)], "x-slack-retry-reason": ["http_timeout"]}
     return BoltRequest(body=body, headers=headers)
+
+
+def view_submission(user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> str:
+    """The form body of a modal's submission (`payload=<json>`): the view as Slack keeps it, with its state."""
+    submitted = {**view, "state": {"values": values}}
+    payload = {
+        "type": "view_submission", "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID},
+        "api_app_id": APP_ID, "token": "sandbox-verification-token", "trigger_id": _trigger(),
+        "view": submitted, "response_urls": [], "is_enterprise_install": False, "enterprise": None,
+    }  # fmt: skip
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def message_shortcut(user_id: str, callback_id: str, channel_id: str, message: dict[str, Any]) -> str:
+    """The form body of a message shortcut (`message_action`) used on `message`."""
+    payload = {
+        "type": "message_action", "token": "sandbox-verification-token", "action_ts": f"{time.time():.6f}",
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID},
+        "channel": {"id": channel_id, "name": CHANNEL_NAME if channel_id == CHANNEL_ID else channel_id.lower()},
+        "callback_id": callback_id, "trigger_id": _trigger(), "message_ts": message.get("ts"), "message": message,
+        "response_url": f"https://hooks.slack.com/app/{TEAM_ID}/{next(_serial)}/sandbox",
+    }  # fmt: skip
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def input_state(view: dict[str, Any], fields: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """A modal's state as Slack sends it once a person filled `fields` in: each key names an input by its
+    block_id or the start of its label (`service`, `symptom`); a select takes the option with that value."""
+    values: dict[str, dict[str, Any]] = {}
+    for block in view.get("blocks") or []:
+        if block.get("type") != "input":
+            continue
+        label = str((block.get("label") or {}).get("text", "")).lower()
+        wanted = next(
+            (v for k, v in fields.items() if k in block["block_id"] or label.startswith(k.lower())), None
+        )
+        element = block["element"]
+        state: dict[str, Any] = {"type": element["type"]}
+        if element["type"] == "static_select":
+            options = [o for o in element.get("options") or [] if o["value"] == wanted]
+            state["selected_option"] = options[0] if options else None
+        else:
+            state["value"] = wanted
+        values[block["block_id"]] = {element["action_id"]: state}
+    return values

@@ -1,7 +1,11 @@
 """`chatops shell`: type what you would type in Slack and watch the bot answer, live updates included.
 
-    /diagnose api-gateway 504s      a slash command, in #incidents
+    /diagnose api-gateway 504s      a slash command, in #incidents (`/diagnose` alone opens the form)
     press 3 | press SEV-1           a button, by its number or (part of) its label
+    fill service api-gateway        an input of the open form (by the start of its label), then `submit`
+    post <text>                     a message in #incidents (an alert, a customer report)
+    shortcut                        "Diagnose this" on the newest message someone posted
+    home                            the bot's App Home tab (the open incidents)
     anything else                   a reply in the current incident thread (`@chatops status` mentions the bot)
     as bob                          act as another person (alice, bob)
     help | quit
@@ -15,15 +19,14 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
-from bot.config import Config
 from bot.playbooks_loader import Catalog
+from bot.settings import Settings
 from handlers.shell.workspace import LocalWorkspace, ack_text
 from sandbox.slack_api import CHANNEL_ID, CHANNEL_NAME, PEOPLE
-from sandbox.slack_render import BOT_NAME, Button, Buttons, Message
+from sandbox.slack_render import BOT_NAME, Button, Buttons, Message, render_blocks, render_message
 
-DEMO_SCENARIO = "crashloop-oom"
 DEMO = """\
 # A bad deploy: the api-gateway pods crash-loop, OOMKilled.
 /diagnose api-gateway pods keep restarting, OOMKilled since the last deploy
@@ -54,6 +57,7 @@ class Transcript:
     buttons: Buttons = field(default_factory=Buttons)
     _versions: dict[str, int] = field(default_factory=dict)  # message ts -> edits printed
     _ephemerals: dict[str, int] = field(default_factory=dict)  # user -> ephemerals printed
+    _views: int = 0  # modals and home tabs printed
 
     def refresh(self) -> None:
         slack = self.workspace.slack
@@ -69,7 +73,19 @@ class Transcript:
             fresh = slack.ephemerals(user)[self._ephemerals.get(user, 0) :]
             self._ephemerals[user] = self._ephemerals.get(user, 0) + len(fresh)
             for msg in fresh:
-                self.write(indent(f"(only {name} sees this) {msg.text}", "  "))
+                shown = render_message(msg, self.buttons) if msg.blocks else msg.text
+                self.write(indent(f"(only {name} sees this) {shown}", "  "))
+        for view in slack.views[self._views :]:
+            self._views += 1
+            title = (view.get("title") or {}).get("text", "")
+            who = PEOPLE.get(str(view.get("user")), "you")
+            if view.get("type") == "modal":
+                self.write(f"  (a form opens for {who}) {title}")
+                self.write(indent(render_blocks(view.get("blocks") or [], self.buttons), "  │ "))
+                self.write("  (fill <field> <value> for each, then submit)")
+            else:
+                self.write(f"  (App Home of {who})")
+                self.write(indent(render_blocks(view.get("blocks") or [], self.buttons), "  │ "))
 
     def _show(self, msg: Message, rendered: str, edited: bool) -> None:
         where = "thread" if msg.is_reply else f"#{CHANNEL_NAME}"
@@ -88,6 +104,7 @@ class Shell:
     write: Callable[[str], None]
     user: str = "U0ALICE"
     transcript: Transcript = field(init=False)
+    fields: dict[str, str] = field(default_factory=dict)  # what was filled in the open form
 
     def __post_init__(self) -> None:
         self.transcript = Transcript(self.workspace, self.write)
@@ -110,6 +127,16 @@ class Shell:
             self._switch(rest.strip())
         elif word == "press":
             self._press(rest.strip())
+        elif word == "fill":
+            self._fill(rest.strip())
+        elif word in ("submit", "cancel"):
+            self._submit(word == "submit")
+        elif word == "post":
+            self.workspace.say(rest.strip(), user=self.user)
+        elif word == "shortcut":
+            self._shortcut()
+        elif word == "home":
+            self.workspace.open_home(user=self.user)
         elif line.startswith("/diagnose"):
             response = self.workspace.command(line.removeprefix("/diagnose").strip(), user=self.user)
             if text := ack_text(response):
@@ -124,7 +151,7 @@ class Shell:
     def settle(self, timeout: float = 120.0) -> None:
         """Print the bot's messages as they come until it has finished what it was asked."""
         waited = 0.0
-        while not self.workspace.pool.wait_idle(POLL_S) and waited < timeout:
+        while not self.workspace.idle(POLL_S) and waited < timeout:
             self.transcript.refresh()
             waited += POLL_S
         self.transcript.refresh()
@@ -151,6 +178,47 @@ class Shell:
         self.write(f"  ({self.name} pressed [{button.number}] {button.text})")
         self.workspace.press(button, user=self.user)
 
+    def _form(self) -> dict[str, Any] | None:
+        views = [
+            v for v in self.workspace.slack.views if v.get("type") == "modal" and v.get("user") == self.user
+        ]
+        return views[-1] if views and not views[-1].get("closed") else None
+
+    def _fill(self, field_and_value: str) -> None:
+        form = self._form()
+        name, _, value = field_and_value.partition(" ")
+        if form is None or not name:
+            self.write(
+                "  No form is open; `/diagnose` alone opens one."
+                if form is None
+                else "  fill <field> <value>"
+            )
+            return
+        self.fields[name.lower()] = value.strip()
+
+    def _submit(self, submit: bool) -> None:
+        form = self._form()
+        if form is None:
+            self.write("  No form is open.")
+            return
+        if not submit:
+            form["closed"] = True
+            return
+        answer = self.workspace.submit(form, self.fields, user=self.user)
+        if answer.get("response_action") == "errors":
+            for problem in answer["errors"].values():
+                self.write(f"  (the form says) {problem}")
+            return
+        form["closed"], self.fields = True, {}
+
+    def _shortcut(self) -> None:
+        posted = [m for m in self.workspace.slack.messages(CHANNEL_ID, top_level=True) if m.bot_id is None]
+        if not posted:
+            self.write("  Nothing to use it on: `post <text>` first.")
+            return
+        self.write(f'  ({self.name} used "Diagnose this" on: {posted[-1].text[:60]})')
+        self.workspace.shortcut(posted[-1], user=self.user)
+
     def _find_button(self, which: str) -> Button | None:
         if which.isdigit():
             return self.transcript.buttons.get(int(which))
@@ -162,7 +230,7 @@ def indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def run_shell(config: Config, catalog: Catalog, scenario: str | None, lines: Iterable[str] | None,
+def run_shell(settings: Settings, catalog: Catalog, scenario: str | None, lines: Iterable[str] | None,
               out: TextIO = sys.stdout) -> int:  # fmt: skip
     """Play `lines` (a script, echoed as typed), or read from the terminal until `quit`."""
 
@@ -173,7 +241,7 @@ def run_shell(config: Config, catalog: Catalog, scenario: str | None, lines: Ite
     write(
         f"Local Slack workspace: #{CHANNEL_NAME}; you are alice, bob is a teammate. Checks go to {cluster}."
     )
-    with LocalWorkspace(config, catalog, scenario) as workspace:
+    with LocalWorkspace(settings, catalog, scenario) as workspace:
         shell = Shell(workspace, write)
         if lines is None:
             write("Type `help` for what you can do.")

@@ -10,39 +10,41 @@ import itertools
 import json
 import tempfile
 import threading
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from slack_bolt import App, BoltRequest, BoltResponse
 from waitress.server import create_server
 
-from bot.config import Config
-from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
-from bot.runner import Runner
-from bot.store import Store
+from bot.settings import Endpoints, Secrets, Settings
+from bot.store import SqlStore, open_store
 from handlers.app import create_app
-from handlers.deps import Deps, Pool
+from handlers.deps import Deps, Pool, Runtime
 from handlers.shell import payloads
 from handlers.slack_web import web_client
-from handlers.web import Metrics, wsgi_app
+from handlers.web import Metrics, stop_server, wsgi_app
 from sandbox import FakeKubeApi, sandboxed
 from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 from sandbox.slack_render import BOT_NAME, BOT_USER_ID, Button, Message
 
+RETRY_BACKOFF_S = 0.01  # the stand-in fails on purpose, and answers at once when asked again
+
 
 class LocalWorkspace:
-    """`with LocalWorkspace(config, catalog, scenario="crashloop-oom") as ws:` then `ws.command(...)`.
+    """`with LocalWorkspace(settings, catalog, scenario="crashloop-oom") as ws:` then `ws.command(...)`.
 
     With a scenario, every service's Kubernetes checks go to the simulated cluster and its other systems are
-    left out (their probes say `skipped`); without one, the checks go to the systems the config names.
+    left out (their probes say `skipped`); without one, the checks go to the systems the settings name.
     """
 
-    def __init__(self, config: Config, catalog: Catalog, scenario: str | None = None,
+    def __init__(self, settings: Settings, catalog: Catalog, scenario: str | None = None,
                  store_path: Path | None = None) -> None:  # fmt: skip
-        self.config, self.catalog, self.scenario, self.store_path = config, catalog, scenario, store_path
+        self.settings, self.catalog, self.scenario, self.store_path = settings, catalog, scenario, store_path
         self._stack = ExitStack()
         self._events = itertools.count(1)
 
@@ -55,35 +57,40 @@ class LocalWorkspace:
         return self
 
     def _start(self) -> None:
-        stack, config = self._stack, self.config
+        stack, settings = self._stack, self.settings
         self.slack: FakeSlackApi = stack.enter_context(FakeSlackApi())
-        clients = Clients.from_env()  # the systems in the config, reached as `chatops serve` reaches them
+        clients = Clients.from_settings(
+            settings
+        )  # the systems in the config, reached as `chatops serve` does
+        config = settings.config
         if self.scenario is not None:
-            cluster = stack.enter_context(FakeKubeApi(self.scenario))
-            clients = Clients(kubeconfig=cluster.kubeconfig_path)
-            services = {name: sandboxed(service) for name, service in config.services.items()}
-            config = config.model_copy(update={"services": services})
+            self.cluster: FakeKubeApi | None = stack.enter_context(FakeKubeApi(self.scenario))
+            clients = Clients(kubeconfig=self.cluster.kubeconfig_path)
+            config = config.model_copy(
+                update={"services": {n: sandboxed(s) for n, s in config.services.items()}}
+            )
         if self.store_path is None:
             self.store_path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "chatops.db"
-        self.store: Store = stack.enter_context(Store(self.store_path))
-        self.pool = Pool(8, "incident")  # threads: the shell and the tests wait for it to go idle
-        self.deps = Deps(
-            config=config,
-            catalog=self.catalog,
-            matcher=Matcher(self.catalog, config.guide_hints()),
-            store=self.store,
-            runner=Runner(clients),
-            client=web_client(TOKEN, self.slack.api_url),
-            work=self.pool,
+        secrets = Secrets(
+            slack_bot_token=SecretStr(TOKEN), slack_signing_secret=SecretStr(payloads.SIGNING_SECRET)
         )
-        stack.callback(self.pool.shutdown)  # before the store closes and the servers stop
+        self.settings = settings.model_copy(update={
+            "config": config, "store_url": f"sqlite:///{self.store_path}", "secrets": secrets,
+            "endpoints": Endpoints(slack_api_url=self.slack.api_url, kubeconfig=clients.kubeconfig),
+        })  # fmt: skip
+        self.store: SqlStore = stack.enter_context(open_store(self.settings.store_url))
+        client = web_client(TOKEN, self.slack.api_url, backoff_s=RETRY_BACKOFF_S)
+        self.pool, self.soon = Pool(8, "incident"), Pool(2, "slack")  # the shell and tests wait for them
+        runtime = Runtime.build(self.settings, self.catalog, client, self.store, clients)
+        self.deps = Deps(self.settings, self.catalog, client, self.store, runtime, self.pool, self.soon)
+        stack.callback(self.soon.shutdown)  # before the store closes and the servers stop
+        stack.callback(self.pool.shutdown)
         self.app: App = create_app(self.deps, payloads.SIGNING_SECRET)
         # Served over HTTP as `chatops serve` serves it, so requests arrive the way Slack sends them.
         server = create_server(wsgi_app(self.app, self.deps, Metrics()), host="127.0.0.1", port=0, threads=8)
         serving = threading.Thread(target=server.run, name="chatops-http", daemon=True)
         serving.start()
-        stack.callback(serving.join, 10)
-        stack.callback(server.close)
+        stack.callback(stop_server, server, serving)
         self.port: int = server.effective_port  # type: ignore[union-attr]
 
     def __exit__(self, *exc: object) -> None:
@@ -98,10 +105,25 @@ class LocalWorkspace:
         return self.send(payloads.signed(body))
 
     def press(self, button: Button, user: str = "U0ALICE") -> BoltResponse:
+        """Click a button; one on an ephemeral message comes without the message, as Slack sends it."""
         channel, ts = button.channel or CHANNEL_ID, button.message_ts or ""
-        message = self.slack.message(channel, ts).to_api()
+        ephemeral = any(m.ts == ts for m in self.slack.ephemerals(user))
+        message = None if ephemeral else self.slack.message(channel, ts).to_api()
         body = payloads.block_action(user, channel, ts, button.action_id, button.value, button.block_id or "",
-                                     button.text, message)  # fmt: skip
+                                     button.text, message, ephemeral=ephemeral)  # fmt: skip
+        return self.send(payloads.signed(body))
+
+    def submit(self, view: dict[str, Any], fields: dict[str, str], user: str = "U0ALICE") -> dict[str, Any]:
+        """Fill a modal's inputs in and submit it; Slack's answer (`{}`, or the errors to show in the form)."""
+        body = payloads.view_submission(user, view, payloads.input_state(view, fields))
+        answer = self.send(payloads.signed(body))
+        return json.loads(answer.body) if answer.body else {}
+
+    def shortcut(
+        self, message: Message, user: str = "U0ALICE", callback_id: str = "diagnose_message"
+    ) -> BoltResponse:
+        """Use a message shortcut ("Diagnose this") on a message."""
+        body = payloads.message_shortcut(user, callback_id, message.channel, message.to_api())
         return self.send(payloads.signed(body))
 
     def say(self, text: str, user: str = "U0ALICE", thread_ts: str | None = None,
@@ -116,6 +138,12 @@ class LocalWorkspace:
         if f"<@{BOT_USER_ID}>" in text:
             self.deliver({**event, "type": "app_mention"})
         return posted
+
+    def open_home(self, user: str = "U0ALICE") -> BoltResponse:
+        """Open the bot's App Home tab (Slack sends `app_home_opened`)."""
+        event = {"type": "app_home_opened", "user": user, "channel": f"D{user[1:]}", "tab": "home",
+                 "event_ts": f"{time.time():.6f}"}  # fmt: skip
+        return self.deliver(event)
 
     def deliver(
         self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
@@ -135,9 +163,13 @@ class LocalWorkspace:
         finally:
             connection.close()
 
+    def idle(self, timeout: float) -> bool:
+        """True once the bot has finished what it was asked (its Slack calls and its incident work)."""
+        return self.soon.wait_idle(timeout) and self.pool.wait_idle(timeout)
+
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until the bot has finished what it was asked (bounded; not a timing assertion)."""
-        if not self.pool.wait_idle(timeout):
+        if not self.idle(timeout):
             raise TimeoutError(f"the bot was still busy after {timeout:.0f} s")
 
 

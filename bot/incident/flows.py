@@ -1,0 +1,256 @@
+"""The incident flows, top to bottom: open an incident -> match -> run the playbook's checks -> verdict -> offers;
+and what people do in its thread (press a button, reply, mention the bot).
+
+Every surface shares them: Slack (through handlers.slack_view), `chatops diagnose` (bot.terminal_view), and
+next the Alertmanager intake and the escalation scheduler. A flow keeps the state its buttons stand for and
+records everything in the incident's timeline; the view only draws.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from bot.clock import SYSTEM_CLOCK, Clock
+from bot.config import Config
+from bot.errors import UnknownNameError
+from bot.findings import Diagnosis, Finding
+from bot.incident.requests import (
+    ButtonClick,
+    DiagnoseRequest,
+    GuessServiceRequest,
+    HomeOpened,
+    Mention,
+    Request,
+    ThreadReply,
+)
+from bot.incident.view import DiagnosisView, IncidentView, Offer, OfferKind
+from bot.incidents import Incident, TimelineKind
+from bot.matcher import Matcher
+from bot.playbook import Playbook
+from bot.playbooks_loader import Catalog
+from bot.redaction import redact
+from bot.reports import evidence_text
+from bot.runner import Runner
+from bot.severity import Sev, Status
+from bot.store import Store
+from bot.templating import missing_values
+
+MAX_SERVICE_GUESSES = 5
+
+
+@dataclass
+class IncidentFlows:
+    config: Config
+    catalog: Catalog
+    matcher: Matcher
+    store: Store
+    runner: Runner
+    clock: Clock = SYSTEM_CLOCK
+
+    def handle(self, request: Request, view: IncidentView) -> None:
+        """Do what a request asks (in a worker: this is where every background request starts)."""
+        match request:
+            case DiagnoseRequest():
+                self.diagnose(request, view)
+            case GuessServiceRequest():
+                self.guess_service(request, view)
+            case ButtonClick():
+                self.click(request, view)
+            case ThreadReply():
+                self.reply(request, view)
+            case Mention():
+                self.mention(request, view)
+            case HomeOpened():
+                view.home(request.user, self.store.list_open())
+
+    # -- opening and diagnosing -------------------------------------------------------------------
+
+    def diagnose(self, request: DiagnoseRequest, view: DiagnosisView) -> Incident:
+        """Open the incident, post its thread, match the symptom and run the best playbook's checks."""
+        asker, service = request.asker, self.config.services[request.service]
+        link = view.source_link(*request.source) if request.source else None
+        incident = self.store.open_incident(request.service, request.symptom, asker.channel, asker.user)
+        try:
+            thread = view.open_thread(incident, link)
+        except BaseException:  # no thread, no incident: don't leave one open that nobody can see
+            self.store.resolve(
+                incident.id, by=asker.user, note="never shown: the root message could not be posted"
+            )
+            raise
+        incident = self.store.set_thread(incident.id, thread.ts, thread.permalink, thread.channel)
+        if link:
+            self.store.append(
+                incident.id, TimelineKind.NOTE, f"opened from {link}", asker.user, {"source": link}
+            )
+        if request.severity is not None:
+            incident = (
+                self.store.set_severity(incident.id, request.severity, asker.user, "chosen when opening")
+                or incident
+            )
+        # The stored symptom is redacted: someone may paste a log line with a token into /diagnose.
+        result = self.matcher.match(incident.symptom, guide=service.guide, service=request.service)
+        others = result.matches if result.best is None else result.matches[1:]
+        offers = [self._run_offer(incident, m.playbook) for m in others]
+        view.show_match(incident, result, offers)
+        if result.best is not None:
+            self.run_playbook(incident, result.best.playbook, None, view)
+        return incident
+
+    def run_playbook(
+        self, incident: Incident, playbook: Playbook, actor: str | None, view: DiagnosisView
+    ) -> Diagnosis:
+        """Run a playbook's checks in the incident's thread: a live checklist, then verdict, SEV and fixes."""
+        service = self.config.services[incident.service]
+        self.store.set_playbook(incident.id, playbook.id, actor)
+        checklist = view.start_checklist(incident, playbook)
+        done: dict[str, Finding] = {}
+
+        def on_finding(finding: Finding) -> None:
+            done[finding.step] = finding
+            self.store.append(incident.id, TimelineKind.FINDING,
+                              f"{finding.title}: {finding.status}: {finding.summary}",
+                              data={"step": finding.step, "status": finding.status.value})  # fmt: skip
+            checklist.update(dict(done))
+
+        try:
+            diagnosis = self.runner.run(playbook, incident.service, service, on_finding)
+        finally:
+            checklist.close(dict(done))
+        self.store.append(incident.id, TimelineKind.VERDICT, diagnosis.verdict,
+                          data={"worst": diagnosis.worst.value, "playbook": playbook.id})  # fmt: skip
+        severities = [
+            self._offer(OfferKind.SET_SEVERITY, sev.value, {"incident": incident.id, "sev": sev.value}, incident,
+                        "danger" if sev == diagnosis.suggested_sev and sev.rank <= 2 else None)
+            for sev in Sev
+        ]  # fmt: skip
+        fixes = [
+            self._offer(OfferKind.REQUEST_ACTION, step.title,
+                        {"incident": incident.id, "playbook": playbook.id, "action": index}, incident)
+            for index, step in enumerate(playbook.actions)
+            if step in diagnosis.remediations
+        ]  # fmt: skip
+        view.show_verdict(incident, diagnosis, service.variables(incident.service), severities, fixes)
+        evidence = evidence_text(incident.id, incident.service, diagnosis)
+        if evidence:
+            name = f"{incident.id}-{playbook.id.replace('/', '-')}-evidence.txt"
+            view.attach_evidence(incident, name, f"Evidence: {playbook.title}", evidence)
+        view.refresh_root(self.store.require(incident.id), (diagnosis.worst, diagnosis.verdict))
+        return diagnosis
+
+    def guess_service(self, request: GuessServiceRequest, view: IncidentView) -> None:
+        """No service named: offer the services whose guides fit the symptom best, the symptom kept."""
+        result = self.matcher.match(redact(request.symptom), top=MAX_SERVICE_GUESSES)
+        names = [name for match in result.matches for name in self._services_for(match.playbook)]
+        if request.typed:
+            names = self._close_services(request.typed) + names
+        names = list(dict.fromkeys(names or sorted(self.config.services)))[:MAX_SERVICE_GUESSES]
+        offers = [
+            self._offer(OfferKind.DIAGNOSE_SERVICE, name, {"service": name, "symptom": request.symptom})
+            for name in names
+        ]
+        view.service_guesses(request.asker, redact(request.symptom), offers, request.typed)
+
+    def _services_for(self, playbook: Playbook) -> list[str]:
+        """The services of the playbook's guide, those whose config lets more of its checks run first."""
+        services = [(n, s) for n, s in sorted(self.config.services.items()) if s.guide == playbook.guide]
+
+        def runnable(name: str, service: Any) -> int:
+            values = service.variables(name)
+            return sum(not missing_values(step.typed_params, values) for step in playbook.probes)
+
+        return [n for n, _ in sorted(services, key=lambda pair: -runnable(*pair))]
+
+    def _close_services(self, typed: str) -> list[str]:
+        return difflib.get_close_matches(typed.lower(), sorted(self.config.services), n=2, cutoff=0.6)
+
+    # -- what people do in the thread -------------------------------------------------------------
+
+    def click(self, click: ButtonClick, view: IncidentView) -> None:
+        """A button: its state says what it stands for; an unknown (forged, expired) id changes nothing."""
+        state = self.store.get_state(click.state_id)
+        if state is None:
+            return
+        user, payload = click.asker.user, state.payload
+        if state.kind == OfferKind.SET_SEVERITY:
+            self._set_severity(payload["incident"], Sev(payload["sev"]), user, view)
+        elif state.kind == OfferKind.REQUEST_ACTION:
+            self.store.append(
+                payload["incident"], TimelineKind.ACTION_REQUESTED, "a fix was requested", user, payload
+            )
+            view.action_recorded(click.asker)
+        elif not self.store.claim(f"button:{click.state_id}", user):
+            return  # pressed already (a double click): it runs once
+        elif state.kind == OfferKind.RUN_PLAYBOOK:
+            try:
+                playbook = self.catalog.get(payload["playbook"])
+            except UnknownNameError:
+                return  # the playbook was removed since the button was posted
+            view.pressed(click, OfferKind.RUN_PLAYBOOK, playbook.title)
+            self.run_playbook(self.store.require(payload["incident"]), playbook, user, view)
+        elif state.kind == OfferKind.DIAGNOSE_SERVICE and payload["service"] in self.config.services:
+            view.pressed(click, OfferKind.DIAGNOSE_SERVICE, payload["service"])
+            self.diagnose(DiagnoseRequest(click.asker, payload["service"], payload["symptom"]), view)
+
+    def _set_severity(self, incident_id: str, sev: Sev, user: str, view: IncidentView) -> None:
+        before = self.store.require(incident_id)
+        incident = self.store.set_severity(incident_id, sev, by=user, why="set in the incident thread")
+        if incident is None or incident.thread_ts is None:  # None: it already was that SEV (a double click)
+            return
+        view.refresh_root(incident, self._latest_verdict(incident))
+        view.severity_changed(incident, user, sev, before.severity)
+
+    def reply(self, reply: ThreadReply, view: IncidentView) -> None:
+        """A reply in an incident's thread that confidently fits another playbook gets one offer to run it."""
+        incident = self.store.by_thread(reply.asker.channel, reply.thread_ts)
+        if incident is None or not incident.is_open:
+            return
+        guide = self.config.services[incident.service].guide
+        result = self.matcher.match(redact(reply.text), guide=guide, service=incident.service)
+        best = result.best
+        if best is None or best.playbook.id == incident.playbook_id:
+            return
+        if not self.store.claim(f"offer:{incident.id}:{best.playbook.id}"):
+            return  # one offer per playbook per incident: no spam
+        view.offer_playbook(incident, result, self._run_offer(incident, best.playbook))
+
+    def mention(self, mention: Mention, view: IncidentView) -> None:
+        """`@chatops status | diagnose <symptom> | help`, in an incident thread (help anywhere else)."""
+        command, _, rest = mention.text.strip().partition(" ")
+        thread_ts = mention.thread_ts
+        incident = self.store.by_thread(mention.asker.channel, thread_ts) if thread_ts else None
+        if incident is None or thread_ts is None:
+            view.mention_help(mention.asker, thread_ts or mention.ts)
+        elif command.lower() == "status":
+            view.status(incident, len(self.store.timeline(incident.id)), thread_ts)
+        elif command.lower() == "diagnose" and rest.strip():
+            guide = self.config.services[incident.service].guide
+            result = self.matcher.match(redact(rest), guide=guide, service=incident.service)
+            if result.best is not None:
+                self.run_playbook(incident, result.best.playbook, mention.asker.user, view)
+            else:
+                view.no_match(incident, result, thread_ts)
+        else:
+            view.mention_help(mention.asker, thread_ts)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _latest_verdict(self, incident: Incident) -> tuple[Status, str] | None:
+        entry = self.store.latest(incident.id, TimelineKind.VERDICT)
+        return (Status(entry.data["worst"]), entry.text) if entry else None
+
+    def _run_offer(self, incident: Incident, playbook: Playbook) -> Offer:
+        payload = {"incident": incident.id, "playbook": playbook.id}
+        return self._offer(OfferKind.RUN_PLAYBOOK, playbook.title, payload, incident)
+
+    def _offer(
+        self,
+        kind: OfferKind,
+        label: str,
+        payload: dict[str, Any],
+        incident: Incident | None = None,
+        style: Any = None,
+    ) -> Offer:
+        state = self.store.put_state(kind.value, payload, incident.id if incident else None)
+        return Offer(kind, label, state, style)

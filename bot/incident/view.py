@@ -1,0 +1,96 @@
+"""How the incident flows talk to people: a narrow view interface, implemented with Block Kit by the Slack edge
+(handlers.slack_view) and with text by the terminal (bot.terminal_view) for `chatops diagnose`.
+
+The flows decide what happens and what to offer; a view decides how it looks. Buttons are `Offer`s whose
+`state` is an opaque id of state the flow kept in the store: a view draws them and never makes them up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, Protocol
+
+from bot.findings import Diagnosis, Finding
+from bot.incident.requests import Asker, ButtonClick
+from bot.incidents import Incident
+from bot.matcher import MatchResult
+from bot.playbook import Playbook
+from bot.severity import Sev, Status
+
+
+class OfferKind(StrEnum):
+    RUN_PLAYBOOK = "run_playbook"  # a runner-up or an abstention candidate: run this playbook instead
+    SET_SEVERITY = "set_severity"
+    REQUEST_ACTION = "request_action"  # a remediation: a request that a second person approves
+    DIAGNOSE_SERVICE = "diagnose_service"  # the service a symptom with no service named is about
+
+
+@dataclass(frozen=True)
+class Offer:
+    kind: OfferKind
+    label: str
+    state: str
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Where an incident lives once its root message is posted."""
+
+    ts: str
+    permalink: str | None = None
+    channel: str | None = None  # the channel's id, when the incident was opened by name ("#incidents")
+
+
+class Checklist(Protocol):
+    """A message that shows the checks filling in; `close` must leave the final state visible, whatever fails."""
+
+    def update(self, findings: Mapping[str, Finding]) -> None: ...
+    def close(self, findings: Mapping[str, Finding]) -> None: ...
+
+
+class DiagnosisView(Protocol):
+    """What diagnosing an incident shows (all `chatops diagnose` needs)."""
+
+    def open_thread(self, incident: Incident, source_link: str | None = None) -> Thread: ...
+    def source_link(self, channel: str, ts: str) -> str | None:
+        """A link to a message elsewhere (the one a shortcut was used on)."""
+        ...
+
+    def show_match(self, incident: Incident, result: MatchResult, offers: Sequence[Offer]) -> None: ...
+    def start_checklist(self, incident: Incident, playbook: Playbook) -> Checklist: ...
+    def show_verdict(
+        self,
+        incident: Incident,
+        diagnosis: Diagnosis,
+        values: Mapping[str, str | None],
+        severities: Sequence[Offer],
+        fixes: Sequence[Offer],
+    ) -> None: ...
+    def attach_evidence(self, incident: Incident, name: str, title: str, text: str) -> None: ...
+    def refresh_root(self, incident: Incident, verdict: tuple[Status, str] | None) -> None: ...
+
+
+class IncidentView(DiagnosisView, Protocol):
+    """Everything else people see of incidents in a chat (Slack, the shell)."""
+
+    def tell(self, asker: Asker, text: str) -> None:
+        """A message only this person sees (errors, hints)."""
+        ...
+
+    def severity_changed(self, incident: Incident, user: str, sev: Sev, was: Sev | None) -> None: ...
+    def pressed(self, click: ButtonClick, kind: OfferKind, what: str) -> None:
+        """Replace the pressed button with who pressed it and what it did, so nobody presses it again."""
+        ...
+
+    def offer_playbook(self, incident: Incident, result: MatchResult, offer: Offer) -> None: ...
+    def status(self, incident: Incident, entries: int, thread_ts: str) -> None: ...
+    def mention_help(self, asker: Asker, reply_ts: str) -> None: ...
+    def no_match(self, incident: Incident, result: MatchResult, thread_ts: str) -> None: ...
+    def service_guesses(
+        self, asker: Asker, symptom: str, offers: Sequence[Offer], typed: str | None
+    ) -> None: ...
+    def action_recorded(self, asker: Asker) -> None: ...
+    def home(self, user: str, incidents: Sequence[Incident]) -> None: ...

@@ -1,0 +1,134 @@
+"""Settings: the config file and the environment, read once at start-up into one object handed to everything.
+
+This is the only module that reads the environment. What comes from it:
+
+    CHATOPS_CONFIG                    the config file (after --config; else ./chatops.yaml, else the bundled example)
+    CHATOPS_STORE_URL                 the store (`sqlite:///path`, `postgresql://...`); else the config's `store`
+    SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN   Slack credentials
+    SLACK_API_URL                     another Slack Web API base URL (the shell and tests use a local stand-in)
+    PORT                              the default port of `serve` and `socket`
+    KUBECONFIG                        the kubeconfig the probes use (in-cluster config when unset)
+    CHATOPS_CLOUD_LOGGING_ENDPOINT, CHATOPS_CLOUD_RUN_ENDPOINT   Google API endpoints (air-gapped or test setups)
+    the variables the config names for PagerDuty routing keys (teams.<team>.<tier>.pagerduty_routing_key_env)
+
+Secrets are `SecretStr`: they print as `**********` and never reach a log line by accident.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from bot.config import Config, load_config
+from bot.errors import ChatOpsError
+from bot.resources import bundled
+
+CONFIG_ENV = "CHATOPS_CONFIG"
+DEFAULT_CONFIG = Path("chatops.yaml")
+DEFAULT_PORT = 3000
+CLOUD_RUN_API = "https://run.googleapis.com"
+
+
+class Secrets(BaseModel):
+    """Secrets come from the environment only, never from the config file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    pagerduty_keys: dict[str, SecretStr] = {}  # env var name -> routing key, for the names the config uses
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], key_names: set[str] | None = None) -> Secrets:
+        slack = {name: env.get(name.upper()) or None for name in ("slack_bot_token", "slack_signing_secret",
+                                                                  "slack_app_token")}  # fmt: skip
+        keys = {name: env[name] for name in sorted(key_names or ()) if env.get(name)}
+        return cls.model_validate({**slack, "pagerduty_keys": keys})
+
+    def require(self, name: str, hint: str) -> str:
+        """A Slack secret's value, or a clear error naming the variable to set."""
+        value: SecretStr | None = getattr(self, name)
+        if value is None:
+            raise ChatOpsError(f"set {name.upper()} ({hint}) in the environment")
+        return value.get_secret_value()
+
+
+class Endpoints(BaseModel):
+    """Where the bot reaches the systems, when not their public defaults."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slack_api_url: str | None = None
+    kubeconfig: str | None = None
+    cloud_logging: str | None = None
+    cloud_run: str = CLOUD_RUN_API
+
+
+class Settings(BaseModel):
+    """Everything the bot was started with; picklable, so worker processes get the same one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    config_file: Path
+    playbooks_dir: Path | None = None
+    config: Config
+    secrets: Secrets = Secrets()
+    endpoints: Endpoints = Endpoints()
+    store_url: str
+    port: int = DEFAULT_PORT
+
+    @classmethod
+    def load(
+        cls,
+        config_arg: str | None = None,
+        playbooks_arg: str | None = None,
+        env: Mapping[str, str] | None = None,
+        guides: list[str] | None = None,
+    ) -> Settings:
+        """Read the config file (validated against the playbooks' `guides`) and the environment."""
+        env = os.environ if env is None else env
+        path = config_path(config_arg, env)
+        config = load_config(path, guides=guides)
+        return cls.from_config(config, path, env, playbooks_arg)
+
+    @classmethod
+    def from_config(
+        cls, config: Config, path: Path, env: Mapping[str, str], playbooks_arg: str | None = None
+    ) -> Settings:
+        key_names = {
+            contact.pagerduty_routing_key_env
+            for team in config.teams.values()
+            for contact in (team.oncall, team.team_lead, team.engineering_manager, team.vp_engineering)
+            if contact is not None and contact.pagerduty_routing_key_env
+        }
+        port = env.get("PORT") or str(DEFAULT_PORT)
+        if not port.isdigit():
+            raise ChatOpsError(f"PORT must be a port number (got {port!r})")
+        return cls(
+            config_file=path,
+            playbooks_dir=Path(playbooks_arg) if playbooks_arg else None,
+            config=config,
+            secrets=Secrets.from_env(env, key_names),
+            endpoints=Endpoints(
+                slack_api_url=env.get("SLACK_API_URL") or None,
+                kubeconfig=env.get("KUBECONFIG") or None,
+                cloud_logging=env.get("CHATOPS_CLOUD_LOGGING_ENDPOINT") or None,
+                cloud_run=env.get("CHATOPS_CLOUD_RUN_ENDPOINT") or CLOUD_RUN_API,
+            ),
+            store_url=env.get("CHATOPS_STORE_URL") or config.store.location(),
+            port=int(port),
+        )
+
+
+def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """The config file to use: `--config`, `$CHATOPS_CONFIG`, `./chatops.yaml`, or the bundled example."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else bundled("config.example.yaml")

@@ -1,0 +1,107 @@
+"""The store as the rest of the bot relies on it: narrow interfaces, and the connection a backend provides.
+
+    IncidentLog      incidents and their timelines
+    Claims           idempotency: `claim(key)` is true for exactly one caller (Slack retries, double clicks,
+                     one offer per playbook, one execution per approved action)
+    ButtonStates     what a button's opaque id stands for
+    Store            all of them, plus health and closing
+
+Flows and listeners ask for the narrowest one they use. Every run-once guarantee is a single conditional
+write (`INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... WHERE state = ...`) whose row count says who won, so
+it holds across threads, worker processes and replicas alike, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import timedelta
+from typing import Any, NamedTuple, Protocol
+
+from bot.incidents import Incident, TimelineEntry, TimelineKind
+from bot.severity import Sev
+
+Row = dict[str, Any]
+
+
+class State(NamedTuple):
+    """What a button's opaque id stands for."""
+
+    kind: str
+    payload: dict[str, Any]
+
+
+class IncidentLog(Protocol):
+    def open_incident(self, service: str, symptom: str, channel: str, created_by: str) -> Incident: ...
+    def get(self, incident_id: str) -> Incident | None: ...
+    def require(self, incident_id: str) -> Incident: ...
+    def by_thread(self, channel: str, thread_ts: str) -> Incident | None: ...
+    def list_open(self, limit: int = 100) -> list[Incident]: ...
+    def set_thread(
+        self, incident_id: str, thread_ts: str, permalink: str | None = None, channel: str | None = None
+    ) -> Incident: ...
+    def set_playbook(
+        self, incident_id: str, playbook_id: str, actor: str | None = None, why: str = ""
+    ) -> Incident: ...
+    def set_severity(
+        self, incident_id: str, severity: Sev | str, by: str | None, why: str
+    ) -> Incident | None: ...
+    def resolve(self, incident_id: str, by: str, note: str = "") -> bool: ...
+    def append(
+        self,
+        incident_id: str,
+        kind: TimelineKind | str,
+        text: str,
+        actor: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> TimelineEntry: ...
+    def timeline(self, incident_id: str) -> list[TimelineEntry]: ...
+    def latest(self, incident_id: str, kind: TimelineKind) -> TimelineEntry | None: ...
+
+
+class Claims(Protocol):
+    def claim(self, key: str, holder: str | None = None, ttl: timedelta | None = None) -> bool: ...
+
+
+class ButtonStates(Protocol):
+    def put_state(self, kind: str, payload: dict[str, Any], incident_id: str | None = None) -> str: ...
+    def get_state(self, state_id: str) -> State | None: ...
+
+
+class Store(IncidentLog, Claims, ButtonStates, Protocol):
+    url: str
+
+    def ping(self) -> None:
+        """A constant-time query: raises StoreError when the store cannot be used."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """One connection of a backend; SQL uses `?` placeholders (a backend translates them if it must)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class Backend(Protocol):
+    """What a database gives the store: connections for reads and transactions for writes."""
+
+    url: str
+
+    def read(self) -> AbstractContextManager[Connection]: ...
+
+    def write(self) -> AbstractContextManager[Connection]:
+        """A transaction; read-then-write steps inside it cannot race another writer's."""
+        ...
+
+    def close(self) -> None: ...

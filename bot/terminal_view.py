@@ -1,0 +1,84 @@
+"""The incident flows' view at a terminal (`chatops diagnose`): what Slack's thread would show, as text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+
+from bot import terminal
+from bot.findings import Diagnosis, Finding
+from bot.incident.view import Offer, Thread
+from bot.incidents import Incident
+from bot.matcher import MatchResult
+from bot.playbook import Playbook
+from bot.reports import diagnosis_json
+from bot.severity import Status
+
+Write = Callable[[str], None]
+
+
+class TerminalChecklist:
+    """Prints each check once, as it finishes."""
+
+    def __init__(self, write: Write) -> None:
+        self.write = write
+        self.printed: set[str] = set()
+
+    def update(self, findings: Mapping[str, Finding]) -> None:
+        for step, finding in findings.items():
+            if step not in self.printed:
+                self.printed.add(step)
+                self.write(terminal.finding_line(finding))
+
+    def close(self, findings: Mapping[str, Finding]) -> None:
+        self.update(findings)
+
+
+class TerminalView:
+    """Text as the checks run (or, with `as_json`, one JSON document at the end)."""
+
+    def __init__(self, write: Write, as_json: bool = False) -> None:
+        self.write, self.as_json = write, as_json
+        self.matched: MatchResult | None = None
+
+    def open_thread(self, incident: Incident, source_link: str | None = None) -> Thread:
+        if not self.as_json:
+            self.write(f"Incident: {incident.service}: {incident.symptom}")
+        return Thread(ts=incident.id)
+
+    def source_link(self, channel: str, ts: str) -> str | None:
+        return None
+
+    def show_match(self, incident: Incident, result: MatchResult, offers: Sequence[Offer]) -> None:
+        self.matched = result
+        if result.best is None:
+            self.write(terminal.match_text(result))
+        elif not self.as_json:
+            playbook = result.best.playbook
+            self.write(f"Playbook: {playbook.title} [{playbook.id}] ({'; '.join(result.best.why)})")
+
+    def start_checklist(self, incident: Incident, playbook: Playbook) -> TerminalChecklist:
+        if self.as_json:
+            return TerminalChecklist(lambda line: None)
+        self.write(f"Running {len(playbook.probes)} read-only checks...")
+        return TerminalChecklist(self.write)
+
+    def show_verdict(
+        self,
+        incident: Incident,
+        diagnosis: Diagnosis,
+        values: Mapping[str, str | None],
+        severities: Sequence[Offer],
+        fixes: Sequence[Offer],
+    ) -> None:
+        if self.as_json:
+            query = self.matched.query if self.matched else incident.symptom
+            self.write(json.dumps(diagnosis_json(query, incident.service, diagnosis, values), indent=2))
+        else:
+            self.write(terminal.diagnosis_text(diagnosis, values))
+
+    def attach_evidence(self, incident: Incident, name: str, title: str, text: str) -> None:
+        """The terminal printed the evidence with the verdict already."""
+
+    def refresh_root(self, incident: Incident, verdict: tuple[Status, str] | None) -> None:
+        """A terminal has no channel message to redraw."""

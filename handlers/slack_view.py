@@ -1,0 +1,203 @@
+"""The incident flows' view in Slack: Block Kit through the Web API, every outgoing text redacted on its way out.
+
+Failures of Slack never lose a result: a message Slack refuses for its blocks is posted again as text, the
+live checklist falls back to a new message when its last update fails, a failed root refresh or file upload
+is logged (and the file's absence said), and `not_in_channel` reaches the person as what to do about it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.clock import SYSTEM_CLOCK, Clock
+from bot.errors import ChatOpsError
+from bot.findings import Diagnosis, Finding
+from bot.incident.requests import Asker, ButtonClick
+from bot.incident.view import Offer, OfferKind, Thread
+from bot.incidents import Incident
+from bot.matcher import MatchResult
+from bot.playbook import Playbook
+from bot.redaction import redact
+from bot.severity import Sev, Status
+from handlers import blocks, messages
+from handlers.slack_web import UPDATE_INTERVAL_S, LiveMessage, slack_error
+
+log = logging.getLogger("chatops")
+BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "invalid_attachments"}
+
+
+def clean(value: Any) -> Any:
+    """Every string of an outgoing text or Block Kit payload, redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean(item) for item in value]
+    return value
+
+
+class SlackChecklist:
+    """The live checklist message of one playbook run."""
+
+    def __init__(self, live: LiveMessage, playbook: Playbook) -> None:
+        self.live, self.playbook = live, playbook
+
+    def update(self, findings: Mapping[str, Finding]) -> None:
+        self.live.update(messages.CHECKS_RUNNING, clean(blocks.checklist(self.playbook, findings)))
+
+    def close(self, findings: Mapping[str, Finding]) -> None:
+        try:
+            self.live.close(messages.CHECKS_DONE, clean(blocks.checklist(self.playbook, findings)))
+        except SlackApiError as error:  # the findings are in the timeline and the verdict follows
+            log.error("the checklist of %s could not be shown: %s", self.playbook.id, slack_error(error))
+
+
+class SlackView:
+    def __init__(
+        self, client: WebClient, clock: Clock = SYSTEM_CLOCK, interval: float = UPDATE_INTERVAL_S
+    ) -> None:
+        self.client, self.clock, self.interval = client, clock, interval
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def _post(
+        self,
+        channel: str,
+        text: str,
+        blocks_: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> Any:
+        text, payload = clean(text), clean(blocks_) if blocks_ else None
+        try:
+            return self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text, blocks=payload
+            )
+        except SlackApiError as error:
+            code = slack_error(error)
+            if code == "not_in_channel":
+                raise ChatOpsError(messages.INVITE_ME) from error
+            if code not in BLOCK_ERRORS or not payload:
+                raise
+            # A bug of ours in the blocks must not swallow the message: the text carries the gist.
+            log.error("Slack refused our blocks (%s): %s", code, error.response.get("response_metadata"))
+            return self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+
+    def _update(self, channel: str, ts: str, text: str, blocks_: list[dict[str, Any]]) -> None:
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=clean(text), blocks=clean(blocks_))
+        except SlackApiError as error:  # the thread below still says everything
+            log.warning("chat.update of %s failed: %s", ts, slack_error(error))
+
+    def _thread(self, incident: Incident) -> str:
+        assert incident.thread_ts is not None, "the incident's thread is posted first"
+        return incident.thread_ts
+
+    def tell(self, asker: Asker, text: str) -> None:
+        self.client.chat_postEphemeral(channel=asker.channel, user=asker.user, text=clean(text))
+
+    # -- diagnosing -------------------------------------------------------------------------------
+
+    def open_thread(self, incident: Incident, source_link: str | None = None) -> Thread:
+        root_blocks = blocks.incident_root(incident)
+        if source_link:
+            root_blocks.append(blocks.context(messages.source(source_link)))
+        root = self._post(incident.channel, messages.root_text(incident), root_blocks)
+        try:
+            permalink = self.client.chat_getPermalink(channel=root["channel"], message_ts=root["ts"])[
+                "permalink"
+            ]
+        except SlackApiError:
+            permalink = None  # only App Home's links need it
+        return Thread(root["ts"], permalink, root["channel"])
+
+    def source_link(self, channel: str, ts: str) -> str | None:
+        try:
+            return str(self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except SlackApiError as error:
+            log.warning("no permalink for %s in %s: %s", ts, channel, slack_error(error))
+            return None
+
+    def show_match(self, incident: Incident, result: MatchResult, offers: Sequence[Offer]) -> None:
+        self._post(incident.channel, messages.match_text(result), blocks.match_blocks(result, offers),
+                   self._thread(incident))  # fmt: skip
+
+    def start_checklist(self, incident: Incident, playbook: Playbook) -> SlackChecklist:
+        thread_ts = self._thread(incident)
+        posted = self._post(
+            incident.channel, messages.CHECKS_RUNNING, blocks.checklist(playbook, {}), thread_ts
+        )
+        live = LiveMessage(self.client, posted["channel"], posted["ts"], thread_ts, interval=self.interval)
+        return SlackChecklist(live, playbook)
+
+    def show_verdict(
+        self,
+        incident: Incident,
+        diagnosis: Diagnosis,
+        values: Mapping[str, str | None],
+        severities: Sequence[Offer],
+        fixes: Sequence[Offer],
+    ) -> None:
+        self._post(incident.channel, messages.escape(diagnosis.verdict),
+                   blocks.verdict_blocks(diagnosis, values, severities, fixes), self._thread(incident))  # fmt: skip
+
+    def attach_evidence(self, incident: Incident, name: str, title: str, text: str) -> None:
+        try:
+            self.client.files_upload_v2(channel=incident.channel, thread_ts=incident.thread_ts, content=redact(text),
+                                        filename=name, title=redact(title), initial_comment=messages.EVIDENCE_ATTACHED)  # fmt: skip
+        except SlackApiError as error:  # e.g. the app was installed without files:write
+            self._post(incident.channel, messages.evidence_not_attached(slack_error(error)), None,
+                       self._thread(incident))  # fmt: skip
+
+    def refresh_root(self, incident: Incident, verdict: tuple[Status, str] | None) -> None:
+        self._update(incident.channel, self._thread(incident), messages.root_text(incident),
+                     blocks.incident_root(incident, verdict))  # fmt: skip
+
+    # -- the thread -------------------------------------------------------------------------------
+
+    def severity_changed(self, incident: Incident, user: str, sev: Sev, was: Sev | None) -> None:
+        self._post(incident.channel, messages.severity_set(user, sev, was), None, self._thread(incident))
+
+    def pressed(self, click: ButtonClick, kind: OfferKind, what: str) -> None:
+        """The pressed button is replaced by who pressed it; ephemeral messages are replaced via response_url."""
+        user = click.asker.user
+        note = messages.picked(user, what) if kind == OfferKind.DIAGNOSE_SERVICE else messages.ran(user, what)
+        if click.message_ts and click.message.get("blocks"):
+            new = blocks.without_button(click.message["blocks"], click.state_id, note)
+            self._update(click.asker.channel, click.message_ts, click.message.get("text", ""), new)
+        elif click.response_url:
+            try:
+                WebhookClient(click.response_url).send(text=clean(note), replace_original=True)
+            except Exception as error:
+                log.warning("could not replace the ephemeral message: %s", error)
+
+    def offer_playbook(self, incident: Incident, result: MatchResult, offer: Offer) -> None:
+        assert result.best is not None
+        text = messages.offer(result.best.playbook.title, result.best.why)
+        self._post(incident.channel, text, blocks.offer_blocks(text, offer), self._thread(incident))
+
+    def status(self, incident: Incident, entries: int, thread_ts: str) -> None:
+        self._post(incident.channel, messages.status(incident, entries), None, thread_ts)
+
+    def mention_help(self, asker: Asker, reply_ts: str) -> None:
+        self._post(asker.channel, messages.MENTION_HELP, None, reply_ts)
+
+    def no_match(self, incident: Incident, result: MatchResult, thread_ts: str) -> None:
+        self._post(incident.channel, messages.match_text(result), None, thread_ts)
+
+    def service_guesses(self, asker: Asker, symptom: str, offers: Sequence[Offer], typed: str | None) -> None:
+        text = messages.which_service(typed)
+        self.client.chat_postEphemeral(channel=asker.channel, user=asker.user, text=clean(text),
+                                       blocks=clean(blocks.service_guesses(text, offers)))  # fmt: skip
+
+    def action_recorded(self, asker: Asker) -> None:
+        self.tell(asker, messages.APPROVALS_PENDING)
+
+    def home(self, user: str, incidents: Sequence[Incident]) -> None:
+        self.client.views_publish(user_id=user, view=clean(blocks.home_view(incidents, self.clock.now())))

@@ -1,0 +1,1 @@
+"""Modals: building them and taking their submissions (view_submission)."""
