@@ -49,29 +49,29 @@ ONLY_ON: dict[str, frozenset[Surface]] = {
 }  # fmt: skip
 SHALLOW_BLOCKS = frozenset({"rich_text", "file", "video", "table", "context_actions"})
 DATE, TIME = re.compile(r"\d{4}-\d{2}-\d{2}"), re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-_FOCUS, _PLACEHOLDER = ("confirm", "focus_on_load"), ("placeholder",)
+_INPUT, _PLACEHOLDER = ("confirm", "focus_on_load"), ("placeholder",)  # most input elements take these
 # Fields each element may carry, besides `type` and `action_id`: the reference page of each element.
 ELEMENT_FIELDS: dict[str, frozenset[str]] = {kind: frozenset(fields) for kind, fields in {
     "button": ("text", "url", "value", "style", "confirm", "accessibility_label"),
-    "static_select": ("options", "option_groups", "initial_option", *_FOCUS, *_PLACEHOLDER),
-    "multi_static_select": ("options", "option_groups", "initial_options", "max_selected_items", *_FOCUS,
+    "static_select": ("options", "option_groups", "initial_option", *_INPUT, *_PLACEHOLDER),
+    "multi_static_select": ("options", "option_groups", "initial_options", "max_selected_items", *_INPUT,
                             *_PLACEHOLDER),
-    "external_select": ("initial_option", "min_query_length", *_FOCUS, *_PLACEHOLDER),
-    "multi_external_select": ("initial_options", "min_query_length", "max_selected_items", *_FOCUS, *_PLACEHOLDER),
-    "users_select": ("initial_user", *_FOCUS, *_PLACEHOLDER),
-    "multi_users_select": ("initial_users", "max_selected_items", *_FOCUS, *_PLACEHOLDER),
+    "external_select": ("initial_option", "min_query_length", *_INPUT, *_PLACEHOLDER),
+    "multi_external_select": ("initial_options", "min_query_length", "max_selected_items", *_INPUT, *_PLACEHOLDER),
+    "users_select": ("initial_user", *_INPUT, *_PLACEHOLDER),
+    "multi_users_select": ("initial_users", "max_selected_items", *_INPUT, *_PLACEHOLDER),
     "conversations_select": ("initial_conversation", "default_to_current_conversation", "response_url_enabled",
-                             "filter", *_FOCUS, *_PLACEHOLDER),
+                             "filter", *_INPUT, *_PLACEHOLDER),
     "multi_conversations_select": ("initial_conversations", "default_to_current_conversation",
-                                   "max_selected_items", "filter", *_FOCUS, *_PLACEHOLDER),
-    "channels_select": ("initial_channel", "response_url_enabled", *_FOCUS, *_PLACEHOLDER),
-    "multi_channels_select": ("initial_channels", "max_selected_items", *_FOCUS, *_PLACEHOLDER),
+                                   "max_selected_items", "filter", *_INPUT, *_PLACEHOLDER),
+    "channels_select": ("initial_channel", "response_url_enabled", *_INPUT, *_PLACEHOLDER),
+    "multi_channels_select": ("initial_channels", "max_selected_items", *_INPUT, *_PLACEHOLDER),
     "overflow": ("options", "confirm"),
-    "radio_buttons": ("options", "initial_option", *_FOCUS),
-    "checkboxes": ("options", "initial_options", *_FOCUS),
-    "datepicker": ("initial_date", *_FOCUS, *_PLACEHOLDER),
-    "timepicker": ("initial_time", "timezone", *_FOCUS, *_PLACEHOLDER),
-    "datetimepicker": ("initial_date_time", *_FOCUS),
+    "radio_buttons": ("options", "initial_option", *_INPUT),
+    "checkboxes": ("options", "initial_options", *_INPUT),
+    "datepicker": ("initial_date", *_INPUT, *_PLACEHOLDER),
+    "timepicker": ("initial_time", "timezone", *_INPUT, *_PLACEHOLDER),
+    "datetimepicker": ("initial_date_time", *_INPUT),
     "plain_text_input": ("initial_value", "multiline", "min_length", "max_length", "dispatch_action_config",
                          "focus_on_load", *_PLACEHOLDER),
     "email_text_input": ("initial_value", "dispatch_action_config", "focus_on_load", *_PLACEHOLDER),
@@ -94,11 +94,11 @@ def message_problems(blocks: Any) -> list[str]:
 
 
 def attachment_problems(attachments: Any) -> list[str]:
-    """What Slack finds wrong with the blocks inside a message's attachments (it answers `invalid_attachments`:
-    slack-go/slack#826, bolt-js#717)."""
+    """What Slack finds wrong with a message's attachments: each an object, their blocks as a message's (it
+    answers `invalid_attachments`: slack-go/slack#826, bolt-js#717)."""
     checker = _Checker("message")
     for i, attachment in enumerate(attachments if isinstance(attachments, list) else []):
-        if isinstance(attachment, dict) and "blocks" in attachment:
+        if checker.is_object(attachment, f"/attachments/{i}") and "blocks" in attachment:
             checker.blocks(attachment["blocks"], f"/attachments/{i}/blocks")
     return checker.problems
 

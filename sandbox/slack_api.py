@@ -13,9 +13,10 @@ files.completeUploadExternal); others are `unknown_method`. Stricter than Slack:
 Modals need a trigger_id: `trigger_id(user)` issues one as an interaction would; it works once, within 3 s of
 the stand-in's clock (`invalid_trigger_id`, `exchanged_trigger_id`, `expired_trigger_id` otherwise).
 
-State for tests and the shell: `messages()`, `thread()`, `ephemerals()`, `files`, `views`, `modal(user)`,
-`home(user)`, `usergroups`, `calls()`; `say()` posts as a person, `add_channel()`, `add_user()` and
-`add_usergroup()` furnish the workspace. `limit()` and `fail_next()` make it refuse calls as Slack does.
+State for tests and the shell: `messages()`, `thread()`, `ephemerals()`, `files`, `views`, `view(id)`,
+`modal(user)`, `home(user)`, `usergroups`, `calls()`; `render()` and `render_view()` draw what a person sees;
+`say()` posts as a person; `add_channel()`, `add_user()` and `add_usergroup()` furnish the workspace.
+`limit()` and `fail_next()` make it refuse calls as Slack does.
 """
 
 from __future__ import annotations

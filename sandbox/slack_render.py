@@ -415,7 +415,8 @@ def checked_content(params: Mapping[str, Any], seed: str) -> tuple[str, list[Any
         raise SlackError("msg_blocks_too_long")
     fill_in_ids(blocks, seed)
     for i, attachment in enumerate(attachments):
-        fill_in_ids(attachment.get("blocks") or [], f"{seed}/attachments/{i}")
+        if isinstance(attachment, dict) and isinstance(attachment.get("blocks"), list):
+            fill_in_ids(attachment["blocks"], f"{seed}/attachments/{i}")
     return text, blocks, attachments
 
 

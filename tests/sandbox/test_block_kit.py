@@ -389,3 +389,24 @@ def test_through_the_real_client(web: tuple[FakeSlackApi, WebClient]) -> None:
     assert failure.value.response["response_metadata"]["messages"] == [
         error("missing required field: submit", "/view")
     ]
+
+
+def test_message_text_and_emptiness(web: tuple[FakeSlackApi, WebClient]) -> None:
+    slack, client = web
+    client.chat_postMessage(channel=CHANNEL_ID, text="x" * 40_000)  # chat.postMessage: 40,000 characters
+    with pytest.raises(SlackApiError) as failure:
+        client.chat_postMessage(channel=CHANNEL_ID, text="x" * 40_001)
+    assert failure.value.response["error"] == "msg_too_long"
+    with pytest.raises(SlackApiError) as failure:
+        client.api_call("chat.postMessage", json={"channel": CHANNEL_ID, "text": "", "blocks": []})
+    assert failure.value.response["error"] == "no_text"
+    client.chat_postMessage(
+        channel=CHANNEL_ID, attachments=[{"fallback": "x", "blocks": [section("only here")]}]
+    )
+    assert slack.messages(CHANNEL_ID)[-1].attachments[0]["blocks"][0]["block_id"]  # Slack fills ids in too
+    with pytest.raises(SlackApiError) as failure:
+        client.chat_postMessage(channel=CHANNEL_ID, text="x", attachments=["not an attachment"])
+    assert failure.value.response["error"] == "invalid_attachments"
+    assert failure.value.response["response_metadata"]["messages"] == [
+        error("must provide an object", "/attachments/0")
+    ]
