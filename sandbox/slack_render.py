@@ -34,7 +34,9 @@ EMOJI = {
 }  # fmt: skip
 RULE = "─" * 40
 TEAM_ID, BOT_USER_ID, BOT_ID, APP_ID, BOT_NAME = "T0SANDBOX", "U0CHATOPS", "B0CHATOPS", "A0CHATOPS", "chatops"
-MAX_TEXT = 40_000  # chat.postMessage: "truncated after 40,000 characters"; longer is msg_too_long
+# Slack truncates `text` past 40,000 characters (changelog 2018-04, "truncating really long messages") or
+# answers msg_too_long; the stand-in always refuses it, so a test sees the text it would have lost.
+MAX_TEXT = 40_000
 MAX_BLOCKS_TEXT = 13_000  # not documented: messages fail at about this much block text (bolt-js#2509)
 # A mention or a link, as Slack parses them in `text` and mrkdwn (formatting reference: "<", ">", "&" are its
 # control characters, so `&lt;!here&gt;` is text, not a ping).
