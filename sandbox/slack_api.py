@@ -4,13 +4,19 @@
 form-encoded (JSON-valued fields such as `blocks` as strings) or JSON. Answers as Slack's: HTTP 200 with
 `{"ok": true, ...}` or `{"ok": false, "error": ...}`, HTTP 429 + `Retry-After` when rate limited. Methods:
 auth.test, chat.postMessage / update / postEphemeral / getPermalink, conversations.info / history / replies,
-reactions.add, users.info, views.open, apps.connections.open (only with `app_token`: the `socket_url` of a
-sandbox.socket_mode stand-in) and the three steps of `files_upload_v2` (files.getUploadURLExternal,
-`POST /upload/v1/<file id>` here, files.completeUploadExternal); others are `unknown_method`. Stricter than
-Slack: an unknown `thread_ts` is `thread_not_found`. Messages and their checks: sandbox.slack_render.
+reactions.add, users.info, usergroups.users.list, views.open / push / update / publish,
+apps.connections.open (only with `app_token`: the `socket_url` of a sandbox.socket_mode stand-in) and the
+three steps of `files_upload_v2` (files.getUploadURLExternal, `POST /upload/v1/<file id>` here,
+files.completeUploadExternal); others are `unknown_method`. Stricter than Slack: an unknown `thread_ts` is
+`thread_not_found`. Messages and their checks: sandbox.slack_render; Block Kit checks: sandbox.block_kit.
 
-State for tests and the shell: `messages()`, `thread()`, `ephemerals()`, `files`, `views`, `calls()`; `say()`
-posts as a person. `limit()` and `fail_next()` make it refuse calls as Slack does.
+Modals need a trigger_id: `trigger_id(user)` issues one as an interaction would; it works once, within 3 s of
+the stand-in's clock (`invalid_trigger_id`, `exchanged_trigger_id`, `expired_trigger_id` otherwise).
+
+State for tests and the shell: `messages()`, `thread()`, `ephemerals()`, `files`, `views`, `view(id)`,
+`modal(user)`, `home(user)`, `usergroups`, `calls()`; `render()` and `render_view()` draw what a person sees;
+`say()` posts as a person; `add_channel()`, `add_user()` and `add_usergroup()` furnish the workspace.
+`limit()` and `fail_next()` make it refuse calls as Slack does.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from sandbox import block_kit
 from sandbox.serving import QuietServer, serve, stop
 from sandbox.slack_render import (
     APP_ID,
@@ -37,14 +44,20 @@ from sandbox.slack_render import (
     Message,
     SlackError,
     checked_content,
+    fill_in_ids,
     render_message,
+    render_view,
     short_id,
 )
 
 TOKEN, TEAM_DOMAIN = "xoxb-sandbox-bot-token", "sandbox"
 CHANNEL_ID, CHANNEL_NAME = "C0INCIDENTS", "incidents"
 PEOPLE = {"U0ALICE": "alice", "U0BOB": "bob"}
+USERGROUPS = {"S0ONCALL": ("platform-oncall", ["U0ALICE", "U0BOB"])}  # sandbox.config_yaml's on-call group
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
+TRIGGER_TTL = 3.0  # seconds a trigger_id can open a modal (Slack's modals guide)
+MAX_STACK = 3  # views.push: push_limit_reached, "Currently the limit is 3"
+MAX_VIEW_BYTES = 250_000  # views.*: view_too_large, "greater than 250kb"
 Json = dict[str, Any]
 
 
@@ -55,6 +68,15 @@ class Call:
     time: float
     status: int = 200  # HTTP status answered
     error: str | None = None  # Slack's error code, None when ok
+
+
+@dataclass
+class Trigger:
+    """A trigger_id the stand-in issued: for whom, when, and whether a view was opened with it already."""
+
+    user: str
+    issued: float
+    exchanged: bool = False
 
 
 @dataclass
@@ -87,7 +109,12 @@ class FakeSlackApi:
         self.channels: dict[str, Json] = {}
         self.users: dict[str, Json] = {}
         self.files: dict[str, UploadedFile] = {}
-        self.views: list[Json] = []
+        self.usergroups: dict[str, Json] = {}
+        self._views: dict[str, Json] = {}  # view id -> the view as Slack keeps it (its latest version)
+        self._viewers: dict[str, str] = {}  # view id -> the user who sees it
+        self._stacks: dict[str, list[str]] = {}  # user -> their open modal's view ids, root first
+        self._homes: dict[str, str] = {}  # user -> their Home tab's view id
+        self._triggers: dict[str, Trigger] = {}
         self._messages: dict[str, list[Message]] = {}
         self._ephemerals: list[Message] = []
         self._calls: list[Call] = []
@@ -101,14 +128,17 @@ class FakeSlackApi:
         self.add_user(BOT_USER_ID, BOT_NAME, is_bot=True)
         for user_id, name in PEOPLE.items():
             self.add_user(user_id, name)
+        for group_id, (handle, members) in USERGROUPS.items():
+            self.add_usergroup(group_id, handle, members)
         self._methods: dict[str, Callable[[Json], Json]] = {
             "auth.test": self._auth_test, "chat.postMessage": self._post_message, "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral, "chat.getPermalink": self._permalink,
             "conversations.info": self._conversation_info, "conversations.history": self._history,
             "conversations.replies": self._replies, "reactions.add": self._react, "users.info": self._user_info,
             "files.getUploadURLExternal": self._upload_url, "files.completeUploadExternal": self._complete_upload,
-            "views.open": self._open_view, "files.upload": self._deprecated,
-            "apps.connections.open": self._open_connection,
+            "views.open": self._open_view, "views.push": self._push_view, "views.update": self._update_view,
+            "views.publish": self._publish_view, "usergroups.users.list": self._usergroup_users,
+            "files.upload": self._deprecated, "apps.connections.open": self._open_connection,
         }  # fmt: skip
 
     # --- what tests and the shell use ---
@@ -141,6 +171,27 @@ class FakeSlackApi:
         self.users[user_id] = {"id": user_id, "team_id": TEAM_ID, "name": name, "real_name": real_name,
                                "deleted": False, "is_bot": is_bot, "is_admin": False, "tz": "Europe/London",
                                "profile": profile}  # fmt: skip
+
+    def add_usergroup(
+        self, usergroup_id: str, handle: str, users: list[str], name: str | None = None
+    ) -> None:
+        """A user group (`<!subteam^ID>` pings its members); its users must exist already."""
+        unknown = [u for u in users if u not in self.users]
+        if unknown:
+            raise ValueError(f"no such users: {unknown}")
+        self.usergroups[usergroup_id] = {"id": usergroup_id, "team_id": TEAM_ID, "handle": handle,
+                                         "name": name or handle, "is_usergroup": True, "users": list(users),
+                                         "user_count": len(users), "date_delete": 0}  # fmt: skip
+
+    def trigger_id(self, user: str) -> str:
+        """A trigger_id as an interaction by `user` brings (a slash command, a click): it opens one view."""
+        if user not in self.users:
+            raise ValueError(f"no such user: {user}")
+        with self._lock:
+            self._serial += 1
+            trigger = f"{int(self.clock())}.{self._serial}.{short_id(f'trigger/{self._serial}')}"
+            self._triggers[trigger] = Trigger(user, self.clock())
+            return trigger
 
     def limit(self, method: str, per_minute: int | None = None, per_second: int | None = None,
               per_channel: bool = False) -> None:  # fmt: skip
@@ -178,6 +229,27 @@ class FakeSlackApi:
         with self._lock:
             return [m for m in self._ephemerals if m.ephemeral_to == user]
 
+    @property
+    def views(self) -> list[Json]:
+        """Every view opened, pushed or published, as it is now, oldest first."""
+        with self._lock:
+            return list(self._views.values())
+
+    def view(self, view_id: str) -> Json:
+        with self._lock:
+            return self._views[view_id]
+
+    def modal(self, user: str) -> Json | None:
+        """The modal `user` sees now (the top of their stack), if any."""
+        with self._lock:
+            stack = self._stacks.get(user)
+            return self._views[stack[-1]] if stack else None
+
+    def home(self, user: str) -> Json | None:
+        """The Home tab published for `user`, if any."""
+        with self._lock:
+            return self._views.get(self._homes.get(user, ""))
+
     def say(self, user: str, channel: str, text: str, thread_ts: str | None = None) -> Message:
         """A person's message (they type, no API call): for the shell and for tests."""
         with self._lock:
@@ -186,8 +258,16 @@ class FakeSlackApi:
 
     def render(self, channel: str, ts: str, buttons: Buttons | None = None) -> str:
         """What a person sees of that message, with names filled in for mentions."""
-        names = lambda i: (self.users.get(i) or self.channels.get(i) or {}).get("name")  # noqa: E731
-        return render_message(self.message(channel, ts), buttons, names=names)
+        return render_message(self.message(channel, ts), buttons, names=self._name)
+
+    def render_view(self, view_id: str, buttons: Buttons | None = None) -> str:
+        """What a person sees of that modal or Home tab: its inputs as fields to fill in."""
+        return render_view(self.view(view_id), buttons, names=self._name)
+
+    def _name(self, ident: str) -> str | None:
+        return (self.users.get(ident) or self.channels.get(ident) or self.usergroups.get(ident) or {}).get(
+            "name"
+        )
 
     # --- serving ---
 
@@ -408,15 +488,106 @@ class FakeSlackApi:
         return {"files": [u.to_api() for u in done]}
 
     def _open_view(self, params: Json) -> Json:
-        view = params.get("view")
-        if not params.get("trigger_id") or not isinstance(view, dict):
-            raise SlackError("invalid_arguments")
-        if view.get("type") not in ("modal", "home") or len(view.get("blocks") or []) > 100:
-            raise SlackError("invalid_arguments")
-        opened = {**view, "id": self._id("V"), "team_id": TEAM_ID, "app_id": APP_ID, "bot_id": BOT_ID,
-                  "state": {"values": {}}, "hash": short_id(json.dumps(view)), "trigger_id": params["trigger_id"]}  # fmt: skip
-        self.views.append(opened)
+        trigger, view = self._trigger(params), self._checked_view(params, "modal")
+        opened = self._store_view(view, trigger.user)
+        trigger.exchanged = True  # only once the view opened: a refused call leaves the trigger usable
+        self._stacks[trigger.user] = [opened["id"]]
         return {"view": opened}
+
+    def _push_view(self, params: Json) -> Json:
+        trigger, view = self._trigger(params), self._checked_view(params, "modal")
+        stack = self._stacks.get(trigger.user)
+        if not stack:  # nothing open to push onto
+            raise SlackError("not_found")
+        if len(stack) >= MAX_STACK:
+            raise SlackError("push_limit_reached")
+        pushed = self._store_view(view, trigger.user, root_view_id=stack[0], previous_view_id=stack[-1])
+        trigger.exchanged = True
+        stack.append(pushed["id"])
+        return {"view": pushed}
+
+    def _update_view(self, params: Json) -> Json:
+        if not (params.get("view_id") or params.get("external_id")):
+            raise SlackError("invalid_arguments")
+        found = self._views.get(str(params.get("view_id") or "")) or self._by_external_id(
+            params.get("external_id")
+        )
+        if found is None:
+            raise SlackError("not_found")
+        if params.get("hash") and params["hash"] != found["hash"]:
+            raise SlackError("hash_conflict")
+        view = self._checked_view(params, found["type"], replacing=found["id"])
+        return {"view": self._store_view(view, self._viewers[found["id"]], replacing=found)}
+
+    def _publish_view(self, params: Json) -> Json:
+        user = params.get("user_id")
+        if user not in self.users:  # the views.publish reference's example answer
+            raise SlackError("invalid_arguments", response_metadata={"messages": ["invalid `user_id`"]})
+        current = self._views.get(self._homes.get(user, ""))
+        if current and params.get("hash") and params["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        view = self._checked_view(params, "home", replacing=current["id"] if current else None)
+        published = self._store_view(view, user, replacing=current)
+        self._homes[user] = published["id"]
+        return {"view": published}
+
+    def _trigger(self, params: Json) -> Trigger:
+        if not params.get("trigger_id") or "view" not in params:
+            raise SlackError("invalid_arguments")
+        trigger = self._triggers.get(str(params["trigger_id"]))
+        if trigger is None:
+            raise SlackError("invalid_trigger_id")
+        if trigger.exchanged:
+            raise SlackError("exchanged_trigger_id")
+        if self.clock() - trigger.issued > TRIGGER_TTL:
+            raise SlackError("expired_trigger_id")
+        return trigger
+
+    def _checked_view(
+        self, params: Json, surface: Literal["modal", "home"], replacing: str | None = None
+    ) -> Json:
+        """The `view` argument, or the error Slack answers for it."""
+        view = params.get("view")
+        if problems := block_kit.view_problems(view, surface):
+            raise SlackError("invalid_arguments", response_metadata={"messages": problems})
+        assert isinstance(view, dict)  # view_problems would have said otherwise
+        if len(json.dumps(view).encode()) > MAX_VIEW_BYTES:
+            raise SlackError("view_too_large")
+        owner = self._by_external_id(view.get("external_id"))
+        if owner is not None and owner["id"] != replacing:
+            raise SlackError("duplicate_external_id")
+        return view
+
+    def _by_external_id(self, external_id: Any) -> Json | None:
+        return next(
+            (v for v in self._views.values() if external_id and v["external_id"] == external_id), None
+        )
+
+    def _store_view(self, view: Json, user: str, replacing: Json | None = None, **links: str) -> Json:
+        """The view as Slack keeps and returns it: ids, a fresh hash, generated block and action ids."""
+        view_id = replacing["id"] if replacing else self._id("V")
+        fill_in_ids(view.get("blocks") or [], f"{view_id}/{self._serial}")
+        self._serial += 1
+        stored = {"id": view_id, "team_id": TEAM_ID, "type": view["type"], "blocks": view.get("blocks") or [],
+                  "private_metadata": "", "callback_id": "", "external_id": "", "state": {"values": {}},
+                  "hash": f"{int(self.clock())}.{short_id(f'{view_id}/{self._serial}')}",
+                  "clear_on_close": False, "notify_on_close": False, "root_view_id": view_id,
+                  "previous_view_id": None, "app_id": APP_ID, "bot_id": BOT_ID, **view}  # fmt: skip
+        if replacing:  # views.update and views.publish keep the view's place in the stack
+            stored.update(
+                root_view_id=replacing["root_view_id"], previous_view_id=replacing["previous_view_id"]
+            )
+        stored.update(links)
+        self._views[view_id], self._viewers[view_id] = stored, user
+        return stored
+
+    def _usergroup_users(self, params: Json) -> Json:
+        if not params.get("usergroup"):
+            raise SlackError("invalid_arguments")
+        group = self.usergroups.get(str(params["usergroup"]))
+        if group is None:
+            raise SlackError("no_such_subteam")
+        return {"users": list(group["users"])}
 
     def _deprecated(self, params: Json) -> Json:
         raise SlackError("method_deprecated")

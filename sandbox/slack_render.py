@@ -1,12 +1,15 @@
 """Slack messages for the sandbox: as stored and returned by the fake Web API, checked as Slack checks them,
 and drawn as terminal text the way a person would see them in Slack.
 
-`Message` (with its `edits`) is what sandbox.slack_api keeps; `checked_content()` makes Slack's cheap
-checks (msg_too_long, no_text, invalid_blocks with its messages, msg_blocks_too_long) and fills in the
-block_id / action_id Slack generates. `render_message(msg, buttons)` draws one message (a Slack message dict,
-or a `Message`): Block Kit or its text, attachments, files, reactions; every button gets a number
-("[3] Approve") kept in `buttons`, a `Buttons` shared by everything on one screen, so `buttons[3]` tells what
-a click would send (action_id, value, block_id, message ts, channel). A button drawn again keeps its number.
+`Message` (with its `edits`) is what sandbox.slack_api keeps; `checked_content()` makes Slack's checks
+(msg_too_long, no_text, invalid_blocks / invalid_attachments with sandbox.block_kit's messages, and the
+practical msg_blocks_too_long) and `fill_in_ids()` the block_id / action_id Slack generates.
+`render_message(msg, buttons)` draws one message (a Slack message dict, or a `Message`): Block Kit or its
+text, attachments, files, reactions; every button gets a number ("[3] Approve") kept in `buttons`, a
+`Buttons` shared by everything on one screen, so `buttons[3]` tells what a click would send (action_id,
+value, block_id, message ts, channel, or the view it is in). A button drawn again keeps its number.
+`render_view(view, buttons)` draws a modal or a Home tab, its inputs as fields to fill in.
+`mentions(msg)` lists what a message would ping or link on Slack, for tests.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from sandbox import block_kit
 
 Names = Callable[[str], "str | None"]  # user or channel id -> display name (None: unknown)
 EMOJI = {
@@ -29,9 +34,14 @@ EMOJI = {
 }  # fmt: skip
 RULE = "─" * 40
 TEAM_ID, BOT_USER_ID, BOT_ID, APP_ID, BOT_NAME = "T0SANDBOX", "U0CHATOPS", "B0CHATOPS", "A0CHATOPS", "chatops"
-MAX_TEXT, MAX_BLOCKS, MAX_BLOCKS_TEXT, MAX_SECTION, MAX_ELEMENTS = 40_000, 50, 13_000, 3000, 25
-BLOCK_TYPES = {"section", "header", "context", "divider", "actions", "rich_text", "image", "input", "markdown",
-               "file", "video", "context_actions", "table"}  # fmt: skip
+# Slack truncates `text` past 40,000 characters (changelog 2018-04, "truncating really long messages") or
+# answers msg_too_long; the stand-in always refuses it, so a test sees the text it would have lost.
+MAX_TEXT = 40_000
+MAX_BLOCKS_TEXT = 13_000  # not documented: messages fail at about this much block text (bolt-js#2509)
+# A mention or a link, as Slack parses them in `text` and mrkdwn (formatting reference: "<", ">", "&" are its
+# control characters, so `&lt;!here&gt;` is text, not a ping).
+SPECIAL = re.compile(r"<(?P<target>[!@#][^<>|\s]+|[a-z][a-z0-9+.-]*:[^<>|\s]+)(?:\|(?P<label>[^<>]*))?>")
+BROADCASTS = ("channel", "here", "everyone")
 
 
 class SlackError(Exception):
@@ -114,6 +124,7 @@ class Button:
     style: str | None = None  # "primary" | "danger"
     url: str | None = None
     confirm: Mapping[str, Any] | None = None  # the dialog Slack shows before sending the click
+    view_id: str | None = None  # a button in a modal or Home tab: the view its click comes from
 
 
 class Buttons:
@@ -124,13 +135,26 @@ class Buttons:
         self._by_key: dict[tuple[Any, ...], int] = {}
 
     def add(
-        self, element: Mapping[str, Any], block_id: str | None, ts: str | None, channel: str | None
+        self,
+        element: Mapping[str, Any],
+        block_id: str | None,
+        ts: str | None,
+        channel: str | None,
+        view_id: str | None = None,
     ) -> Button:
-        key = (channel, ts, block_id, element.get("action_id"), element.get("value"), element.get("url"))
+        key = (
+            channel,
+            ts,
+            view_id,
+            block_id,
+            element.get("action_id"),
+            element.get("value"),
+            element.get("url"),
+        )
         number = self._by_key.setdefault(key, len(self._by_number) + 1)
         self._by_number[number] = Button(
             number, plain(element.get("text")), str(element.get("action_id") or ""), element.get("value"),
-            block_id, ts, channel, element.get("style"), element.get("url"), element.get("confirm"),
+            block_id, ts, channel, element.get("style"), element.get("url"), element.get("confirm"), view_id,
         )  # fmt: skip
         return self._by_number[number]
 
@@ -213,20 +237,54 @@ def _rich(element: Mapping[str, Any], names: Names | None) -> str:
 
 
 def _element(el: Mapping[str, Any], block_id: str | None, ctx: _Context) -> str:
-    """An interactive or context element as text; buttons get their number."""
-    kind = el.get("type")
+    """An interactive or context element as text: buttons get their number, inputs show what to fill in."""
+    kind = str(el.get("type"))
     if kind == "button":
-        button = ctx.buttons.add(el, block_id, ctx.ts, ctx.channel)
+        button = ctx.buttons.add(el, block_id, ctx.ts, ctx.channel, ctx.view_id)
         return f"[{button.number}] {button.text}" + (f" <{button.url}>" if button.url else "")
     if kind == "image":
         return f"[image: {el.get('alt_text', '')}]"
     if kind in ("plain_text", "mrkdwn"):
         return plain(el, ctx.names)
-    if kind in ("static_select", "external_select", "users_select", "conversations_select", "overflow"):
-        options = " / ".join(plain(o.get("text"), ctx.names) for o in el.get("options") or [])
-        label = plain(el.get("placeholder"), ctx.names) or kind
-        return f"<{label}{': ' + options if options else ''}>"
+    if kind in ("radio_buttons", "checkboxes"):
+        return _choices(el, ctx.names)
+    if kind.endswith("select") or kind == "overflow":
+        return _menu(el, kind, ctx.names)
+    if kind in FIELDS:
+        shown = el.get("initial_value") or el.get("initial_date") or el.get("initial_time")
+        hint = plain(el.get("placeholder"), ctx.names) or FIELDS[kind]
+        return f"[ {shown or hint} ]" + (" (multi-line)" if el.get("multiline") else "")
     return f"<{kind}>"
+
+
+FIELDS = {"plain_text_input": "text", "email_text_input": "email address", "url_text_input": "URL",
+          "number_input": "number", "rich_text_input": "formatted text", "datepicker": "YYYY-MM-DD",
+          "timepicker": "HH:MM", "datetimepicker": "date and time", "file_input": "files"}  # fmt: skip
+PICKS = {"users_select": "a person", "conversations_select": "a conversation", "channels_select": "a channel",
+         "external_select": "a search"}  # fmt: skip
+
+
+def _options(el: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    groups = [group.get("options") or [] for group in el.get("option_groups") or []]
+    return [*(el.get("options") or []), *(o for group in groups for o in group)]
+
+
+def _menu(el: Mapping[str, Any], kind: str, names: Names | None) -> str:
+    """A select or overflow menu: `<placeholder: A / B>`, the initially chosen options marked ✓."""
+    chosen = [o.get("value") for o in [el.get("initial_option") or {}, *(el.get("initial_options") or [])]]
+    options = " / ".join(("✓ " if o.get("value") in chosen else "") + plain(o.get("text"), names)
+                         for o in _options(el))  # fmt: skip
+    label = plain(el.get("placeholder"), names) or ("…" if kind == "overflow" else "Select")
+    picks = PICKS.get(kind.removeprefix("multi_"), "")
+    return f"<{label}{': ' + (options or picks) if options or picks else ''}>"
+
+
+def _choices(el: Mapping[str, Any], names: Names | None) -> str:
+    """Radio buttons as `(•) A  ( ) B`, checkboxes as `[x] A  [ ] B`."""
+    chosen = [o.get("value") for o in [el.get("initial_option") or {}, *(el.get("initial_options") or [])]]
+    marks = ("(•)", "( )") if el.get("type") == "radio_buttons" else ("[x]", "[ ]")
+    return "  ".join(f"{marks[0] if o.get('value') in chosen else marks[1]} {plain(o.get('text'), names)}"
+                     for o in _options(el))  # fmt: skip
 
 
 @dataclass
@@ -235,6 +293,7 @@ class _Context:
     ts: str | None
     channel: str | None
     names: Names | None
+    view_id: str | None = None
 
 
 def render_block(block: Mapping[str, Any], ctx: _Context) -> str:
@@ -262,9 +321,9 @@ def render_block(block: Mapping[str, Any], ctx: _Context) -> str:
         title = plain(block.get("title"), ctx.names)
         return f"[image: {block.get('alt_text', '')}]" + (f" {title}" if title else "")
     if kind == "input":
-        return (
-            f"{plain(block.get('label'), ctx.names)}: {_element(block.get('element') or {}, block_id, ctx)}"
-        )
+        label = plain(block.get("label"), ctx.names) + ("" if block.get("optional") else " *")
+        hint = f"\n  {plain(block.get('hint'), ctx.names)}" if block.get("hint") else ""
+        return f"{label}\n  {_element(block.get('element') or {}, block_id, ctx)}{hint}"
     return f"[{kind} block]"
 
 
@@ -320,6 +379,20 @@ def render_message(
     return "\n".join(p for p in parts if p)
 
 
+def render_view(
+    view: Mapping[str, Any], buttons: Buttons | None = None, *, names: Names | None = None
+) -> str:
+    """A modal or Home tab as a person sees it: its title, its blocks (an input's label ends in * when it must
+    be filled in) and a modal's close and submit buttons. Buttons in it are numbered into `buttons`, with
+    the view's id as where the click comes from."""
+    ctx = _Context(buttons if buttons is not None else Buttons(), None, None, names, view.get("id"))
+    title = "Home" if view.get("type") == "home" else plain(view.get("title"), names)
+    parts = [f"{title}\n{'━' * min(max(len(title), 4), 60)}"]
+    parts += [render_block(block, ctx) for block in view.get("blocks") or []]
+    footer = "  ".join(f"[{plain(view[key], names)}]" for key in ("close", "submit") if view.get(key))
+    return "\n".join(p for p in [*parts, footer] if p)
+
+
 def text_length(value: Any) -> int:
     if isinstance(value, dict):
         return sum(len(v) if k == "text" and isinstance(v, str) else text_length(v) for k, v in value.items())
@@ -336,44 +409,74 @@ def checked_content(params: Mapping[str, Any], seed: str) -> tuple[str, list[Any
         raise SlackError("msg_too_long")
     if not (text or blocks or attachments):
         raise SlackError("no_text")
-    problems = []
-    if len(blocks) > MAX_BLOCKS:
-        problems.append(f"[ERROR] no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
-    seen: set[str] = set()
-    for i, block in enumerate(blocks):
-        where = f"[json-pointer:/blocks/{i}"
-        if not isinstance(block, dict) or block.get("type") not in BLOCK_TYPES:
-            problems.append(f"[ERROR] unsupported type {where}/type]")
-            continue
-        if block.get("block_id") in seen:
-            problems.append(f"[ERROR] duplicate block_id {where}/block_id]")
-        seen.add(block.get("block_id") or f"#{i}")
-        shown = block.get("text") or ""
-        shown = str(shown.get("text", "")) if isinstance(shown, dict) else str(shown)
-        if block["type"] == "section" and not (shown or block.get("fields")):
-            problems.append(f"[ERROR] must provide either text or fields {where}]")
-        if block["type"] == "section" and len(shown) > MAX_SECTION:
-            problems.append(f"[ERROR] must be less than {MAX_SECTION + 1} characters {where}/text/text]")
-        if block["type"] == "header" and len(shown) > 150:
-            problems.append(f"[ERROR] must be less than 151 characters {where}/text/text]")
-        elements = block.get("elements") or []
-        if block["type"] == "actions" and not 0 < len(elements) <= MAX_ELEMENTS:
-            problems.append(f"[ERROR] must have 1 to {MAX_ELEMENTS} items {where}/elements]")
-        for j, el in enumerate([*elements, block.get("accessory") or {}]):
-            if not isinstance(el, dict) or (
-                el.get("type") == "button" and (len(str(el.get("value", ""))) > 2000 or not el.get("text"))
-            ):
-                problems.append(f"[ERROR] invalid element {where}/elements/{j}]")
-    if problems:
+    if problems := block_kit.message_problems(blocks):
         raise SlackError("invalid_blocks", response_metadata={"messages": problems})
+    if problems := block_kit.attachment_problems(attachments):
+        raise SlackError("invalid_attachments", response_metadata={"messages": problems})
     if text_length(blocks) > MAX_BLOCKS_TEXT:
         raise SlackError("msg_blocks_too_long")
-    for i, block in enumerate(blocks):  # what Slack fills in
-        block.setdefault("block_id", short_id(f"{seed}/{i}"))
-        for j, element in enumerate([*(block.get("elements") or []), block.get("accessory") or {}]):
-            if element.get("type") in ("button", "static_select", "overflow", "datepicker"):
-                element.setdefault("action_id", short_id(f"{seed}/{i}/{j}"))
+    fill_in_ids(blocks, seed)
+    for i, attachment in enumerate(attachments):
+        if isinstance(attachment, dict) and isinstance(attachment.get("blocks"), list):
+            fill_in_ids(attachment["blocks"], f"{seed}/attachments/{i}")
     return text, blocks, attachments
+
+
+def fill_in_ids(blocks: list[dict[str, Any]], seed: str) -> None:
+    """Give each block a block_id, and each interactive element an action_id, where the app left them out
+    (Slack generates both; the interaction payloads carry them)."""
+    for i, block in enumerate(blocks):
+        block.setdefault("block_id", short_id(f"{seed}/{i}"))
+        elements = [*(block.get("elements") or []), block.get("accessory") or {}, block.get("element") or {}]
+        for j, element in enumerate(elements):
+            if isinstance(element, dict) and element.get("type") in block_kit.ELEMENT_FIELDS:
+                element.setdefault("action_id", short_id(f"{seed}/{i}/{j}"))
+
+
+def mentions(message: Mapping[str, Any] | HasApi) -> list[str]:
+    """What the message would ping or link on Slack, in order: `<!here>`, `<!channel>`, `<!everyone>`,
+    `<!subteam^S1>`, `<@U1>`, `<#C1>` (labels dropped) and links as written (`<https://x|label>`).
+
+    Looked for where Slack parses them: the message's `text`, mrkdwn text objects in its blocks (sections,
+    their fields, context; plain_text is shown as typed, per the text object reference), rich_text mention
+    and link elements, and attachments (pretext, text, field values, blocks). Escaped text is not a mention.
+    """
+    data: Mapping[str, Any] = message.to_api() if hasattr(message, "to_api") else message  # type: ignore[assignment]
+    found = _mentions_in(str(data.get("text") or "")) + _block_mentions(data.get("blocks") or [])
+    for att in data.get("attachments") or []:
+        texts = [att.get("pretext"), att.get("text"), *(f.get("value") for f in att.get("fields") or [])]
+        found += [m for t in texts if isinstance(t, str) for m in _mentions_in(t)]
+        found += _block_mentions(att.get("blocks") or [])
+    return found
+
+
+def _mentions_in(mrkdwn_text: str) -> list[str]:
+    found = []
+    for match in SPECIAL.finditer(mrkdwn_text):
+        target = match.group("target")
+        if target[0] in "@#" or target.removeprefix("!") in BROADCASTS or target.startswith("!subteam^"):
+            found.append(f"<{target}>")
+        elif target[0] != "!":  # a link (<!date^...> and the like are formatting, not mentions)
+            found.append(match.group(0))
+    return found
+
+
+def _block_mentions(value: Any) -> list[str]:
+    """Mentions in mrkdwn text objects and rich_text elements anywhere under `value`, in document order."""
+    if isinstance(value, list):
+        return [m for item in value for m in _block_mentions(item)]
+    if not isinstance(value, dict):
+        return []
+    kind = value.get("type")
+    if kind == "mrkdwn":
+        return _mentions_in(str(value.get("text") or ""))
+    rich = {"user": ("@", "user_id"), "channel": ("#", "channel_id"), "usergroup": ("!subteam^", "usergroup_id"),
+            "broadcast": ("!", "range")}  # fmt: skip
+    if kind in rich and isinstance(value.get(rich[kind][1]), str):
+        return [f"<{rich[kind][0]}{value[rich[kind][1]]}>"]
+    if kind == "link" and value.get("url"):
+        return [f"<{value['url']}|{value['text']}>" if value.get("text") else f"<{value['url']}>"]
+    return [m for child in value.values() if isinstance(child, list | dict) for m in _block_mentions(child)]
 
 
 def short_id(seed: str) -> str:

@@ -182,6 +182,8 @@ def test_ephemerals_permalinks_reactions_users_and_channels(slack: FakeSlackApi)
     assert error_of(lambda: web.users_info(user="U404")) == "user_not_found"
     assert web.conversations_info(channel=C)["channel"]["name"] == "incidents"
     assert error_of(lambda: web.conversations_info(channel="C404")) == "channel_not_found"
+    assert error_of(lambda: web.api_call("conversations.info")) == "channel_not_found"
+    assert error_of(lambda: web.chat_getPermalink(channel=C, message_ts="1.000009")) == "message_not_found"
 
 
 def test_files_upload_v2_into_a_thread(slack: FakeSlackApi) -> None:
@@ -203,12 +205,129 @@ def test_files_upload_v2_into_a_thread(slack: FakeSlackApi) -> None:
     assert error_of(lambda: web.files_completeUploadExternal(files=bogus, channel_id=C)) == "file_not_found"
 
 
-def test_views_open(slack: FakeSlackApi) -> None:
+def modal(title: str = "Why?", **fields: Any) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title},
+        "blocks": [section("reason")],
+        **fields,
+    }
+
+
+def test_views_open_takes_a_trigger_once_within_three_seconds() -> None:
+    now = [1_700_000_000.0]
+    with FakeSlackApi(clock=lambda: now[0]) as slack:
+        web = client(slack)
+        trigger = slack.trigger_id("U0ALICE")
+        opened = web.views_open(trigger_id=trigger, view=modal(callback_id="why"))["view"]
+        assert opened["id"].startswith("V") and opened["root_view_id"] == opened["id"] and opened["hash"]
+        assert opened["blocks"][0]["block_id"]  # Slack fills in block ids in views too
+        assert slack.views == [opened] and slack.modal("U0ALICE") == opened and slack.modal("U0BOB") is None
+        assert error_of(lambda: web.views_open(trigger_id=trigger, view=modal())) == "exchanged_trigger_id"
+        assert (
+            error_of(lambda: web.views_open(trigger_id="123.456.abc", view=modal())) == "invalid_trigger_id"
+        )
+        assert error_of(lambda: web.views_open(trigger_id="", view=modal())) == "invalid_arguments"
+        late = slack.trigger_id("U0BOB")
+        now[0] += 3.5
+        assert error_of(lambda: web.views_open(trigger_id=late, view=modal())) == "expired_trigger_id"
+
+
+def test_views_open_refuses_bad_views_with_slacks_messages(slack: FakeSlackApi) -> None:
+    web, trigger = client(slack), slack.trigger_id("U0ALICE")
+    with pytest.raises(SlackApiError) as failure:
+        web.views_open(trigger_id=trigger, view=modal("A title far longer than 24"))
+    assert failure.value.response["error"] == "invalid_arguments"
+    assert failure.value.response["response_metadata"]["messages"] == [
+        "[ERROR] must be less than 25 characters [json-pointer:/view/title/text]"
+    ]
+    home = {"type": "home", "blocks": [section("x")]}
+    assert error_of(lambda: web.views_open(trigger_id=trigger, view=home)) == "invalid_arguments"
+    web.views_open(trigger_id=trigger, view=modal())  # the refused calls did not use the trigger up
+    second = slack.trigger_id("U0BOB")
+    taken = modal(external_id="inc-1")
+    web.views_open(trigger_id=second, view=taken)
+    third = slack.trigger_id("U0BOB")
+    assert error_of(lambda: web.views_open(trigger_id=third, view=taken)) == "duplicate_external_id"
+
+
+def test_views_push_stacks_up_to_three(slack: FakeSlackApi) -> None:
     web = client(slack)
-    view = {"type": "modal", "title": {"type": "plain_text", "text": "Why?"}, "blocks": [section("reason")]}
-    opened = web.views_open(trigger_id="123.456.abc", view=view)["view"]
-    assert opened["id"].startswith("V") and slack.views[0]["title"]["text"] == "Why?"
-    assert error_of(lambda: web.views_open(trigger_id="", view=view)) == "invalid_arguments"
+    assert (
+        error_of(lambda: web.views_push(trigger_id=slack.trigger_id("U0ALICE"), view=modal())) == "not_found"
+    )
+    root = web.views_open(trigger_id=slack.trigger_id("U0ALICE"), view=modal("Root"))["view"]
+    second = web.views_push(trigger_id=slack.trigger_id("U0ALICE"), view=modal("Second"))["view"]
+    assert (second["root_view_id"], second["previous_view_id"]) == (root["id"], root["id"])
+    web.views_push(trigger_id=slack.trigger_id("U0ALICE"), view=modal("Third"))
+    assert slack.modal("U0ALICE")["title"]["text"] == "Third"  # type: ignore[index]
+    push = lambda: web.views_push(trigger_id=slack.trigger_id("U0ALICE"), view=modal("Fourth"))  # noqa: E731
+    assert error_of(push) == "push_limit_reached"
+
+
+def test_views_update_by_id_or_external_id_with_the_hash(slack: FakeSlackApi) -> None:
+    web = client(slack)
+    opened = web.views_open(trigger_id=slack.trigger_id("U0ALICE"), view=modal(external_id="inc-7"))["view"]
+    updated = web.views_update(
+        view_id=opened["id"], hash=opened["hash"], view=modal("Checking…", external_id="inc-7")
+    )["view"]
+    assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
+    assert slack.modal("U0ALICE")["title"]["text"] == "Checking…"  # type: ignore[index]
+    stale = lambda: web.views_update(view_id=opened["id"], hash=opened["hash"], view=modal("Late"))  # noqa: E731
+    assert error_of(stale) == "hash_conflict"
+    web.views_update(external_id="inc-7", view=modal("Done", external_id="inc-7"))
+    assert slack.view(opened["id"])["title"]["text"] == "Done"
+    assert error_of(lambda: web.views_update(view_id="V404", view=modal())) == "not_found"
+    assert error_of(lambda: web.api_call("views.update", json={"view": modal()})) == "invalid_arguments"
+    long = modal(private_metadata="x" * 3001)
+    assert error_of(lambda: web.views_update(view_id=opened["id"], view=long)) == "invalid_arguments"
+
+
+def test_views_publish_keeps_one_home_tab_per_user(slack: FakeSlackApi) -> None:
+    web = client(slack)
+    home = {"type": "home", "blocks": [section("*Open incidents*: none")]}
+    first = web.views_publish(user_id="U0ALICE", view=home)["view"]
+    again = web.views_publish(user_id="U0ALICE", view=home, hash=first["hash"])["view"]
+    assert again["id"] == first["id"] and slack.home("U0ALICE") == again and slack.home("U0BOB") is None
+    stale = lambda: web.views_publish(user_id="U0ALICE", view=home, hash=first["hash"])  # noqa: E731
+    assert error_of(stale) == "hash_conflict"
+    with pytest.raises(SlackApiError) as failure:
+        web.views_publish(user_id="U404", view=home)
+    assert failure.value.response["response_metadata"]["messages"] == ["invalid `user_id`"]
+    assert error_of(lambda: web.views_publish(user_id="U0BOB", view=modal())) == "invalid_arguments"
+    assert slack.render_view(first["id"]) == "Home\n━━━━\nOpen incidents: none"
+
+
+def test_usergroups_users_list(slack: FakeSlackApi) -> None:
+    web = client(slack)
+    assert web.usergroups_users_list(usergroup="S0ONCALL")["users"] == ["U0ALICE", "U0BOB"]
+    slack.add_usergroup("S0DBA", "dba", ["U0BOB"])
+    assert web.usergroups_users_list(usergroup="S0DBA")["users"] == ["U0BOB"]
+    assert error_of(lambda: web.usergroups_users_list(usergroup="S404")) == "no_such_subteam"
+    assert error_of(lambda: web.api_call("usergroups.users.list")) == "invalid_arguments"
+    with pytest.raises(ValueError, match="U404"):
+        slack.add_usergroup("S0X", "x", ["U404"])
+
+
+def test_invalid_blocks_reach_the_client_with_slacks_pointers(slack: FakeSlackApi) -> None:
+    twice = {"type": "actions", "elements": [
+        {"type": "button", "action_id": "run_playbook", "value": "a", "text": {"type": "plain_text", "text": "A"}},
+        {"type": "button", "action_id": "run_playbook", "value": "b", "text": {"type": "plain_text", "text": "B"}},
+    ]}  # fmt: skip
+    with pytest.raises(SlackApiError) as failure:
+        client(slack).chat_postMessage(channel=C, text="pick", blocks=[section("Pick one"), twice])
+    assert failure.value.response["error"] == "invalid_blocks"
+    assert failure.value.response["response_metadata"]["messages"] == [
+        "[ERROR] duplicate action_id [json-pointer:/blocks/1/elements/1/action_id]"
+    ]
+    bad = [{"color": "#f00", "blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "*x*"}}]}]
+    with pytest.raises(SlackApiError) as failure:
+        client(slack).chat_postMessage(channel=C, text="x", attachments=bad)
+    assert failure.value.response["error"] == "invalid_attachments"
+    assert failure.value.response["response_metadata"]["messages"] == [
+        "[ERROR] must be a valid enum value [json-pointer:/attachments/0/blocks/0/text/type]"
+    ]
+    assert slack.messages(C) == []
 
 
 def test_a_429_is_retried_by_the_rate_limit_handler(slack: FakeSlackApi) -> None:
@@ -263,7 +382,8 @@ VERDICT: list[dict[str, Any]] = [
     {"type": "actions", "block_id": "remediations", "elements": [
         {"type": "button", "action_id": "approve", "value": "fix-9", "style": "primary",
          "text": {"type": "plain_text", "text": ":white_check_mark: Approve"},
-         "confirm": {"title": {"type": "plain_text", "text": "Sure?"}}},
+         "confirm": {"title": {"type": "plain_text", "text": "Sure?"}, "text": {"type": "plain_text", "text": "Rolls back"},
+                     "confirm": {"type": "plain_text", "text": "Roll back"}, "deny": {"type": "plain_text", "text": "No"}}},
         {"type": "button", "action_id": "reject", "value": "fix-9", "text": {"type": "plain_text", "text": "Reject"}},
     ]},
     {"type": "context", "elements": [{"type": "mrkdwn", "text": "_read-only probes_ · 3 of 3 done"}]},
