@@ -235,7 +235,7 @@ def home_view(incidents: Sequence[Incident], now: datetime) -> Block:
         name = f"<{incident.permalink}|{incident.id}>" if incident.permalink else incident.id
         sev = incident.severity or "no SEV"
         age = _age(now - incident.created_at)
-        text = f"*{name}*  ·  `{incident.service}`  ·  {sev}  ·  {incident.status}  ·  open {age}\n>{escape(clip(incident.symptom, 200))}"
+        text = f"*{name}*  ·  `{incident.service}`  ·  {sev}  ·  {incident.status}  ·  opened {age} ago\n>{escape(clip(incident.symptom, 200))}"
         blocks.append(section(text))
     if len(incidents) > len(shown):
         blocks.append(context(f"and {len(incidents) - len(shown)} more"))

@@ -54,6 +54,7 @@ TOKEN, TEAM_DOMAIN = "xoxb-sandbox-bot-token", "sandbox"
 CHANNEL_ID, CHANNEL_NAME = "C0INCIDENTS", "incidents"
 PEOPLE = {"U0ALICE": "alice", "U0BOB": "bob"}
 USERGROUPS = {"S0ONCALL": ("platform-oncall", ["U0ALICE", "U0BOB"])}  # sandbox.config_yaml's on-call group
+MAX_HOOK_USES, HOOK_TTL_S = 5, 30 * 60  # a response_url works 5 times within 30 minutes
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 TRIGGER_TTL = 3.0  # seconds a trigger_id can open a modal (Slack's modals guide)
 MAX_STACK = 3  # views.push: push_limit_reached, "Currently the limit is 3"
@@ -77,6 +78,17 @@ class Trigger:
     user: str
     issued: float
     exchanged: bool = False
+
+
+@dataclass
+class Hook:
+    """A response_url: who it answers, where, and how often it was used."""
+
+    user: str
+    channel: str
+    message_ts: str | None
+    issued: float
+    uses: int = 0
 
 
 @dataclass
@@ -112,6 +124,7 @@ class FakeSlackApi:
         self.usergroups: dict[str, Json] = {}
         self._views: dict[str, Json] = {}  # view id -> the view as Slack keeps it (its latest version)
         self._viewers: dict[str, str] = {}  # view id -> the user who sees it
+        self._hooks: dict[str, Hook] = {}  # response_url id -> what it answers
         self._stacks: dict[str, list[str]] = {}  # user -> their open modal's view ids, root first
         self._homes: dict[str, str] = {}  # user -> their Home tab's view id
         self._triggers: dict[str, Trigger] = {}
@@ -239,6 +252,19 @@ class FakeSlackApi:
         with self._lock:
             return self._views[view_id]
 
+    def response_url(self, user: str, channel: str, message_ts: str | None) -> str:
+        """The response_url an interaction brings: it works 5 times within 30 minutes (Slack's rule), and
+        `replace_original` / `delete_original` act on the message the interaction came from."""
+        with self._lock:
+            hook = self._id("R")
+            self._hooks[hook] = Hook(user, channel, message_ts, self.clock())
+            return f"{self.url}/response/{hook}"
+
+    def close_modal(self, user: str) -> None:
+        """The person's modal closes (Slack closes it when a submission is acknowledged without errors)."""
+        with self._lock:
+            self._stacks.pop(user, None)
+
     def modal(self, user: str) -> Json | None:
         """The modal `user` sees now (the top of their stack), if any."""
         with self._lock:
@@ -277,6 +303,9 @@ class FakeSlackApi:
         headers: dict[str, str] = {}
         if parts.path.startswith("/upload/v1/") and handler.command == "POST":
             status, answer = self._receive_upload(parts.path.rsplit("/", 1)[-1], body)
+        elif parts.path.startswith("/response/") and handler.command == "POST":
+            with self._lock:
+                status, answer = self._respond(parts.path.rsplit("/", 1)[-1], body)
         elif parts.path.startswith("/api/"):
             params = dict(parse_qsl(parts.query)) | _body_params(handler.headers.get("Content-Type"), body)
             bearer = handler.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -459,6 +488,30 @@ class FakeSlackApi:
         upload = UploadedFile(self._id("F"), str(params["filename"]), int(params["length"]))
         self.files[upload.id] = upload
         return {"upload_url": f"{self.url}/upload/v1/{upload.id}", "file_id": upload.id}
+
+    def _respond(self, hook_id: str, body: bytes) -> tuple[int, str]:
+        hook = self._hooks.get(hook_id)
+        if hook is None:
+            return 404, "no_active_hooks"
+        if hook.uses >= MAX_HOOK_USES or self.clock() - hook.issued > HOOK_TTL_S:
+            return 404, "expired_url" if hook.uses < MAX_HOOK_USES else "used_url"
+        try:
+            params = json.loads(body.decode() or "{}")
+            content = self._content(params)
+        except (ValueError, SlackError):
+            return 400, "invalid_payload"
+        hook.uses += 1
+        original = (
+            next((m for m in self._ephemerals if m.ts == hook.message_ts), None) if hook.message_ts else None
+        )
+        if original is not None and (params.get("replace_original") or params.get("delete_original")):
+            original.edits.append(Edit(self._ts(), original.text, original.blocks))
+            original.text, original.blocks = ("", []) if params.get("delete_original") else content[:2]
+        else:
+            self._ephemerals.append(
+                Message(hook.channel, self._ts(), content[0], content[1], ephemeral_to=hook.user)
+            )
+        return 200, "ok"
 
     def _receive_upload(self, file_id: str, body: bytes) -> tuple[int, str]:
         with self._lock:

@@ -25,27 +25,28 @@ def _trigger() -> str:
 
 
 def slash_command(text: str, channel_id: str = CHANNEL_ID, channel_name: str = CHANNEL_NAME,
-                  user_id: str = "U0ALICE", command: str = "/diagnose") -> str:  # fmt: skip
+                  user_id: str = "U0ALICE", command: str = "/diagnose", trigger_id: str | None = None,
+                  response_url: str | None = None) -> str:  # fmt: skip
     """The form body of a slash command."""
     return urlencode({
         "token": "sandbox-verification-token", "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
         "channel_id": channel_id, "channel_name": channel_name, "user_id": user_id, "user_name": user_id.lower(),
-        "command": command, "text": text, "api_app_id": APP_ID, "trigger_id": _trigger(),
-        "response_url": f"https://hooks.slack.com/commands/{TEAM_ID}/{next(_serial)}/sandbox",
+        "command": command, "text": text, "api_app_id": APP_ID, "trigger_id": trigger_id or _trigger(),
+        "response_url": response_url or f"https://hooks.slack.com/commands/{TEAM_ID}/{next(_serial)}/sandbox",
     })  # fmt: skip
 
 
 def block_action(user_id: str, channel_id: str, message_ts: str, action_id: str, value: str | None,
                  block_id: str = "b", text: str = "", message: dict[str, Any] | None = None,
-                 ephemeral: bool = False) -> str:  # fmt: skip
+                 ephemeral: bool = False, trigger_id: str | None = None, response_url: str | None = None) -> str:  # fmt: skip
     """The form body of a button click in a message (`payload=<json>`); Slack includes the `message`."""
     team = {"id": TEAM_ID, "domain": TEAM_DOMAIN}
     payload = {
         "type": "block_actions", "api_app_id": APP_ID, "token": "sandbox-verification-token",
         "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID},
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": ephemeral},
-        "trigger_id": _trigger(), "team": team, "channel": {"id": channel_id, "name": CHANNEL_NAME},
-        "response_url": f"https://hooks.slack.com/actions/{TEAM_ID}/{next(_serial)}/sandbox",
+        "trigger_id": trigger_id or _trigger(), "team": team, "channel": {"id": channel_id, "name": CHANNEL_NAME},
+        "response_url": response_url or f"https://hooks.slack.com/actions/{TEAM_ID}/{next(_serial)}/sandbox",
         "actions": [{"action_id": action_id, "block_id": block_id, "value": value, "type": "button",
                      "text": {"type": "plain_text", "text": text or action_id, "emoji": True},
                      "action_ts": f"{time.time():.6f}"}],
@@ -97,15 +98,17 @@ def view_submission(user_id: str, view: dict[str, Any], values: dict[str, dict[s
     return urlencode({"payload": json.dumps(payload)})
 
 
-def message_shortcut(user_id: str, callback_id: str, channel_id: str, message: dict[str, Any]) -> str:
+def message_shortcut(user_id: str, callback_id: str, channel_id: str, message: dict[str, Any],
+                     trigger_id: str | None = None, response_url: str | None = None) -> str:  # fmt: skip
     """The form body of a message shortcut (`message_action`) used on `message`."""
     payload = {
         "type": "message_action", "token": "sandbox-verification-token", "action_ts": f"{time.time():.6f}",
         "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
         "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID},
         "channel": {"id": channel_id, "name": CHANNEL_NAME if channel_id == CHANNEL_ID else channel_id.lower()},
-        "callback_id": callback_id, "trigger_id": _trigger(), "message_ts": message.get("ts"), "message": message,
-        "response_url": f"https://hooks.slack.com/app/{TEAM_ID}/{next(_serial)}/sandbox",
+        "callback_id": callback_id, "trigger_id": trigger_id or _trigger(), "message_ts": message.get("ts"),
+        "message": message,
+        "response_url": response_url or f"https://hooks.slack.com/app/{TEAM_ID}/{next(_serial)}/sandbox",
     }  # fmt: skip
     return urlencode({"payload": json.dumps(payload)})
 

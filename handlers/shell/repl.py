@@ -25,7 +25,7 @@ from bot.playbooks_loader import Catalog
 from bot.settings import Settings
 from handlers.shell.workspace import LocalWorkspace, ack_text
 from sandbox.slack_api import CHANNEL_ID, CHANNEL_NAME, PEOPLE
-from sandbox.slack_render import BOT_NAME, Button, Buttons, Message, render_blocks, render_message
+from sandbox.slack_render import BOT_NAME, Button, Buttons, Message, render_message
 
 DEMO = """\
 # A bad deploy: the api-gateway pods crash-loop, OOMKilled.
@@ -57,7 +57,7 @@ class Transcript:
     buttons: Buttons = field(default_factory=Buttons)
     _versions: dict[str, int] = field(default_factory=dict)  # message ts -> edits printed
     _ephemerals: dict[str, int] = field(default_factory=dict)  # user -> ephemerals printed
-    _views: int = 0  # modals and home tabs printed
+    _views: dict[str, str] = field(default_factory=dict)  # view id -> the version (hash) printed
 
     def refresh(self) -> None:
         slack = self.workspace.slack
@@ -75,17 +75,14 @@ class Transcript:
             for msg in fresh:
                 shown = render_message(msg, self.buttons) if msg.blocks else msg.text
                 self.write(indent(f"(only {name} sees this) {shown}", "  "))
-        for view in slack.views[self._views :]:
-            self._views += 1
-            title = (view.get("title") or {}).get("text", "")
-            who = PEOPLE.get(str(view.get("user")), "you")
-            if view.get("type") == "modal":
-                self.write(f"  (a form opens for {who}) {title}")
-                self.write(indent(render_blocks(view.get("blocks") or [], self.buttons), "  │ "))
-                self.write("  (fill <field> <value> for each, then submit)")
-            else:
-                self.write(f"  (App Home of {who})")
-                self.write(indent(render_blocks(view.get("blocks") or [], self.buttons), "  │ "))
+        for user, name in PEOPLE.items():
+            for view in (slack.modal(user), slack.home(user)):
+                if view is None or self._views.get(view["id"]) == view["hash"]:
+                    continue
+                self._views[view["id"]] = view["hash"]
+                what = f"a form opens for {name}" if view["type"] == "modal" else f"{name}'s App Home"
+                self.write(f"  ({what})")
+                self.write(indent(slack.render_view(view["id"], self.buttons), "  │ "))
 
     def _show(self, msg: Message, rendered: str, edited: bool) -> None:
         where = "thread" if msg.is_reply else f"#{CHANNEL_NAME}"
@@ -179,10 +176,7 @@ class Shell:
         self.workspace.press(button, user=self.user)
 
     def _form(self) -> dict[str, Any] | None:
-        views = [
-            v for v in self.workspace.slack.views if v.get("type") == "modal" and v.get("user") == self.user
-        ]
-        return views[-1] if views and not views[-1].get("closed") else None
+        return self.workspace.slack.modal(self.user)
 
     def _fill(self, field_and_value: str) -> None:
         form = self._form()
@@ -202,14 +196,14 @@ class Shell:
             self.write("  No form is open.")
             return
         if not submit:
-            form["closed"] = True
+            self.workspace.slack.close_modal(self.user)
             return
         answer = self.workspace.submit(form, self.fields, user=self.user)
         if answer.get("response_action") == "errors":
             for problem in answer["errors"].values():
                 self.write(f"  (the form says) {problem}")
             return
-        form["closed"], self.fields = True, {}
+        self.fields = {}
 
     def _shortcut(self) -> None:
         posted = [m for m in self.workspace.slack.messages(CHANNEL_ID, top_level=True) if m.bot_id is None]

@@ -101,7 +101,9 @@ class LocalWorkspace:
     def command(self, text: str, user: str = "U0ALICE", channel: str = CHANNEL_ID) -> BoltResponse:
         """Type `/diagnose <text>`; the response is Slack's ack (its text is shown only to `user`)."""
         name = self.slack.channels[channel]["name"]
-        body = payloads.slash_command(text, channel_id=channel, channel_name=name, user_id=user)
+        body = payloads.slash_command(text, channel_id=channel, channel_name=name, user_id=user,
+                                      trigger_id=self.slack.trigger_id(user),
+                                      response_url=self.slack.response_url(user, channel, None))  # fmt: skip
         return self.send(payloads.signed(body))
 
     def press(self, button: Button, user: str = "U0ALICE") -> BoltResponse:
@@ -110,20 +112,26 @@ class LocalWorkspace:
         ephemeral = any(m.ts == ts for m in self.slack.ephemerals(user))
         message = None if ephemeral else self.slack.message(channel, ts).to_api()
         body = payloads.block_action(user, channel, ts, button.action_id, button.value, button.block_id or "",
-                                     button.text, message, ephemeral=ephemeral)  # fmt: skip
+                                     button.text, message, ephemeral=ephemeral,
+                                     trigger_id=self.slack.trigger_id(user),
+                                     response_url=self.slack.response_url(user, channel, ts))  # fmt: skip
         return self.send(payloads.signed(body))
 
     def submit(self, view: dict[str, Any], fields: dict[str, str], user: str = "U0ALICE") -> dict[str, Any]:
         """Fill a modal's inputs in and submit it; Slack's answer (`{}`, or the errors to show in the form)."""
         body = payloads.view_submission(user, view, payloads.input_state(view, fields))
-        answer = self.send(payloads.signed(body))
-        return json.loads(answer.body) if answer.body else {}
+        answer = json.loads(reply.body) if (reply := self.send(payloads.signed(body))).body else {}
+        if reply.status == 200 and not answer.get("response_action"):
+            self.slack.close_modal(user)  # acknowledged: Slack closes the form
+        return dict(answer)
 
     def shortcut(
         self, message: Message, user: str = "U0ALICE", callback_id: str = "diagnose_message"
     ) -> BoltResponse:
         """Use a message shortcut ("Diagnose this") on a message."""
-        body = payloads.message_shortcut(user, callback_id, message.channel, message.to_api())
+        body = payloads.message_shortcut(user, callback_id, message.channel, message.to_api(),
+                                         self.slack.trigger_id(user),
+                                         self.slack.response_url(user, message.channel, message.ts))  # fmt: skip
         return self.send(payloads.signed(body))
 
     def say(self, text: str, user: str = "U0ALICE", thread_ts: str | None = None,

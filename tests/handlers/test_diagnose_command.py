@@ -165,12 +165,14 @@ def test_no_service_named_offers_the_likely_services_and_one_click_opens_the_inc
     assert workspace.slack.calls("chat.postMessage") == [] and workspace.store.list_open() == []
     (guesses,) = workspace.slack.ephemerals("U0ALICE")
     assert buttons(guesses)[0] == first, buttons(guesses)
-    workspace.press(button(guesses, first))
+    choice = button(guesses, first)
+    workspace.press(choice)
     workspace.wait_idle()
     (incident,) = workspace.store.list_open()
     assert incident.service == first.removeprefix("Diagnose ")
     assert incident.symptom == text.removeprefix("api-gatway ")
-    workspace.press(button(guesses, first))  # a second click opens nothing more
+    assert buttons(guesses) == [] and "opened the incident" in guesses.text, "the choice replaces the buttons"
+    workspace.press(choice)  # a double click opens nothing more
     workspace.wait_idle()
     assert len(workspace.store.list_open()) == 1
 

@@ -34,7 +34,7 @@ def test_the_checklist_fills_in_live_and_buttons_press_by_number(
     assert "running…" in pods[0] and "running…" not in pods[-1]  # whatever it found (the API server is slow)
     assert "[3] SEV-1" in out and "(alice pressed [3] SEV-1)" in out
     assert "@alice set the severity to SEV-1." in out
-    assert "(bob pressed [6] SEV-4)" in out and "@bob set the severity to SEV-4." in out
+    assert "(bob pressed [6] SEV-4)" in out and "@bob set the severity to SEV-4 (was SEV-1)." in out
 
 
 def test_mistakes_in_the_shell_get_a_hint(example_settings: Settings, catalog: Catalog) -> None:
@@ -58,7 +58,7 @@ def test_chatops_shell_reads_what_is_typed_on_stdin(tmp_path: Path) -> None:
     run = subprocess.run([str(chatops), "shell", "--sandbox"], input=typed, capture_output=True, text=True,
                          cwd=tmp_path, timeout=120, check=False)  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert "alice> /diagnose\n  (a form opens for alice) Diagnose" in run.stdout
+    assert "alice> /diagnose\n  (a form opens for alice)\n  │ Diagnose" in run.stdout
     assert "CrashLoopBackOff" in run.stdout
     assert "never read" not in run.stdout, "quit ends the session"
 

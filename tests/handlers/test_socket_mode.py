@@ -84,17 +84,17 @@ def test_a_diagnose_envelope_is_acked_and_opens_the_incident_thread(
 @pytest.mark.parametrize(
     ("text", "reply"),
     [
-        ("", "Usage: `/diagnose [service] <symptom>`"),
-        ("billing 504s", "I don't know a service called `billing`"),
+        ("help", "Usage: `/diagnose [service] <symptom>`"),
+        ("api-gateway 504s", "Opening an incident"),
     ],
 )
-def test_bad_input_is_answered_in_the_ack_and_nothing_is_posted(
+def test_the_ack_carries_the_answer_over_the_socket(
     connected: tuple[Workspace, FakeSocketMode], text: str, reply: str
 ) -> None:
     workspace, sockets = connected
     assert reply in diagnose(sockets, text)["payload"]["text"]
     workspace.wait_idle()
-    assert workspace.slack.calls("chat.postMessage") == []
+    assert bool(workspace.slack.calls("chat.postMessage")) == (reply == "Opening an incident")
 
 
 def test_a_redelivered_event_is_acked_and_answered_once(connected: tuple[Workspace, FakeSocketMode]) -> None:

@@ -1,9 +1,11 @@
-"""Incident work in worker processes (serve, socket): it runs with the worker's own Deps, and a dead worker
-makes the bot report itself unhealthy so it gets restarted, instead of silently doing nothing."""
+"""Incident work in worker processes (serve, socket): a request handed on is answered by a worker with its own
+runtime, and a dead worker makes the bot report itself unhealthy so it gets restarted, instead of silently doing
+nothing."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,41 +14,31 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from bot.config import load_config
+from bot.incident.requests import Asker, Mention
 from bot.playbooks_loader import Catalog
+from bot.settings import Settings
 from handlers import workers
-from handlers.deps import Deps
+from handlers.deps import Deps, open_deps
 from handlers.web import Metrics, wsgi_app
 from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 
 
-def post_pid(deps: Deps, channel: str) -> None:
-    """Work that shows where it ran: posts its process id."""
-    deps.client.chat_postMessage(channel=channel, text=f"worker {os.getpid()}")
-
-
-def die(deps: Deps) -> None:
-    os._exit(3)  # as a worker killed for its memory would
-
 
 @pytest.fixture
-def deps(tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deps]:
+def deps(tmp_path: Path, catalog: Catalog) -> Iterator[tuple[Deps, FakeSlackApi]]:
     with FakeSlackApi() as slack:
         config = tmp_path / "chatops.yaml"
-        settings = yaml.safe_load((ROOT / "config.example.yaml").read_text())
-        settings["store"] = {"path": str(tmp_path / "chatops.db")}
-        config.write_text(yaml.safe_dump(settings))
-        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)  # the workers read the environment, as in a pod
-        deps = Deps.from_env(load_config(config, guides=catalog.guides()), catalog, env)
-        deps.work = workers.pool(str(config), None, 1)
-        deps.slack = slack  # type: ignore[attr-defined]
+        data = yaml.safe_load((ROOT / "config.example.yaml").read_text())
+        data["store"] = {"path": str(tmp_path / "chatops.db")}
+        config.write_text(yaml.safe_dump(data))
+        env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}  # as a pod's environment
+        settings = Settings.load(str(config), env=env, guides=catalog.guides())
+        deps = open_deps(settings, catalog)
+        deps.work = workers.pool(settings, 1)
         try:
-            yield deps
+            yield deps, slack
         finally:
-            deps.work.shutdown(wait=True)
-            deps.store.close()
+            deps.close()
 
 
 def health(deps: Deps) -> tuple[str, str]:
@@ -57,21 +49,26 @@ def health(deps: Deps) -> tuple[str, str]:
     return answer[0], b"".join(body).decode()
 
 
-def test_work_runs_in_a_worker_process_with_its_own_deps(deps: Deps) -> None:
-    deps.later(post_pid, CHANNEL_ID)
-    deps.work.shutdown(wait=True)  # wait for it
-    (message,) = deps.slack.messages(CHANNEL_ID)  # type: ignore[attr-defined]
-    assert message.text.startswith("worker ") and message.text != f"worker {os.getpid()}"
+def test_a_request_is_answered_by_a_worker_process(deps: tuple[Deps, FakeSlackApi]) -> None:
+    edge, slack = deps
+    assert edge.runtime is None, "the process answering Slack runs no incident work itself"
+    asked = slack.say("U0ALICE", CHANNEL_ID, "<@U0CHATOPS> help")
+    edge.later(Mention(Asker("U0ALICE", CHANNEL_ID), asked.ts, None, "help"))
+    edge.work.shutdown(wait=True)  # wait for it
+    (_, answer) = slack.thread(CHANNEL_ID, asked.ts)
+    assert "@chatops status" in answer.text
 
 
-def test_a_dead_worker_fails_the_liveness_check_and_the_person_is_told(deps: Deps) -> None:
-    assert health(deps) == ("200 OK", "ok\n")
-    deps.later(die)
+def test_a_dead_worker_fails_the_liveness_check_and_the_person_is_told(deps: tuple[Deps, FakeSlackApi]) -> None:
+    edge, slack = deps
+    assert health(edge) == ("200 OK", "ok\n")
+    for pid in list(edge.work._processes):  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGKILL)  # as a worker killed for its memory would be
     for _ in range(100):  # the pool notices the dead worker within moments; bounded
-        deps.later(post_pid, CHANNEL_ID, tell=(CHANNEL_ID, "U0ALICE"))
-        if deps.broken:
+        edge.later(Mention(Asker("U0ALICE", CHANNEL_ID), "1.1", None, "help"))
+        if edge.broken:
             break
         time.sleep(0.05)
-    status, text = health(deps)
+    status, text = health(edge)
     assert status == "503 Service Unavailable" and text.startswith("incident workers:")
-    assert "Something went wrong on my side" in deps.slack.ephemerals("U0ALICE")[-1].text  # type: ignore[attr-defined]
+    assert "Something went wrong on my side" in slack.ephemerals("U0ALICE")[-1].text
