@@ -41,9 +41,8 @@ Json = dict[str, Any]
 
 ENQUEUE_PATH = "/v2/enqueue"
 ROUTING_KEY = "sandboxpagerdutyroutingkey000001"  # the shell's key: 32 alphanumerics, as PagerDuty's are
-RATE_PER_MINUTE = (
-    120  # developer-docs 05-Rate-Limits.md: "approximately 120 calls/minute per integration key"
-)
+# developer-docs 05-Rate-Limits.md: "approximately 120 calls/minute per integration key".
+RATE_PER_MINUTE = 120
 MAX_EVENT_BYTES = 512 * 1024  # 01-Overview.md, "Size Limits"
 SUMMARY_MAX, DEDUP_KEY_MAX = 1024, 255
 ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -127,8 +126,12 @@ class FakePagerDuty:
     `routing_keys`: the integration keys that exist; None accepts any well-formed key.
     """
 
-    def __init__(self, routing_keys: Iterable[str] | None = (ROUTING_KEY,), per_minute: int = RATE_PER_MINUTE,
-                 clock: Clock = SYSTEM_CLOCK) -> None:  # fmt: skip
+    def __init__(
+        self,
+        routing_keys: Iterable[str] | None = (ROUTING_KEY,),
+        per_minute: int = RATE_PER_MINUTE,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.routing_keys = None if routing_keys is None else set(routing_keys)
         self.per_minute, self.clock = per_minute, clock
         self._received: list[Received] = []
@@ -214,7 +217,7 @@ class FakePagerDuty:
         if len(body) > MAX_EVENT_BYTES:
             return 400, {**INVALID, "errors": [f"Event is larger than {MAX_EVENT_BYTES // 1024} KB"]}, False
         if content_type.split(";")[0].strip().lower() != "application/json":
-            # Stricter than PagerDuty, which reads the body whatever its type: the bot must send JSON.
+            # PagerDuty documents application/json only; refusing the rest catches a client that sends a form.
             return 400, {**UNRECOGNIZED, "errors": ["Content-Type must be application/json"]}, False
         if event is None:
             return 400, {**UNRECOGNIZED, "errors": ["JSON parse error"]}, False
@@ -257,8 +260,14 @@ class FakePagerDuty:
         current.events.append(event)
         return True
 
-    def _record(self, content_type: str, event: Json | None, status: int | None, answer: Json | str | None,
-                applied: bool = False) -> None:  # fmt: skip
+    def _record(
+        self,
+        content_type: str,
+        event: Json | None,
+        status: int | None,
+        answer: Json | str | None,
+        applied: bool = False,
+    ) -> None:
         with self._lock:
             self._received.append(Received(self.clock.now(), content_type, event, status, answer, applied))
 
@@ -317,7 +326,7 @@ def _payload_problems(payload: Any) -> list[str]:
         )
     timestamp = payload.get("timestamp")
     if timestamp is not None and not _is_iso8601(timestamp):
-        # Stricter than PagerDuty, which stamps the event itself when it cannot read the time.
+        # PagerDuty stamps an event that has no timestamp; one we send must at least be readable.
         problems.append("'payload.timestamp' is invalid (must be an ISO 8601 timestamp)")
     problems += [
         f"'payload.{name}' must be a string"
@@ -358,14 +367,9 @@ def _context_problems(event: Json) -> list[str]:
 
 
 def _is_iso8601(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    text = value.strip()
-    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
-        text = f"{text[:-2]}:{text[-2:]}"  # PagerDuty's own example writes the offset as +0000
     try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        datetime.fromisoformat(value)  # Python 3.11 reads ISO 8601 with Z and +0000 offsets
+    except (TypeError, ValueError):
         return False
     return True
 
@@ -382,8 +386,9 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _reply(handler: BaseHTTPRequestHandler, status: int, answer: Json | str,
-           headers: dict[str, str] | None = None) -> None:  # fmt: skip
+def _reply(
+    handler: BaseHTTPRequestHandler, status: int, answer: Json | str, headers: dict[str, str] | None = None
+) -> None:
     is_json = isinstance(answer, dict)
     data = (json.dumps(answer) if is_json else str(answer)).encode()
     handler.send_response(status)

@@ -14,6 +14,7 @@ dedup_key the incident id, so a retried trigger never pages twice and acknowledg
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 CLIENT = "incident-chatops"
 DEFAULT_TIMEOUT_S = 10.0
 SUMMARY_MAX, DEDUP_KEY_MAX = 1024, 255  # 02-Trigger-Events.md; PagerDuty rejects a longer summary (400)
+MAX_EVENT_BYTES = 512 * 1024  # 01-Overview.md, "Size Limits"
 RATE_LIMITED_BACKOFF_S = (
     30.0  # 05-Rate-Limits.md: "retrying 3 times with each request being 30 seconds apart"
 )
@@ -147,6 +149,15 @@ class PagerDutyEvent(_Strict):
             )
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fits(cls, data: Any) -> Any:
+        # Measured before the fields are read (and redacted), so an oversized event is refused at once.
+        size = len(json.dumps(data, default=str).encode())
+        if size > MAX_EVENT_BYTES:
+            raise ValueError(f"the event is {size // 1024} KB; PagerDuty refuses more than 512 KB")
+        return data
+
     @model_validator(mode="after")
     def _action_needs(self) -> PagerDutyEvent:
         if self.event_action is EventAction.TRIGGER and self.payload is None:
@@ -236,10 +247,13 @@ def trigger_for(
 ) -> PagerDutyEvent:
     """The trigger that pages for an incident: `[SEV-1] api-gateway: <title>`, linked to its Slack thread.
 
+    `details` go into the alert's custom details beside the incident's; `at` is when the incident opened, which
+    PagerDuty shows even when the event is delivered late.
+
     Raises:
         InvalidEventError: when PagerDuty would refuse it (e.g. a routing key of the wrong form).
     """
-    custom = {"incident": incident_id, "service": service, "severity": sev.value, **(details or {})}
+    custom = {**(details or {}), "incident": incident_id, "service": service, "severity": sev.value}
     if thread_url:
         custom["slack_thread"] = thread_url
     payload = {
@@ -273,7 +287,8 @@ def resolve_for(routing_key: str | SecretStr, incident_id: str) -> PagerDutyEven
 
 def fit_summary(text: str) -> str:
     """The text, redacted, cut to PagerDuty's 1024 characters (a long title must not stop a page)."""
-    text = " ".join(redact(text).split())
+    # Only the start is shown: redact no more than can be kept, as a huge title would take long to redact.
+    text = " ".join(redact(text[: 4 * SUMMARY_MAX]).split())
     return text if len(text) <= SUMMARY_MAX else f"{text[: SUMMARY_MAX - 1]}…"
 
 

@@ -188,6 +188,7 @@ SAME_RULES = {
     "details a string": changed(payload={"custom_details": "1%"}),
     "link without href": changed({"links": [{"text": "t"}]}),
     "image over http": changed({"images": [{"src": "http://x/a.png"}]}),
+    "over 512 KB": changed(payload={"custom_details": {"log": "x" * 512 * 1024}}),
 }
 
 
