@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -95,7 +95,7 @@ class Alert(_Loose):
 class AlertBatch(_Loose):
     """One notification: the alerts of one group, as Alertmanager's route grouped them."""
 
-    version: str
+    version: Literal["4"]
     group_key: str = Field(alias="groupKey")
     truncated_alerts: int = Field(0, alias="truncatedAlerts", ge=0)
     status: AlertStatus
