@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import certifi
 
@@ -14,6 +15,7 @@ from bot.config import Service
 from bot.templating import render
 
 DEADLINE_MARGIN_S = 0.3
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
 class Skip(Exception):
@@ -38,6 +40,8 @@ class Clients:
     http_verify: bool | str = True
     _kube: dict[str | None, Any] = field(default_factory=dict, repr=False)
     _tls: ssl.SSLContext | None = field(default=None, repr=False)
+    _cloud_run: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _cloud_run_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def tls(self) -> ssl.SSLContext | bool:
         """One TLS context for every HTTPS call: building one per request costs tens of milliseconds."""
@@ -57,6 +61,33 @@ class Clients:
             cloud_logging_endpoint=env.get("CHATOPS_CLOUD_LOGGING_ENDPOINT") or None,
             cloud_run_endpoint=env.get("CHATOPS_CLOUD_RUN_ENDPOINT") or "https://run.googleapis.com",
         )
+
+    def cloud_run(self, kind: Literal["services", "revisions"]) -> Any:
+        """The official Cloud Run Admin API v2 client (`run_v2.ServicesClient` or `RevisionsClient`, REST).
+
+        Made on first use, one of each per Clients, both on the same credentials (the configured ones, else
+        Application Default Credentials, looked up once). The library is imported here rather than at start-up
+        because it takes over half a second to load. Raises google.auth's DefaultCredentialsError.
+        """
+        with self._cloud_run_lock:
+            if not self._cloud_run:
+                from google.cloud import run_v2
+
+                credentials = self.google_credentials
+                if credentials is None:
+                    import google.auth
+
+                    credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
+                options = {"api_endpoint": self.cloud_run_endpoint}
+                self._cloud_run = {
+                    "services": run_v2.ServicesClient(
+                        transport="rest", client_options=options, credentials=credentials
+                    ),
+                    "revisions": run_v2.RevisionsClient(
+                        transport="rest", client_options=options, credentials=credentials
+                    ),
+                }
+            return self._cloud_run[kind]
 
     def kubernetes(self, context: str | None) -> Any:
         """An ApiClient for a kubeconfig context (in-cluster config when no context and no kubeconfig)."""
