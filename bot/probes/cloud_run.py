@@ -139,9 +139,13 @@ def _google_error(err: Any) -> tuple[int, str, str]:
     """HTTP code, status and message of Google's JSON error body (the library prefixes the URL to it)."""
     try:
         error = err.response.json()["error"]
-        return int(error.get("code") or err.code), str(error.get("status") or ""), one_line(error["message"])
+        return (
+            int(error.get("code") or err.code),
+            str(error.get("status") or ""),
+            one_line(error["message"], 400),
+        )
     except (AttributeError, KeyError, TypeError, ValueError):
-        return int(err.code or 0), "", one_line(str(err.message))
+        return int(err.code or 0), "", one_line(str(err.message), 400)
 
 
 def as_json(message: Any) -> dict[str, Any]:
