@@ -308,7 +308,7 @@ def execute(ctx: ActionContext, params: Any, preview: Preview) -> Outcome:
 def verify_traffic(
     ctx: ActionContext, params: Any, preview: Preview, outcome: Outcome, timeout_s: float
 ) -> Verification:
-    """Verified when the traffic statuses show the planned target at 100% (a revision: and it is ready)."""
+    """Verified when the traffic statuses show the planned target at 100%, a named revision being ready."""
     revision = (
         _active(preview.plan.get("service", {}).get("traffic"))[0].get("revision") if preview.plan else None
     )
