@@ -4,9 +4,10 @@ bot.errors, are how it says it cannot run)."""
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import certifi
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 DEADLINE_MARGIN_S = 0.3
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
 @dataclass
@@ -34,6 +36,8 @@ class Clients:
     http_verify: bool | str = True
     _kube: dict[str | None, Any] = field(default_factory=dict, repr=False)
     _tls: ssl.SSLContext | None = field(default=None, repr=False)
+    _cloud_run: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _cloud_run_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def tls(self) -> ssl.SSLContext | bool:
         """One TLS context for every HTTPS call: building one per request costs tens of milliseconds."""
@@ -53,6 +57,33 @@ class Clients:
             cloud_logging_endpoint=endpoints.cloud_logging,
             cloud_run_endpoint=endpoints.cloud_run,
         )
+
+    def cloud_run(self, kind: Literal["services", "revisions"]) -> Any:
+        """The official Cloud Run Admin API v2 client (`run_v2.ServicesClient` or `RevisionsClient`, REST).
+
+        Made on first use, one of each per Clients, both on the same credentials (the configured ones, else
+        Application Default Credentials, looked up once). The library is imported here rather than at start-up
+        because it takes over half a second to load. Raises google.auth's DefaultCredentialsError.
+        """
+        with self._cloud_run_lock:
+            if not self._cloud_run:
+                from google.cloud import run_v2
+
+                credentials = self.google_credentials
+                if credentials is None:
+                    import google.auth
+
+                    credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
+                options = {"api_endpoint": self.cloud_run_endpoint}
+                self._cloud_run = {
+                    "services": run_v2.ServicesClient(
+                        transport="rest", client_options=options, credentials=credentials
+                    ),
+                    "revisions": run_v2.RevisionsClient(
+                        transport="rest", client_options=options, credentials=credentials
+                    ),
+                }
+            return self._cloud_run[kind]
 
     def kubernetes(self, context: str | None) -> Any:
         """An ApiClient for a kubeconfig context (in-cluster config when no context and no kubeconfig)."""

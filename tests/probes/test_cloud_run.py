@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -164,3 +166,10 @@ def test_service_without_cloud_run_settings_is_skipped(fake: FakeCloudRun) -> No
         check(fake.url, svc=bare)
     assert str(skip.value) == "the service has no project, region, cloud_run_service in chatops.yaml"
     assert fake.requests == []
+
+
+def test_the_client_library_loads_only_when_cloud_run_is_first_asked() -> None:
+    """Start-up imports the registry; google-cloud-run takes over half a second to load, so it waits."""
+    loaded = "import sys, bot.registry; print('google.cloud.run_v2' in sys.modules)"
+    answer = subprocess.run([sys.executable, "-c", loaded], capture_output=True, text=True, check=True)
+    assert answer.stdout.strip() == "False"
