@@ -17,6 +17,7 @@ from typing import Any
 from bot import terminal
 from bot.config import Config, config_path, load_config
 from bot.errors import ChatOpsError, ProblemsError
+from bot.importer.cli import add_import_command
 from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog, default_dir, lint, load_catalog
 from bot.probes.base import Clients
@@ -185,6 +186,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     p = pb.add_parser("lint", help="validate playbook files (default: the bundled ones)")
     p.add_argument("paths", nargs="*")
     p.set_defaults(func=cmd_playbooks_lint, needs_config=False)
+    add_import_command(pb)
     for kind, text in (("probes", "the read-only probes"), ("actions", "the approval-gated actions")):
         pb.add_parser(kind, help=f"list {text} and their parameters").set_defaults(
             func=cmd_registry(kind), needs_config=False
