@@ -16,8 +16,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.importer.draft import Draft, draft_entry, draft_triage
+from bot.importer.draft import draft_entry, draft_triage
 from bot.importer.guide import Guide, read_guide
+from bot.importer.outcome import Draft
 from bot.importer.placeholders import Context
 from bot.importer.policy import Policyish, read_policy
 from bot.importer.shellwords import parse_words, stages

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+
 from bot.importer.placeholders import Context, is_stand_in, url_template
 from bot.importer.shellwords import Words, logical, parse_words, stages, writes
 
@@ -32,6 +34,10 @@ def classify(command: str, lang: str, in_solutions: bool, ctx: Context) -> list[
     """Map one command (see the module docstring); never runs it."""
     if lang == "sql":
         return _sql(command, in_solutions)
+    if lang in ("yaml", "yml") and in_solutions and (resources := _resources_snippet(command)):
+        return [
+            Mapped("action", "k8s.set_resources", resources, "a resources snippet: new limits or requests")
+        ]
     if lang != "shell":
         return [Mapped("manual", why=f"a {lang} snippet, not a command" if lang != "text" else "prose")]
     written = writes(command)
@@ -58,6 +64,22 @@ def classify(command: str, lang: str, in_solutions: bool, ctx: Context) -> list[
         ]
     probes = _probe(first, found[1:], command, ctx)
     return probes or [Mapped("manual", why=f"no probe covers `{first[0]}`")]
+
+
+def _resources_snippet(text: str) -> dict[str, Any]:
+    """{'memory_limit': '4Gi'} from a YAML snippet `resources: {limits: {memory: 4Gi}}`."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    resources = data.get("resources") if isinstance(data, dict) else None
+    params = {}
+    for section, kind in (("limits", "limit"), ("requests", "request")):
+        values = resources.get(section) if isinstance(resources, dict) else None
+        for key in ("cpu", "memory"):
+            if isinstance(values, dict) and values.get(key) is not None:
+                params[f"{key}_{kind}"] = str(values[key])
+    return params
 
 
 def _sql(command: str, in_solutions: bool) -> list[Mapped]:

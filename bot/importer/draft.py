@@ -7,38 +7,15 @@ bot rather than from the pod) keeps the command as a manual step beside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.importer.classify import Mapped, classify
 from bot.importer.guide import Entry, General, Part, Step, steps_of
+from bot.importer.outcome import Draft, Outcome
 from bot.importer.placeholders import Context, escape_braces, templatize
 from bot.importer.signals import signals
 from bot.importer.suggest import suggestions
 from bot.importer.text import slug
-
-
-@dataclass
-class Outcome:
-    """What one guide step became, for the report."""
-
-    part: str
-    title: str
-    command: str | None
-    line: int
-    became: list[str]  # "probe k8s.pods", "action k8s.scale", "manual"
-    why: str
-    warning: str | None = None
-
-
-@dataclass
-class Draft:
-    id: str
-    section: str
-    line: int
-    data: dict[str, Any]
-    outcomes: list[Outcome] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 class _Builder:

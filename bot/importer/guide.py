@@ -54,6 +54,7 @@ class Step:
 class Entry:
     heading: str  # as the guide writes it, without markup and "Issue:" prefix
     line: int
+    group: str = ""  # the heading above it, e.g. "Application Won't Start"
     symptoms: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)  # output samples and error lines shown in blocks
     steps: list[Step] = field(default_factory=list)
@@ -176,7 +177,8 @@ def _general_kind(section: Section) -> str:
 
 def _entry(section: Section) -> Entry:
     heading, _ = without_issue_prefix(section.title)
-    entry = Entry(squash(heading), section.line)
+    parent = strip_decoration(section.parent.title) if section.parent else ""
+    entry = Entry(squash(heading), section.line, parent)
     reader = _PartReader(entry)
     for block in section.blocks:
         reader.block(block)
