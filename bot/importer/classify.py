@@ -134,7 +134,7 @@ def _namespace_ok(words: Words, ctx: Context) -> str | None:
 def _kubectl(words: Words, rest: list[list[str]], ctx: Context) -> list[Mapped]:
     verb, *args = words.positional or [""]
     if verb == "exec":
-        return _inside_pod(words, ctx)
+        return _inside_pod(words, rest, ctx)
     other = _namespace_ok(words, ctx)
     if other:
         return [Mapped("manual", why=other)]
@@ -249,7 +249,7 @@ def _minutes(since: str) -> int:
     return max(1, int(m.group(1)) * {"s": 0, "m": 1, "h": 60, "d": 1440}[m.group(2)] or 1)
 
 
-def _inside_pod(words: Words, ctx: Context) -> list[Mapped]:
+def _inside_pod(words: Words, rest: list[list[str]], ctx: Context) -> list[Mapped]:
     inner = words.after_dashes
     tool = inner[0] if inner else ""
     if tool in ("nslookup", "dig") and len(inner) > 1:
@@ -257,7 +257,7 @@ def _inside_pod(words: Words, ctx: Context) -> list[Mapped]:
         return [Mapped("probe", "dns.resolve", params, "resolves the name from the bot, not from the pod",
                        approximate=True)]  # fmt: skip
     if tool in ("netstat", "ss"):
-        return _port_check(inner, [], ctx)
+        return _port_check(inner, rest, ctx)
     if tool == "pg_isready":
         return [_tcp("postgres", 5432, ctx, "pg_isready: the database accepts connections")]
     return []

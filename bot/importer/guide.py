@@ -266,6 +266,7 @@ class _PartReader:
         nested_text = [
             squash(i.inline.text) for b in item.blocks if isinstance(b, ListBlock) for i in b.items
         ]
+        nested_text += [squash(b.inline.text) for b in item.blocks if isinstance(b, Para)]
         self.entry.text += nested_text
         if part in (Part.SYMPTOMS, Part.CAUSES, Part.PREVENTION):
             self.add_text(part, text, item.line)

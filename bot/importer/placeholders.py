@@ -85,10 +85,16 @@ def templatize(command: str, ctx: Context) -> str:
     text = _URL.sub(lambda m: url_template(m.group(0), ctx), command)
     if ctx.has("project"):
         text = _PROJECT_VARS.sub("{project}", text)
+    for name in (
+        "configmap",
+        "ingress",
+        "certificate",
+    ):  # named after their kind: often the deployment's name
+        if value := ctx.values.get(name):
+            text = re.sub(rf"(\b{name}s?[ /]){re.escape(value)}(?![\w-])", rf"\1{{{name}}}", text)
     replacements = [
-        ("cloud_run_service", None), ("configmap", None), ("ingress", None), ("certificate", None),
-        ("k8s_service", r"(?=\.[a-z0-9-]+\.svc|:\d)"), ("deployment", None), ("namespace", None),
-        ("project", None), ("region", None),
+        ("cloud_run_service", None), ("k8s_service", r"(?=\.[a-z0-9-]+\.svc|:\d)"), ("deployment", None),
+        ("namespace", None), ("project", None), ("region", None),
     ]  # fmt: skip
     for name, lookahead in replacements:
         value = ctx.values.get(name)

@@ -1,6 +1,6 @@
 """Matching signals from an entry's own words: quoted error strings, shown error lines, alert names.
 
-Patterns are the guide's literal strings escaped as case-insensitive regexes (spaces match any run of
+Patterns are the guide's literal strings (quoted, shown in a block, or an HTTP status with its reason) escaped as case-insensitive regexes (spaces match any run of
 whitespace); alert names are CamelCase words the text calls an alert (`HighErrorRate alert`, `alert:
 QueueBacklog`); phrases are the heading's own words and its parenthesised part ("503 service unavailable").
 """
@@ -11,6 +11,9 @@ import re
 
 from bot.importer.guide import Entry
 
+_STATUS = re.compile(
+    r"\b[1-5]\d\d\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*"
+)  # "502 Bad Gateway", as clients print it
 _QUOTED = re.compile(r"[\"“]([^\"”]{6,120})[\"”]")
 _CAMEL = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b")
 _ALERT_NEAR = re.compile(
@@ -34,6 +37,7 @@ def signals(entry: Entry) -> dict[str, list[str]]:
     literals: list[str] = []
     for text in texts:
         literals += [m.group(1).strip() for m in _QUOTED.finditer(text)]
+    literals += [m.group(0) for text in entry.symptoms for m in _STATUS.finditer(text)]
     literals += [line for line in entry.evidence if _ERROR_LINE.search(line) and len(line) <= 160]
     patterns = _unique(pattern(lit) for lit in literals if not lit.startswith(("http", "/")))
     joined = " ".join(texts + entry.evidence)
