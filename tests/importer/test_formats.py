@@ -30,7 +30,7 @@ def test_entries_at_any_heading_depth_with_or_without_issue_prefix_or_bold() -> 
     result = imported("depths")
     sections = [d.section for d in result.drafts]
     assert sections == ["Checkout Times Out", "Cart Is Empty After Login", "Payments Fail"]
-    assert [d.id for d in result.drafts][0] == "shop/checkout-times-out"
+    assert result.drafts[0].id == "shop/checkout-times-out"
 
 
 def test_symptoms_label_with_text_on_the_same_line_and_as_sub_headings() -> None:

@@ -69,7 +69,7 @@ def test_every_hand_written_symptom_line_is_imported(imported) -> None:  # type:
 
 
 def test_every_command_of_an_entry_is_accounted_for(imported) -> None:  # type: ignore[no-untyped-def]
-    guide, result = imported
+    _, result = imported
     for entry, draft in zip(result.source.entries, result.drafts, strict=False):
         accounted = " ".join(o.command or "" for o in draft.outcomes) + " ".join(
             entry.evidence + entry.symptoms
