@@ -19,6 +19,7 @@ from typing import Any
 from bot import terminal
 from bot.config import Config
 from bot.errors import ChatOpsError, ProblemsError
+from bot.importer.cli import add_import_command
 from bot.incident.flows import IncidentFlows
 from bot.incident.requests import Asker, DiagnoseRequest
 from bot.matcher import Matcher
@@ -209,6 +210,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     p = pb.add_parser("lint", help="validate playbook files (default: the bundled ones)")
     p.add_argument("paths", nargs="*")
     p.set_defaults(func=cmd_playbooks_lint, needs_config=False)
+    add_import_command(pb)
     for kind, text in (("probes", "the read-only probes"), ("actions", "the approval-gated actions")):
         pb.add_parser(kind, help=f"list {text} and their parameters").set_defaults(
             func=cmd_registry(kind), needs_config=False

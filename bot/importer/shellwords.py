@@ -1,0 +1,151 @@
+"""Shell commands taken apart without running them: pipeline stages, words, flags, and whether they write.
+
+Nothing from a guide is ever executed; this only tokenizes (shlex) so the classifier can read a command.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+# Flags that take a value (`-n ns` or `--namespace=ns`); any other flag is a switch.
+VALUE_FLAGS = frozenset(
+    {
+        "-n", "--namespace", "-l", "--selector", "--tail", "--since", "-o", "--output", "--context",
+        "--replicas", "--to-revision", "--limits", "--requests", "-c", "--container", "--sort-by",
+        "--field-selector", "--image", "--region", "--project", "--limit", "--filter", "--format",
+        "--to-revisions", "--memory", "--cpu", "--timeout", "--concurrency", "--min-instances",
+        "--max-instances", "--set-env-vars", "--update-env-vars", "-H", "--header", "-X", "--request",
+        "-d", "--data", "-w", "--write-out", "--service", "--connect", "-connect", "-servername",
+        "--after", "--before", "--freshness", "--namespace-id", "-U", "--env",
+    }
+)  # fmt: skip
+
+
+@dataclass
+class Words:
+    """One pipeline stage: positional words and flags (value, or True for a switch)."""
+
+    positional: list[str] = field(default_factory=list)
+    flags: dict[str, str | bool] = field(default_factory=dict)
+    after_dashes: list[str] = field(default_factory=list)  # `kubectl exec pod -- CMD ...`
+
+    def flag(self, *names: str) -> str | None:
+        for name in names:
+            value = self.flags.get(name)
+            if isinstance(value, str):
+                return value
+        return None
+
+    def has(self, *names: str) -> bool:
+        return any(name in self.flags for name in names)
+
+
+def logical(command: str) -> str:
+    """The command on one line: `\\` continuations joined, comment-only lines dropped."""
+    joined = re.sub(r"\\\n\s*", " ", command)
+    return "\n".join(ln for ln in joined.splitlines() if not ln.strip().startswith("#")).strip()
+
+
+def stages(command: str) -> list[list[str]] | None:
+    """The words of each pipeline stage (`a | b` -> [[a...], [b...]]), or None if shlex cannot read it."""
+    lexer = shlex.shlex(logical(command), posix=True, punctuation_chars="|;&")
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        return None
+    out: list[list[str]] = [[]]
+    for token in tokens:
+        if token in ("|", ";", "&&", "||", "&"):
+            out.append([])
+        else:
+            out[-1].append(token)
+    return [stage for stage in out if stage]
+
+
+def parse_words(tokens: list[str]) -> Words:
+    words = Words()
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token == "--":
+            words.after_dashes = tokens[index + 1 :]
+            break
+        if token.startswith("-") and len(token) > 1 and not token.lstrip("-").isdigit():
+            name, eq, value = token.partition("=")
+            if eq:
+                words.flags[name] = value
+            elif name in VALUE_FLAGS and index + 1 < len(tokens):
+                words.flags[name] = tokens[index + 1]
+                index += 1
+            else:
+                words.flags[name] = True
+        else:
+            words.positional.append(token)
+        index += 1
+    return words
+
+
+_KUBECTL_WRITES = {
+    "apply", "create", "delete", "patch", "replace", "scale", "set", "edit", "label", "annotate",
+    "cordon", "uncordon", "drain", "taint", "run", "expose", "autoscale",
+}  # fmt: skip
+_GCLOUD_WRITES = re.compile(r"\b(update|update-traffic|create|delete|deploy|enable|disable|add-iam-policy-binding|"
+                            r"remove-iam-policy-binding|set-iam-policy|login|reset|restart|cancel)\b")  # fmt: skip
+_SQL_WRITES = re.compile(r"\b(ALTER|DROP|DELETE|UPDATE|INSERT|CREATE|TRUNCATE|GRANT|REVOKE|pg_terminate_backend|"
+                         r"pg_cancel_backend|pg_reload_conf)\b", re.IGNORECASE)  # fmt: skip
+_OTHER_WRITES: list[tuple[str, re.Pattern[str]]] = [
+    ("docker-compose", re.compile(r"^(up|down|restart|stop|start|rm|kill)$")),
+    ("docker", re.compile(r"^(run|rm|kill|stop|restart|build|push)$")),
+    ("redis-cli", re.compile(r"^(FLUSHDB|FLUSHALL|CONFIG|DEL|SET)$", re.IGNORECASE)),
+    ("bq", re.compile(r"^(rm|mk|cancel|update|cp|load|insert)$")),
+    ("gsutil", re.compile(r"^(mb|rb|rm|cp|mv|rsync|iam|cors|acl)$")),
+    ("aws", re.compile(r"^(mb|rb|rm|cp|mv|sync|put-\S+|delete-\S+|create-\S+)$")),
+    ("wrangler", re.compile(r"^(deploy|publish|delete|put)$")),
+    ("alembic", re.compile(r"^(upgrade|downgrade|stamp)$")),
+    ("celery", re.compile(r"^(purge)$")),
+    ("helm", re.compile(r"^(install|upgrade|rollback|uninstall)$")),
+    ("git", re.compile(r"^(push|reset|commit|checkout)$")),
+]
+_ALWAYS_WRITES = {"kill", "rm", "mkdir", "chmod", "cp", "mv", "createdb", "pip", "systemctl", "tcpdump"}
+
+
+def writes(command: str) -> str | None:
+    """Why the command changes something (a verb that writes), or None when it only reads."""
+    text = logical(command)
+    for stage in stages(command) or [text.split()]:
+        words = [w for w in stage if not re.match(r"^[A-Z_][A-Z0-9_]*=", w)]  # VAR=value prefixes
+        if not words:
+            continue
+        tool = words[0].rsplit("/", 1)[-1]
+        rest = [w for w in words[1:] if not w.startswith("-")]
+        rollout_write = rest[:1] == ["rollout"] and rest[1:2] in (
+            ["undo"],
+            ["restart"],
+            ["pause"],
+            ["resume"],
+        )
+        if tool == "kubectl" and rest and (rest[0] in _KUBECTL_WRITES or rollout_write):
+            return f"kubectl {' '.join(rest[:2])} changes the cluster"
+        if tool == "gcloud" and (m := _GCLOUD_WRITES.search(" ".join(rest))):
+            return f"gcloud ... {m.group(1)} changes the project"
+        if tool == "curl" and (parse_words(words).flag("-X", "--request") or "").upper() in (
+            "POST",
+            "PUT",
+            "PATCH",
+            "DELETE",
+        ):
+            return "the request writes (POST/PUT/PATCH/DELETE)"
+        if tool in _ALWAYS_WRITES or tool.endswith(("createdb", "dropdb")):
+            return f"{tool} changes the machine or the data"
+        for name, verbs in _OTHER_WRITES:
+            if tool == name and any(verbs.match(w) for w in rest[:3]):
+                return f"{name} {next(w for w in rest[:3] if verbs.match(w))} changes something"
+        if tool in ("uv", "python", "python3") and "alembic" in words:
+            return writes(" ".join(words[words.index("alembic") :]))
+    if _SQL_WRITES.search(text) and re.search(r"\b(SELECT|psql|ALTER|CREATE|UPDATE|DELETE|DROP)\b", text):
+        return "the SQL writes (" + _SQL_WRITES.search(text).group(1) + ")"  # type: ignore[union-attr]
+    return None

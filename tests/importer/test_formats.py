@@ -1,0 +1,140 @@
+"""The odd ways guides are written, each on a small fixture: what the imported playbooks say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.importer import Imported, import_guide
+from bot.importer.placeholders import Context, escape_braces, templatize
+from bot.importer.text import repair_mojibake
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "guides"
+
+
+def imported(name: str, ctx: Context | None = None) -> Imported:
+    return import_guide((FIXTURES / f"{name}.md").read_text(encoding="utf-8"), "shop", ctx or Context())
+
+
+def playbook(result: Imported, section: str) -> dict[str, Any]:
+    return next(d.data for d in result.drafts if d.section == section)
+
+
+def kinds(steps: list[dict[str, Any]]) -> list[str]:
+    return [s.get("probe") or s.get("action") or "manual" for s in steps]
+
+
+def test_entries_at_any_heading_depth_with_or_without_issue_prefix_or_bold() -> None:
+    result = imported("depths")
+    sections = [d.section for d in result.drafts]
+    assert sections == ["Checkout Times Out", "Cart Is Empty After Login", "Payments Fail"]
+    assert result.drafts[0].id == "shop/checkout-times-out"
+
+
+def test_symptoms_label_with_text_on_the_same_line_and_as_sub_headings() -> None:
+    result = imported("depths")
+    assert playbook(result, "Cart Is Empty After Login")["symptoms"] == [
+        "Users see an empty cart after they log in."
+    ]
+    payments = playbook(result, "Payments Fail")
+    assert payments["symptoms"] == ['"card_declined" for every card']
+    assert kinds(payments["diagnostics"]) == ["k8s.logs"]  # a fence without a language under "#### Diagnosis"
+    assert payments["diagnostics"][0]["params"] == {"tail_lines": 50, "selector": "app=payments"}
+    assert payments["signals"]["patterns"] == ["card_declined"]
+
+
+def test_a_section_without_symptoms_is_not_an_entry() -> None:
+    assert "Maintenance Notes" not in [d.section for d in imported("depths").drafts]
+
+
+def test_mojibake_is_repaired_and_an_unsavable_emoji_dropped() -> None:
+    result = imported("mojibake")
+    entry = result.drafts[0]
+    assert entry.section == "Service Won\u2019t Start"
+    assert entry.data["symptoms"] == ["Pods exit at once \u2014 no logs"]
+    assert result.source.repaired_characters == 1  # the emoji lost its last byte on the way
+    assert (
+        result.drafts[-1].data["source"]["section"] == "Check Status"
+    )  # "General Debugging" is a triage section
+
+
+def test_repair_leaves_real_latin1_text_alone() -> None:
+    assert repair_mojibake("café naïve résumé") == ("café naïve résumé", 0)
+
+
+def test_numbered_and_bulleted_lists_fenced_and_indented_code() -> None:
+    queue = playbook(imported("lists"), "Queue Backlog")
+    assert queue["symptoms"] == ["Jobs wait for minutes", "QueueBacklog alert firing"]
+    assert kinds(queue["diagnostics"]) == ["k8s.hpa", "k8s.resource_usage", "k8s.events", "manual"]
+    usage = queue["diagnostics"][1]
+    assert usage["title"] == "Check the worker pods"  # the list item names the fence below it
+    assert usage["params"] == {"selector": "app=worker"}
+    assert queue["diagnostics"][3] == {
+        "manual": "Look at the dashboard",
+        "note": "Queue depth panel; Worker count panel",
+    }
+    assert queue["remediations"][0] == {
+        "action": "k8s.scale",
+        "title": "Scale out",
+        "params": {"replicas": 6, "deployment": "worker"},
+    }
+    assert queue["signals"]["alerts"] == ["QueueBacklog"]
+
+
+def test_a_guide_without_severity_table_has_no_config_snippet() -> None:
+    result = imported("no-severity")
+    assert result.snippet is None
+    disk = playbook(result, "Disk Full")
+    assert disk["diagnostics"] == [{"manual": "df -h", "command": "df -h"}]
+    assert disk["signals"]["patterns"] == [r"No\s+space\s+left\s+on\s+device"]
+
+
+def test_severity_table_and_escalation_path_become_a_policy_snippet() -> None:
+    snippet = imported("severity-table").snippet
+    assert snippet is not None
+    policy = snippet["policy"]
+    assert policy["severities"]["SEV-1"] == {
+        "name": "SEV-1", "meaning": "Everything is down", "respond_within": "0m", "page_oncall": True,
+    }  # fmt: skip
+    assert policy["severities"]["SEV-2"]["respond_within"] == "1h"
+    assert policy["first_response_within"] == "10m"
+    assert policy["escalation"] == [{"tier": "oncall", "after": "0m"}, {"tier": "team_lead", "after": "2h"}]
+    assert snippet["teams"]["shop"]["channel"] == "#shop-ops"
+
+
+def test_a_command_that_writes_in_a_diagnosis_block_stays_manual_with_a_warning() -> None:
+    result = imported("mutating-diagnosis")
+    stuck = result.drafts[0]
+    assert kinds(stuck.data["diagnostics"]) == ["k8s.pods", "manual"]
+    manual = stuck.data["diagnostics"][1]
+    assert manual["command"] == "kubectl delete pod shop-api-abc12 -n shop --force"
+    assert "k8s" not in str(stuck.data.get("remediations", []))
+    assert any("kubectl delete pod" in w for w in stuck.warnings)
+    outcome = next(o for o in stuck.outcomes if o.command and "delete" in o.command)
+    assert outcome.became == ["manual"] and "read-only" in outcome.why
+
+
+def test_the_services_literals_become_placeholders_and_others_stay() -> None:
+    ctx = Context("shop-api", {"namespace": "shop", "deployment": "shop-api", "health_url": "https://shop.example/health",
+                               "base_url": "https://shop.example"}, "shop")  # fmt: skip
+    command = (
+        "kubectl exec deployment/shop-api -n shop -- curl https://shop.example/health https://other.example/x"
+    )
+    assert templatize(command, ctx) == (
+        "kubectl exec deployment/{deployment} -n {namespace} -- curl {health_url} https://other.example/x"
+    )
+    assert ctx.kept == ["literal URL 'https://other.example/x' kept (not one of shop-api's URLs)"]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("print(f'failed: {e}')", "print(f'failed: {e!s}')"),
+        ("kubectl get pods -o jsonpath='{.items[*]}'", "kubectl get pods -o jsonpath='{.items[*]}'"),
+        ('curl -w "%{time_total}" https://x', None),
+    ],
+)
+def test_braces_that_would_read_as_placeholders(command: str, expected: str | None) -> None:
+    assert escape_braces(command)[0] == expected
