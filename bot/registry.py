@@ -6,7 +6,7 @@ playbook loads, so a typo fails `chatops playbooks lint` and start-up rather tha
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,7 @@ from bot.actions import cloud_run as cloud_run_actions
 from bot.actions import kubernetes as k8s_actions
 from bot.actions.base import ActionSpec
 from bot.params import Params
-from bot.probes import cloud_logging, cloud_run, http, kubernetes, network, prometheus
+from bot.probes import cloud_logging, cloud_run, http, kube_client, kubernetes, network, prometheus
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,17 @@ PROBES: dict[str, Spec] = _specs(
     ("tcp.connect", network.TcpParams, network.connect),
     ("tls.certificate", network.TlsParams, network.certificate),
 )
+
+# Clients whose import takes long enough to matter: loaded before a run's deadlines start, never at start-up.
+WARM_UP: dict[str, Callable[[], Any]] = {"k8s": kube_client.warm}
+
+
+def warm_up(probe_names: Iterable[str]) -> None:
+    """Import the clients these probes use (once per process)."""
+    for family in {name.split(".")[0] for name in probe_names}:
+        if family in WARM_UP:
+            WARM_UP[family]()
+
 
 ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from bot.config import Config, Secrets, config_path, load_config
+from bot.config import Config, load_config
 from bot.errors import ConfigError, UnknownNameError
 from bot.severity import Sev
 
@@ -135,20 +135,3 @@ def test_bad_config_names_file_key_and_expectation(tmp_path: Path, old: str, new
 def test_a_missing_config_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nope\.yaml: file not found"):
         load_config(tmp_path / "nope.yaml")
-
-
-def test_config_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert config_path(None, env={}).name == "config.example.yaml"  # bundled defaults
-    (tmp_path / "chatops.yaml").write_text("x: 1")
-    assert config_path(None, env={}) == Path("chatops.yaml")
-    assert config_path(None, env={"CHATOPS_CONFIG": "/etc/chatops.yaml"}) == Path("/etc/chatops.yaml")
-    assert config_path("mine.yaml", env={"CHATOPS_CONFIG": "/etc/chatops.yaml"}) == Path("mine.yaml")
-
-
-def test_secrets_come_from_the_environment_and_never_print() -> None:
-    secrets = Secrets.from_env({"SLACK_BOT_TOKEN": "xoxb-123-456-abcdef", "SLACK_SIGNING_SECRET": "s3cr3t"})
-    assert secrets.slack_bot_token is not None
-    assert secrets.slack_bot_token.get_secret_value() == "xoxb-123-456-abcdef"
-    assert "xoxb" not in repr(secrets) and "s3cr3t" not in str(secrets)
-    assert Secrets.from_env({}).slack_app_token is None

@@ -6,16 +6,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 
-# Imported here, not on first use: the client loads its API modules lazily and that takes most of a second,
-# which would otherwise come out of the first probe's deadline.
-from kubernetes.client import AppsV1Api, AutoscalingV2Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api
-from kubernetes.client.exceptions import ApiException
-
 from bot.probes.base import ProbeContext, ProbeFailure, Skip
+
+if TYPE_CHECKING:
+    from kubernetes.client.exceptions import ApiException
+
+
+def warm() -> Any:
+    """The official client's API module, imported once. It takes most of a second, so commands that need no
+    cluster never import it, and the runner calls this before a run's deadlines start."""
+    import kubernetes.client
+
+    return kubernetes.client
+
 
 # Plural -> (singular, for "not found"; the API that serves it, for "not served").
 RESOURCES: dict[str, tuple[str, str]] = {
@@ -51,11 +58,12 @@ class Kube:
         self.namespace = ctx.render("{namespace}")
         self.api_client = ctx.clients.kubernetes(target.context)
         self.host: str = self.api_client.configuration.host
-        self.core = CoreV1Api(self.api_client)
-        self.apps = AppsV1Api(self.api_client)
-        self.autoscaling = AutoscalingV2Api(self.api_client)
-        self.networking = NetworkingV1Api(self.api_client)
-        self.custom = CustomObjectsApi(self.api_client)
+        api = warm()
+        self.core = api.CoreV1Api(self.api_client)
+        self.apps = api.AppsV1Api(self.api_client)
+        self.autoscaling = api.AutoscalingV2Api(self.api_client)
+        self.networking = api.NetworkingV1Api(self.api_client)
+        self.custom = api.CustomObjectsApi(self.api_client)
 
     def call(
         self,
@@ -72,9 +80,10 @@ class Kube:
         (e.g. 404 for an optional object, 400 for a container that has no previous logs).
         """
         timeout = self.ctx.remaining()
+        api_error = warm().exceptions.ApiException
         try:
             return fn(*args, _request_timeout=timeout, **kwargs)
-        except ApiException as err:
+        except api_error as err:
             if err.status in tolerate:
                 return None
             raise ProbeFailure(self._api_reason(err, resource, name)) from None

@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from kubernetes.utils.quantity import parse_quantity
-
 MiB = Decimal(2**20)
 
 
@@ -57,6 +55,10 @@ def quantity(value: Any) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
+        from kubernetes.utils.quantity import (
+            parse_quantity,  # the client's package loads slowly: on first use
+        )
+
         return Decimal(parse_quantity(value))
     except ValueError:
         return None

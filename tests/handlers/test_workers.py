@@ -23,7 +23,6 @@ from handlers.web import Metrics, wsgi_app
 from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 
 
-
 @pytest.fixture
 def deps(tmp_path: Path, catalog: Catalog) -> Iterator[tuple[Deps, FakeSlackApi]]:
     with FakeSlackApi() as slack:
@@ -59,7 +58,9 @@ def test_a_request_is_answered_by_a_worker_process(deps: tuple[Deps, FakeSlackAp
     assert "@chatops status" in answer.text
 
 
-def test_a_dead_worker_fails_the_liveness_check_and_the_person_is_told(deps: tuple[Deps, FakeSlackApi]) -> None:
+def test_a_dead_worker_fails_the_liveness_check_and_the_person_is_told(
+    deps: tuple[Deps, FakeSlackApi],
+) -> None:
     edge, slack = deps
     assert health(edge) == ("200 OK", "ok\n")
     for pid in list(edge.work._processes):  # type: ignore[attr-defined]
