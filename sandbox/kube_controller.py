@@ -322,20 +322,22 @@ class Controller:
             now,
             progressed,
         )
+        # As syncRolloutStatus: complete, or progressing when a step was taken; a finished rollout whose pods
+        # died later stays NewReplicaSetAvailable; otherwise the condition stands until the deadline passes.
         progressing = conditions.get("Progressing") or {}
-        timed_out = progressing.get("reason") == "ProgressDeadlineExceeded" or self._overdue(
-            spec, progressing, now
-        )
+        kept = tuple(str(progressing.get(k, "")) for k in ("status", "reason", "message"))
         if complete:
             state = ("True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.')
-        elif timed_out and not progressed:
+        elif progressed or not progressing:
+            state = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
+        elif progressing.get("reason") != "NewReplicaSetAvailable" and self._overdue(spec, progressing, now):
             state = (
                 "False",
                 "ProgressDeadlineExceeded",
                 f'ReplicaSet "{rs_name}" has timed out progressing.',
             )
         else:
-            state = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
+            state = (kept[0], kept[1], kept[2])
         self._condition(conditions, "Progressing", *state, now, progressed)
         order = [c["type"] for c in status.get("conditions") or []]
         order += [t for t in ("Available", "Progressing") if t not in order]

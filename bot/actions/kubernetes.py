@@ -343,7 +343,14 @@ def scale_preview(ctx: ActionContext, params: ScaleParams) -> Preview:
         warnings.append(
             f"HorizontalPodAutoscaler {hpa_name} manages the replicas ({low} to {high}): it may change {wanted} again at its next sync"
         )
-    body = {**scale, "spec": {**scale["spec"], "replicas": wanted}}
+    # The Scale as read, with the new count: its resourceVersion is the precondition. Only the fields that
+    # matter, so the client's model of a Scale sends the body exactly as planned.
+    meta = {
+        k: scale["metadata"][k]
+        for k in ("name", "namespace", "uid", "resourceVersion")
+        if k in scale["metadata"]
+    }
+    body = {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": meta, "spec": {"replicas": wanted}}
     path = f"/apis/apps/v1/namespaces/{kube.namespace}/deployments/{name}/scale"
     plan = {"method": "PUT", "path": path, "content_type": "application/json", "body": body}
     server_dry_run(
