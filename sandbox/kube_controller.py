@@ -2,14 +2,14 @@
 
 A Deployment a write has touched (its spec, one of its ReplicaSets, one of its pods) is managed from then on;
 the scenario's objects are left exactly as written until then, so read-only tests see the fixtures.
-Each `tick()` (the fake calls it on every read of Deployments or pods) takes one step per managed Deployment,
-the first that applies, as the real controllers would in order:
+Each `tick()` (the fake calls it on every read of Deployments or pods) first lets the kubelet finish
+terminating pods, then takes one step per managed Deployment, the first that applies, in the real order:
 
 1. observe a new generation: reuse the ReplicaSet whose template equals the Deployment's (ignoring
    `pod-template-hash`) or create one; it gets the next `deployment.kubernetes.io/revision` (a reused one
    records its old number in `revision-history`); it is scaled to `spec.replicas` and its new pods are
    created (a Recreate strategy first scales the old ReplicaSets to 0);
-2. replace what is missing: terminating pods disappear, a ReplicaSet short of pods gets new ones;
+2. replace what is missing: a ReplicaSet short of pods (one was deleted) gets new ones;
 3. start new pods (simulated kubelet: ready, or crash-looping for a bad image);
 4. scale the old ReplicaSets to 0 once the new pods are ready, or at once when the old pods are not
    ready anyway (the controller's cleanup of unhealthy replicas); a bad new image next to healthy old
@@ -112,6 +112,11 @@ class Controller:
 
     def tick(self) -> None:
         """One step for every managed Deployment (nothing at all before the first write)."""
+        # The kubelet finishes terminating pods first (grace periods pass at once), Deployment's or not.
+        for pod in [
+            p for p in self.store.objects if p["kind"] == "Pod" and p["metadata"].get("deletionTimestamp")
+        ]:
+            self.kubelet.remove(pod)
         for namespace, name in sorted(self.managed):
             found = [d for d in self._all("Deployment", namespace) if d["metadata"]["name"] == name]
             if not found:
@@ -130,12 +135,13 @@ class Controller:
             key=revision,
         )  # fmt: skip
 
-    def _pods(self, rs: dict[str, Any], *, terminating: bool = False) -> list[dict[str, Any]]:
+    def _pods(self, rs: dict[str, Any]) -> list[dict[str, Any]]:
+        """The ReplicaSet's pods that are not terminating."""
         selector = rs["spec"].get("selector") or {}
         return [
             p for p in self._all("Pod", rs["metadata"].get("namespace"))
             if selector_matches(selector, p["metadata"].get("labels") or {})
-            and bool(p["metadata"].get("deletionTimestamp")) == terminating
+            and not p["metadata"].get("deletionTimestamp")
         ]  # fmt: skip
 
     def _new_rs(self, deployment: dict[str, Any], owned: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -253,12 +259,9 @@ class Controller:
         return wanted != len(pods)
 
     def _replace_missing(self, owned: list[dict[str, Any]]) -> bool:
-        """Terminating pods finish; a ReplicaSet with fewer pods than replicas gets new ones."""
-        done = [p for rs in owned for p in self._pods(rs, terminating=True)]
-        for pod in done:
-            self.kubelet.remove(pod)
+        """A ReplicaSet with fewer pods than replicas (one was deleted) gets new ones."""
         synced = [self._sync_pods(rs) for rs in owned]
-        return bool(done) or any(synced)
+        return any(synced)
 
     def _retire_old(
         self, deployment: dict[str, Any], new_rs: dict[str, Any], owned: list[dict[str, Any]]
