@@ -19,6 +19,7 @@ would store. Verification polls with `ctx.clock` until the change took effect or
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
@@ -66,6 +67,7 @@ ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
 
 
 class RolloutUndoParams(Params):
@@ -97,6 +99,16 @@ class SetEnvParams(Params):
     deployment: str = "{deployment}"
     container: str | None = None
     env: dict[Annotated[str, StringConstraints(pattern=ENV_NAME)], str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _no_secrets(self) -> SetEnvParams:
+        # The value is shown in Slack and stored in the Deployment: a secret belongs in a Secret (valueFrom).
+        named = [name for name in self.env if SECRET_NAME.search(name)]
+        if named:
+            raise ValueError(
+                f"{', '.join(named)} looks like a secret: set it from a Secret, not through chat"
+            )
+        return self
 
 
 class SetResourcesParams(Params):
@@ -203,6 +215,14 @@ def rollout_restart_preview(ctx: ActionContext, params: RolloutRestartParams) ->
     meta, spec = deployment["metadata"], deployment["spec"]
     refuse_paused(deployment, "can't restart paused deployment (run rollout resume first)")
     restarted_at = ctx.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    annotations = (spec["template"].get("metadata") or {}).get("annotations") or {}
+    if annotations.get(RESTARTED_AT) == restarted_at:  # kubectl: "already triggered within the past second"
+        target = kube_target(kube, "Deployment", meta["name"], meta["resourceVersion"])
+        return Preview(
+            action="k8s.rollout_restart",
+            target=target,
+            no_op=f"a restart was already triggered at {restarted_at}",
+        )
     body = {
         "metadata": {"resourceVersion": meta["resourceVersion"]},
         "spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: restarted_at}}}},

@@ -276,6 +276,21 @@ def test_a_restart_of_the_bad_image_is_sent_as_kubectl_sends_it_and_times_out(wo
     assert world.clock.monotonic() == 300
 
 
+def test_a_restart_replaces_every_pod_and_one_more_in_the_same_second_is_a_no_op(world: World) -> None:
+    before = {p["metadata"]["name"] for p in world.raw(world.core.list_namespaced_pod, NS)["items"]}
+    preview = world.preview("k8s.rollout_restart")
+    outcome = world.execute("k8s.rollout_restart", preview)
+    again = world.preview("k8s.rollout_restart")
+    assert again.no_op == "a restart was already triggered at 2026-01-01T09:00:00Z"
+    verification = world.verify("k8s.rollout_restart", preview, outcome, timeout_s=120)
+    assert (verification.status, verification.summary) == (
+        "verified",
+        "3/3 pods of revision 8 ready (ghcr.io/acme/api-gateway:1.8.2)",
+    )
+    after = {p["metadata"]["name"] for p in world.raw(world.core.list_namespaced_pod, NS)["items"]}
+    assert len(after) == 3 and not after & before
+
+
 @crashloop
 def test_a_rollout_past_its_progress_deadline_fails_verification(world: World) -> None:
     preview = world.preview("k8s.rollout_restart")
@@ -350,23 +365,23 @@ def test_set_env_shows_each_variable_before_and_after_and_rolls_out(world: World
     container = world.fake.get("Deployment", NAME)["spec"]["template"]["spec"]["containers"][0]
     container["env"] = [
         {"name": "LOG_LEVEL", "value": "info"},
-        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        {"name": "DB_POOL", "valueFrom": {"configMapKeyRef": {"name": "app", "key": "pool"}}},
     ]
-    params = {"env": {"LOG_LEVEL": "debug", "FEATURE_X": "on", "DB_PASSWORD": "from-chat"}}
+    params = {"env": {"LOG_LEVEL": "debug", "FEATURE_X": "on", "DB_POOL": "40"}}
     preview = world.preview("k8s.set_env", **params)
     assert [str(c) for c in preview.changes] == [
         "env LOG_LEVEL: info -> debug",
-        "env DB_PASSWORD: from secret db key password -> from-chat",
+        "env DB_POOL: from configmap app key pool -> 40",
         "env FEATURE_X: (not set) -> on",
     ]
     assert preview.warnings == [
-        "DB_PASSWORD in api-gateway came from secret db key password: it becomes a literal value in the Deployment"
+        "DB_POOL in api-gateway came from configmap app key pool: it becomes a literal value in the Deployment"
     ]
     outcome = world.execute("k8s.set_env", preview, **params)
     env = world.deployment()["spec"]["template"]["spec"]["containers"][0]["env"]
     assert env == [  # kubectl's updateEnv: replaced in place, new ones last
         {"name": "LOG_LEVEL", "value": "debug"},
-        {"name": "DB_PASSWORD", "value": "from-chat"},
+        {"name": "DB_POOL", "value": "40"},
         {"name": "FEATURE_X", "value": "on"},
     ]
     (patch,) = sent(world, "PATCH")
@@ -379,8 +394,12 @@ def test_set_env_shows_each_variable_before_and_after_and_rolls_out(world: World
     )
     assert (
         world.preview("k8s.set_env", **params).no_op
-        == "LOG_LEVEL, FEATURE_X, DB_PASSWORD already set to the values asked"
+        == "LOG_LEVEL, FEATURE_X, DB_POOL already set to the values asked"
     )
+    with pytest.raises(
+        ValueError, match="DB_PASSWORD looks like a secret: set it from a Secret, not through chat"
+    ):
+        ACTIONS["k8s.set_env"].params.model_validate({"env": {"DB_PASSWORD": "hunter2"}})
 
 
 def test_set_resources_previews_the_change_and_the_servers_refusal(world: World) -> None:
