@@ -32,7 +32,7 @@ from bot.actions.base import (
     Preview,
     Verification,
 )
-from bot.actions.kube_access import Cluster, selector_query
+from bot.actions.kube_access import Cluster, KubeApiError, selector_query
 from bot.actions.kube_rollout import (
     CHANGE_CAUSE,
     Progress,
@@ -184,7 +184,13 @@ def rollout_undo_preview(ctx: ActionContext, params: RolloutUndoParams) -> Previ
         kube, meta["name"], "application/json-patch+json", [guard, *rollback_patch(deployment, rs)]
     )
     becomes = max((revision(r) or 0) for r in owned) + 1
-    first = [Change(what="revision", before=str(revision(deployment)), after=f"{number} (becomes {becomes})")]
+    first = [
+        Change(
+            what="revision",
+            before=str(revision(deployment) or "(none)"),
+            after=f"{number} (becomes {becomes})",
+        )
+    ]
     cause_now = (meta.get("annotations") or {}).get(CHANGE_CAUSE, "(none)")
     cause_then = (rs["metadata"].get("annotations") or {}).get(CHANGE_CAUSE, "(none)")
     if cause_now != cause_then:
@@ -326,9 +332,15 @@ def set_resources_execute(ctx: ActionContext, params: SetResourcesParams, previe
 # --- scale ---
 
 
-def _autoscaler(kube: Cluster, name: str) -> dict[str, Any] | None:
-    """The HorizontalPodAutoscaler that targets the Deployment, if any."""
-    listed = kube.call(kube.autoscaling.list_namespaced_horizontal_pod_autoscaler, kube.namespace)
+def _autoscaler(kube: Cluster, name: str, warnings: list[str]) -> dict[str, Any] | None:
+    """The HorizontalPodAutoscaler that targets the Deployment, if any (a warning when it cannot be known)."""
+    try:
+        listed = kube.call(kube.autoscaling.list_namespaced_horizontal_pod_autoscaler, kube.namespace)
+    except KubeApiError as err:
+        if err.code not in (403, 404):  # RBAC without autoscaling, or no autoscaling/v2: say so, go on
+            raise
+        warnings.append(f"could not check for a HorizontalPodAutoscaler that would override the count: {err}")
+        return None
     for hpa in listed.get("items") or []:
         ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
         if ref.get("kind") == "Deployment" and ref.get("name") == name:
@@ -347,8 +359,8 @@ def scale_preview(ctx: ActionContext, params: ScaleParams) -> Preview:
     if wanted < current and not params.allow_scale_down:
         no_op = f"not scaling down: {name} already has {current} replicas, more than the {wanted} asked (allow_scale_down is off)"
         return Preview(action="k8s.scale", target=target, no_op=no_op)
-    warnings = []
-    hpa = _autoscaler(kube, name)
+    warnings: list[str] = []
+    hpa = _autoscaler(kube, name, warnings)
     if hpa is not None:
         hpa_name, low, high = (
             hpa["metadata"]["name"],
