@@ -35,7 +35,7 @@ from sandbox.kube_status import (
     not_found,
     status,
 )
-from sandbox.kube_validate import validate
+from sandbox.kube_validate import canonical, validate
 
 RESOURCES = {  # (apiVersion, plural) -> kind: what the fake serves
     ("v1", "pods"): "Pod", ("v1", "events"): "Event", ("v1", "services"): "Service",
@@ -173,6 +173,7 @@ class Store:
             meta["generation"] = 1
         for field in ("uid", "creationTimestamp", "deletionTimestamp"):
             meta.pop(field, None)
+        canonical(kind, new)
         validate(kind, group_of(api_version), api_version.rpartition("/")[2], new, None)
         if dry_run:
             return {
@@ -233,6 +234,7 @@ class Store:
         if kind in GENERATION_KINDS:
             generation = old_meta.get("generation", 1)
             meta["generation"] = generation + 1 if new.get("spec") != current.get("spec") else generation
+        canonical(kind, new)
         validate(kind, group, api_version.rpartition("/")[2], new, current)
         if dry_run or kube_patch.same(new, current):  # an unchanged object keeps its resourceVersion
             return new

@@ -9,7 +9,7 @@ immutable field) is 422 Invalid with one cause per field.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -87,6 +87,21 @@ class _Decoder:
         self.expect(value, path, dict, "map[string]string")
         for v in (value or {}).values():
             self.expect(v, path, str, "string")
+
+
+def canonical(kind: str, obj: dict[str, Any]) -> None:
+    """Re-encode what the server's decoding normalises: a Lease's MicroTimes in the API's own format."""
+    spec = obj.get("spec")
+    if kind != "Lease" or not isinstance(spec, dict):
+        return
+    for field in ("acquireTime", "renewTime"):
+        value = spec.get(field)
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue  # validate() answers it
+            spec[field] = parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def validate(kind: str, group: str, version: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:

@@ -467,6 +467,8 @@ def test_leases_support_leader_election_with_the_official_client(cluster: Cluste
         'leases.coordination.k8s.io "chatops-leader" already exists',
     )
     read = api.read_namespaced_lease("chatops-leader", NS)
+    stored = cluster.fake.get("Lease", "chatops-leader")["spec"]
+    assert stored["renewTime"] == "2026-01-01T09:00:00.000000Z"  # MicroTime, as the API serialises it
     assert read.spec.renew_time == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
     renewed = api.replace_namespaced_lease(
         "chatops-leader", NS, lease("bot-1", read.metadata.resource_version, 10)
