@@ -72,11 +72,48 @@ def warm_up(probe_names: Iterable[str]) -> None:
 ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec
     for spec in (
-        ActionSpec("k8s.rollout_undo", k8s_actions.RolloutUndoParams),
-        ActionSpec("k8s.rollout_restart", k8s_actions.RolloutRestartParams),
-        ActionSpec("k8s.scale", k8s_actions.ScaleParams),
-        ActionSpec("k8s.set_env", k8s_actions.SetEnvParams),
-        ActionSpec("k8s.set_resources", k8s_actions.SetResourcesParams),
+        ActionSpec(
+            "k8s.rollout_undo",
+            k8s_actions.RolloutUndoParams,
+            k8s_actions.rollout_undo_preview,
+            k8s_actions.rollout_undo_execute,
+            k8s_actions.rollout_verify,
+        ),
+        ActionSpec(
+            "k8s.rollout_restart",
+            k8s_actions.RolloutRestartParams,
+            k8s_actions.rollout_restart_preview,
+            k8s_actions.rollout_restart_execute,
+            k8s_actions.rollout_verify,
+        ),
+        ActionSpec(
+            "k8s.scale",
+            k8s_actions.ScaleParams,
+            k8s_actions.scale_preview,
+            k8s_actions.scale_execute,
+            k8s_actions.scale_verify,
+        ),
+        ActionSpec(
+            "k8s.set_env",
+            k8s_actions.SetEnvParams,
+            k8s_actions.set_env_preview,
+            k8s_actions.set_env_execute,
+            k8s_actions.rollout_verify,
+        ),
+        ActionSpec(
+            "k8s.set_resources",
+            k8s_actions.SetResourcesParams,
+            k8s_actions.set_resources_preview,
+            k8s_actions.set_resources_execute,
+            k8s_actions.rollout_verify,
+        ),
+        ActionSpec(
+            "k8s.delete_pod",
+            k8s_actions.DeletePodParams,
+            k8s_actions.delete_pod_preview,
+            k8s_actions.delete_pod_execute,
+            k8s_actions.delete_pod_verify,
+        ),
         ActionSpec(
             "cloud_run.traffic_rollback",
             cloud_run_actions.TrafficRollbackParams,

@@ -1,15 +1,17 @@
-"""A simulated Kubernetes API server (read side) serving a scenario's objects at the REST paths the official client calls.
+"""A simulated Kubernetes API server serving a scenario's objects at the REST paths the official client calls.
 
-A scenario is `sandbox/scenarios/<name>.yaml`: Kubernetes objects as YAML, pod logs (current and previous
-container) and an optional `delay_s` before every response. `base: <scenario>` starts from another scenario;
-objects replace the base's object of the same kind and name, `patches` deep-merge into base objects (by
-kind and name), `remove` drops some. Any string may hold
-`{now-7m}` / `{now+60d}` (s, m, h, d): replaced by that UTC time at load, so "minutes ago" stays true.
+Reads: `GET /api/v1/...` and `GET /apis/<group>/<version>/...`, lists (labelSelector, fieldSelector, limit),
+single objects, `pods/<name>/log` (container, previous, tailLines, sinceSeconds) and `deployments/<name>/scale`.
+Writes, with the API's semantics (sandbox.kube_store): POST (create), PUT (replace), PATCH in the three
+patch content types (415 for others), DELETE; `?dryRun=All` on any of them answers what would be stored
+and changes nothing; the `/scale` subresource of Deployments (GET, PUT, PATCH); `coordination.k8s.io/v1`
+Leases for leader election. A simulated deployment controller and kubelet (sandbox.kube_controller) roll
+Deployments out one step per read of Deployments or pods, so tests never sleep.
 
-Served: `GET /api/v1/...` and `GET /apis/<group>/<version>/...`, lists (labelSelector, fieldSelector, limit),
-single objects, and `pods/<name>/log` (container, previous, tailLines, sinceSeconds). Missing things get the
-API server's 404 Status; wrong bearer tokens 401; `fail()` forces an error; anything but GET is refused.
-Every request is recorded in `.requests`; `.kubeconfig_path` is a kubeconfig whose context `fake` points here.
+Missing things get the API server's 404 Status; wrong bearer tokens 401; `fail()` forces an error; the
+metrics API is read-only (405). Every request is recorded in `.requests` (method, path, query, body,
+content type), so tests prove that diagnostics only read and an action sent exactly one write.
+`.kubeconfig_path` is a kubeconfig whose context `fake` points here. Scenarios: sandbox.kube_scenario.
 """
 
 from __future__ import annotations
@@ -27,25 +29,25 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
+from bot.clock import SYSTEM_CLOCK, Clock
+from sandbox.kube_controller import Controller
+from sandbox.kube_kubelet import Kubelet
+from sandbox.kube_scenario import FIXTURES, fill_now, load_scenario
+from sandbox.kube_selectors import fields_match, labels_match
+from sandbox.kube_status import Reply, resource_name, status
+from sandbox.kube_store import READ_ONLY_APIS, RESOURCES, Store, group_of, parse_body
 from sandbox.serving import QuietServer, serve, stop
 
-FIXTURES = Path(__file__).resolve().parent / "scenarios"
+__all__ = ["CONTEXT", "FIXTURES", "NAMESPACE", "FakeKubeApi", "Recorded"]
+
 NAMESPACE, DEPLOYMENT, CONTEXT, TOKEN = "arch-separation", "api-gateway", "fake", "fake-bot-token"
 BOT_USER = "system:serviceaccount:chatops:chatops-bot"
-RESOURCES = {  # (apiVersion, plural) -> kind: what the fake serves
-    ("v1", "pods"): "Pod", ("v1", "events"): "Event", ("v1", "services"): "Service",
-    ("v1", "endpoints"): "Endpoints", ("v1", "configmaps"): "ConfigMap", ("v1", "nodes"): "Node",
-    ("v1", "secrets"): "Secret", ("apps/v1", "deployments"): "Deployment", ("apps/v1", "replicasets"): "ReplicaSet",
-    ("metrics.k8s.io/v1beta1", "pods"): "PodMetrics",
-    ("autoscaling/v2", "horizontalpodautoscalers"): "HorizontalPodAutoscaler",
-    ("networking.k8s.io/v1", "networkpolicies"): "NetworkPolicy", ("networking.k8s.io/v1", "ingresses"): "Ingress",
-    ("cert-manager.io/v1", "certificates"): "Certificate",
-}  # fmt: skip
 CUSTOM_GROUPS = {
     "cert-manager.io"
 }  # CRDs: list items keep apiVersion and kind, as the real server sends them
-_NOW = re.compile(r"\{now(?:([+-]\d+)([smhd]))?\}")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+SUBRESOURCES = {("pods", "log"), ("deployments", "scale")}
+VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+TICKS = {("apps/v1", "deployments"), ("v1", "pods")}  # reads that let the simulated controllers take a step
 
 
 @dataclass(frozen=True)
@@ -53,92 +55,40 @@ class Recorded:
     method: str
     path: str
     query: dict[str, str]
-
-
-class Reply(Exception):
-    """An answer other than 200 JSON: raised by the routing code, written by the handler."""
-
-    def __init__(self, code: int, body: Any, content_type: str = "application/json") -> None:
-        super().__init__(code)
-        self.code, self.body, self.content_type = code, body, content_type
-
-
-def status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> Reply:
-    """The API server's Status object for a failed request."""
-    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message}
-    return Reply(code, {**body, "reason": reason, "details": details or {}, "code": code})
-
-
-def _fill_now(value: Any, now: datetime) -> Any:
-    """Replace `{now±N<unit>}` in every string of a loaded fixture with an RFC 3339 UTC time."""
-    if isinstance(value, dict):
-        return {k: _fill_now(v, now) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill_now(v, now) for v in value]
-    if isinstance(value, str):
-
-        def at(match: re.Match[str]) -> str:
-            offset = (
-                timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}) if match.group(1) else timedelta()
-            )
-            return (now + offset).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-        return _NOW.sub(at, value)
-    return value
-
-
-def load_scenario(name: str) -> dict[str, Any]:
-    """A scenario's raw YAML with its `base` chain applied (objects by kind+name, logs by pod)."""
-    doc: dict[str, Any] = yaml.safe_load((FIXTURES / f"{name}.yaml").read_text())
-    if "base" not in doc:
-        return {"objects": [], "logs": {}, **doc}
-    merged = load_scenario(doc["base"])
-    key = lambda o: (o["kind"], o["metadata"]["name"])  # noqa: E731
-    overrides = {key(o) for o in doc.get("objects", [])}
-    drop = [(r["kind"], r.get("name")) for r in doc.get("remove", [])]
-    kept = [
-        o for o in merged["objects"]
-        if key(o) not in overrides and not any(k == o["kind"] and n in (None, key(o)[1]) for k, n in drop)
-    ]  # fmt: skip
-    for patch in doc.get("patches", []):
-        target = next(o for o in kept if key(o) == (patch["kind"], patch["metadata"]["name"]))
-        _deep_merge(target, patch)
-    logs = {p: v for p, v in merged["logs"].items() if ("Pod", None) not in drop}
-    return {
-        "objects": kept + doc.get("objects", []),
-        "logs": {**logs, **doc.get("logs", {})},
-        "delay_s": doc.get("delay_s", merged.get("delay_s", 0)),
-    }
-
-
-def _deep_merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
-    for k, v in patch.items():
-        if isinstance(v, dict) and isinstance(target.get(k), dict):
-            target[k] = dict(target[k])  # YAML anchors share dicts: copy before changing
-            _deep_merge(target[k], v)
-        else:
-            target[k] = v
+    body: Any = None  # the JSON sent (the raw text when it is not JSON)
+    content_type: str | None = None
 
 
 @dataclass
 class FakeKubeApi:
-    """`with FakeKubeApi("crashloop-oom") as fake:` serves that scenario until the block ends."""
+    """`with FakeKubeApi("crashloop-oom") as fake:` serves that scenario until the block ends.
+
+    `clock` dates what the simulated cluster does (new pods, events, progress deadlines); pass the
+    ManualClock a test verifies with, so "600 s without progress" takes no time.
+    """
 
     scenario: str
-    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    clock: Clock = SYSTEM_CLOCK
+    now: datetime | None = None  # the scenario's `{now}`; the clock's time when not given
     requests: list[Recorded] = field(default_factory=list)
     missing_apis: set[str] = field(default_factory=set)  # e.g. {"metrics.k8s.io/v1beta1"}: not installed
-    failures: dict[str, int] = field(default_factory=dict)  # resource plural ("*" for all) -> forced code
+    failures: dict[tuple[str, str], int] = field(default_factory=dict)  # (plural, verb), "*" = any -> code
     delay_s: float = 0.0
     objects: list[dict[str, Any]] = field(default_factory=list)
     logs: dict[str, dict[str, str]] = field(default_factory=dict)
     _server: QuietServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
     _dir: tempfile.TemporaryDirectory[str] | None = None
 
     def __post_init__(self) -> None:
-        doc = _fill_now(load_scenario(self.scenario), self.now)
+        self.now = self.now or self.clock.now().replace(microsecond=0)
+        doc = fill_now(load_scenario(self.scenario), self.now)
         self.objects, self.logs, self.delay_s = doc["objects"], doc["logs"], float(doc.get("delay_s") or 0)
+        self.store = Store(self.objects, self.clock)
+        kubelet = Kubelet(self.store, self.clock, self.logs, doc["bad_images"], doc["node_free_memory"])
+        self.controller = Controller(self.store, kubelet, self.clock)
+        self.store.on_change = self.controller.touched
 
     # --- what a test uses ---
 
@@ -152,13 +102,20 @@ class FakeKubeApi:
         assert self._dir is not None, "start the fake first"
         return str(Path(self._dir.name) / "kubeconfig")
 
-    def fail(self, code: int, resource: str = "*") -> None:
-        """Answer every request for `resource` (a plural such as "pods", or "*") with this HTTP error."""
-        self.failures[resource] = code
+    def fail(self, code: int, resource: str = "*", verb: str = "*") -> None:
+        """Answer requests for `resource` (a plural such as "pods", or "*") with this HTTP error.
+
+        `verb` narrows it to one of get, list, create, update, patch, delete (e.g. RBAC that allows reads).
+        """
+        self.failures[(resource, verb)] = code
 
     def get(self, kind: str, name: str) -> dict[str, Any]:
-        """A served object, to change it in a test."""
+        """A served object as stored now (writes replace objects: fetch it again after one)."""
         return next(o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name)
+
+    def writes(self) -> list[Recorded]:
+        """The requests that asked for a change (dry runs included)."""
+        return [r for r in self.requests if r.method != "GET"]
 
     def __enter__(self) -> FakeKubeApi:
         self._server = serve(self._serve)
@@ -192,15 +149,24 @@ class FakeKubeApi:
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         query = dict(parse_qsl(parts.query))
-        self.requests.append(Recorded(handler.command, parts.path, query))
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        content_type = (handler.headers.get("Content-Type") or "").split(";")[0].strip() or None
+        try:
+            shown: Any = json.loads(raw) if raw else None
+        except ValueError:
+            shown = raw.decode(errors="replace")
+        self.requests.append(
+            Recorded(handler.command, parts.path, query, shown, content_type if raw else None)
+        )
         if self.delay_s:
             self._stop.wait(self.delay_s)
         try:
-            if handler.command != "GET":
-                raise status(405, "MethodNotAllowed", "the fake API server is read-only")
             if handler.headers.get("Authorization") != f"Bearer {TOKEN}":
                 raise status(401, "Unauthorized", "Unauthorized")
-            reply = Reply(200, self._route(parts.path, query))
+            with self._lock:  # probes run concurrently; the controllers and writes see one state
+                code, body = self._route(handler.command, parts.path, query, raw, content_type)
+            reply = Reply(code, body)
         except Reply as answer:
             reply = answer
         text = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
@@ -214,7 +180,9 @@ class FakeKubeApi:
         except OSError:  # the client timed out and closed the connection
             pass
 
-    def _route(self, path: str, query: dict[str, str]) -> Any:
+    def _route(
+        self, method: str, path: str, query: dict[str, str], raw: bytes, content_type: str | None
+    ) -> tuple[int, Any]:
         parts = path.strip("/").split("/")
         if parts[:2] == ["api", "v1"]:
             api_version, rest = "v1", parts[2:]
@@ -231,24 +199,62 @@ class FakeKubeApi:
         if (
             plural is None
             or (api_version, plural) not in RESOURCES
-            or (sub is not None and (sub, plural) != ("log", "pods"))
+            or len(rest) > 3
+            or (sub is not None and (plural, sub) not in SUBRESOURCES)
         ):
             raise status(404, "NotFound", "the server could not find the requested resource")
-        self._forced_failure(api_version, plural, name, namespace)
+        verb = VERBS.get(method, "get" if name else "list")
+        self._forced_failure(api_version, plural, name, namespace, verb)
+        if method == "GET":
+            if (api_version, plural) in TICKS and sub is None:
+                self.controller.tick()
+            return 200, self._read(api_version, plural, namespace, name, sub, query)
+        if method not in VERBS or api_version in READ_ONLY_APIS or sub == "log":
+            raise _not_allowed()
+        dry_run, body, store = _dry_run(query), parse_body(raw), self.store
+        if method in ("POST", "PUT") and content_type not in (None, "application/json"):
+            message = "the body of the request was in an unknown format - accepted media types include: application/json"
+            raise status(415, "UnsupportedMediaType", message)
+        if method == "POST":
+            if name is not None:
+                raise _not_allowed()
+            return 201, store.create(api_version, plural, namespace, body, dry_run)
+        if name is None:  # collections are created into, not replaced, patched or (here) deleted
+            raise _not_allowed()
+        if sub == "scale":
+            if method == "DELETE":
+                raise _not_allowed()
+            patch_type = content_type or "" if method == "PATCH" else None
+            return 200, store.write_scale(namespace, name, body, dry_run, patch_type)
+        if method == "PUT":
+            return 200, store.replace(api_version, plural, namespace, name, body, dry_run)
+        if method == "PATCH":
+            return 200, store.patch(api_version, plural, namespace, name, content_type or "", body, dry_run)
+        return 200, store.delete(api_version, plural, namespace, name, body, dry_run)
+
+    def _read(
+        self, api_version: str, plural: str, namespace: str | None, name: str | None, sub: str | None,
+        query: dict[str, str],
+    ) -> Any:  # fmt: skip
         if name is None:
             return self._list(api_version, plural, namespace, query)
-        found = self._find(api_version, plural, namespace, name)
+        found = self.store.find(api_version, plural, namespace, name)
         if sub == "log":
             raise Reply(200, self._log(found, query), "text/plain")
+        if sub == "scale":
+            return self.store.scale_of(found)
         return found
 
-    def _forced_failure(self, api_version: str, plural: str, name: str | None, namespace: str | None) -> None:
-        code = self.failures.get(plural, self.failures.get("*"))
+    def _forced_failure(
+        self, api_version: str, plural: str, name: str | None, namespace: str | None, verb: str
+    ) -> None:
+        codes = [self.failures.get(key) for key in ((plural, verb), (plural, "*"), ("*", verb), ("*", "*"))]
+        code = next((c for c in codes if c is not None), None)
         if code is None:
             return
-        group = api_version.rpartition("/")[0]
+        group = group_of(api_version)
         if code == 403:
-            verb, target = ("get", f'{plural} "{name}"') if name else ("list", plural)
+            target = f'{resource_name(plural, group)} "{name}"' if name else resource_name(plural, group)
             scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
             message = (
                 f'{target} is forbidden: User "{BOT_USER}" cannot {verb} resource "{plural}" '
@@ -258,39 +264,22 @@ class FakeKubeApi:
         reasons = {401: "Unauthorized", 404: "NotFound", 500: "InternalError", 503: "ServiceUnavailable"}
         raise status(code, reasons.get(code, "Unknown"), reasons.get(code, "error"))
 
-    def _matching(self, api_version: str, plural: str, namespace: str | None) -> list[dict[str, Any]]:
-        kind = RESOURCES[(api_version, plural)]
-        return [
-            o for o in self.objects
-            if (o["apiVersion"], o["kind"]) == (api_version, kind)
-            and namespace in (None, o["metadata"].get("namespace"))
-        ]  # fmt: skip
-
     def _list(
         self, api_version: str, plural: str, namespace: str | None, query: dict[str, str]
     ) -> dict[str, Any]:
         items = [
-            o for o in self._matching(api_version, plural, namespace)
+            o for o in self.store.matching(api_version, plural, namespace)
             if labels_match(query.get("labelSelector", ""), o["metadata"].get("labels") or {})
             and fields_match(query.get("fieldSelector", ""), o)
         ]  # fmt: skip
         limit = int(query.get("limit") or 0)
-        metadata: dict[str, Any] = {"resourceVersion": "918273"}
+        metadata: dict[str, Any] = {"resourceVersion": self.store.version}
         if limit and len(items) > limit:
             items, metadata = items[:limit], {**metadata, "continue": "eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ"}
-        if api_version.rpartition("/")[0] not in CUSTOM_GROUPS:
+        if group_of(api_version) not in CUSTOM_GROUPS:
             items = [{k: v for k, v in o.items() if k not in ("apiVersion", "kind")} for o in items]
         kind = RESOURCES[(api_version, plural)]
         return {"kind": f"{kind}List", "apiVersion": api_version, "metadata": metadata, "items": items}
-
-    def _find(self, api_version: str, plural: str, namespace: str | None, name: str) -> dict[str, Any]:
-        for obj in self._matching(api_version, plural, namespace):
-            if obj["metadata"]["name"] == name:
-                return obj
-        group = api_version.rpartition("/")[0]
-        resource = f"{plural}.{group}" if group else plural
-        details = {"name": name, "group": group, "kind": plural}
-        raise status(404, "NotFound", f'{resource} "{name}" not found', details)
 
     def _log(self, pod: dict[str, Any], query: dict[str, str]) -> str:
         name = pod["metadata"]["name"]
@@ -308,55 +297,36 @@ class FakeKubeApi:
             raise status(400, "BadRequest", message)
         lines = (text or "").splitlines()
         if query.get("sinceSeconds"):
-            lines = self._since(lines, self.now - timedelta(seconds=int(query["sinceSeconds"])))
+            lines = _since(lines, self.clock.now() - timedelta(seconds=int(query["sinceSeconds"])))
         if query.get("tailLines"):
             lines = lines[-int(query["tailLines"]) :]
         return "".join(line + "\n" for line in lines)
 
-    @staticmethod
-    def _since(lines: list[str], start: datetime) -> list[str]:
-        """Lines written at or after `start`; a line without a timestamp belongs to the one before it."""
-        kept, keep = [], True
-        for line in lines:
-            stamp = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", line)
-            if stamp:
-                keep = datetime.strptime(stamp.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) >= start
-            if keep:
-                kept.append(line)
-        return kept
+
+def _not_allowed() -> Reply:
+    return status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+
+def _dry_run(query: dict[str, str]) -> bool:
+    value = query.get("dryRun")
+    if value not in (None, "All"):
+        raise status(400, "BadRequest", f'dryRun: Unsupported value: "{value}": supported values: "All"')
+    return value == "All"
+
+
+def _since(lines: list[str], start: datetime) -> list[str]:
+    """Lines written at or after `start`; a line without a timestamp belongs to the one before it."""
+    kept, keep = [], True
+    for line in lines:
+        stamp = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", line)
+        if stamp:
+            keep = datetime.strptime(stamp.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) >= start
+        if keep:
+            kept.append(line)
+    return kept
 
 
 def _ever_started(pod: dict[str, Any]) -> bool:
     """Whether a pod's first container has run (so the kubelet has logs for it)."""
     statuses = pod.get("status", {}).get("containerStatuses") or [{}]
     return "running" in statuses[0].get("state", {}) or "terminated" in statuses[0].get("lastState", {})
-
-
-def labels_match(selector: str, labels: dict[str, str]) -> bool:
-    """A label selector (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, comma-separated) against labels."""
-    for term in filter(None, (t.strip() for t in re.split(r",(?![^(]*\))", selector))):
-        if match := re.fullmatch(r"(\S+)\s+(in|notin)\s+\((.*)\)", term):
-            key, op, values = match.group(1), match.group(2), {v.strip() for v in match.group(3).split(",")}
-            if (labels.get(key) in values) != (op == "in"):
-                return False
-        elif match := re.fullmatch(r"([^!=\s]+)\s*(==|=|!=)\s*(\S*)", term):
-            key, op, value = match.groups()
-            if (labels.get(key) == value) != (op != "!="):
-                return False
-        elif (term.startswith("!") and term[1:] in labels) or (
-            not term.startswith("!") and term not in labels
-        ):
-            return False
-    return True
-
-
-def fields_match(selector: str, obj: dict[str, Any]) -> bool:
-    """A field selector (`type=Warning`, `involvedObject.name=x`, `status.phase!=Running`) against an object."""
-    for term in filter(None, (t.strip() for t in selector.split(","))):
-        path, op, value = re.fullmatch(r"([\w.]+)\s*(==|=|!=)\s*(.*)", term).groups()  # type: ignore[union-attr]
-        found: Any = obj
-        for part in path.split("."):
-            found = found.get(part) if isinstance(found, dict) else None
-        if (str(found or "") == value) != (op != "!="):
-            return False
-    return True
