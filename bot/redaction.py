@@ -49,7 +49,8 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         rf"\1{MASK}",
     ),
     # user:password@ in URLs, also with an empty user (redis://:password@host).
-    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@]*:)([^@\s/]+)(@)"), rf"\1{MASK}\3"),
+    # The scheme is bounded: unbounded, a long line without "://" took time quadratic in its length.
+    (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^:/\s@]{0,256}:)([^@\s/]+)(@)"), rf"\1{MASK}\3"),
     (
         re.compile(
             r"(?i)([?&](?:[a-z0-9_-]*(?:token|key|signature|sig|password|secret|credential)[a-z0-9_-]*)=)"
