@@ -62,15 +62,6 @@ def which_service(typed: str | None) -> str:
     return "Which service is this about? Pick one and I open the incident:"
 
 
-def asking_which_service(typed: str | None) -> str:
-    """The ack while the service guesses are worked out."""
-    return (
-        f"I don't know a service called `{escape(typed)}`; finding the likeliest ones…"
-        if typed
-        else ("No service named; finding the likeliest ones…")
-    )
-
-
 def root_text(incident: Incident) -> str:
     """The channel message's plain text (notifications, search): the blocks say the rest."""
     return f"{incident.id} {incident.service}: {escape(incident.symptom)}"

@@ -36,7 +36,7 @@ def handle_diagnose_command(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
     if isinstance(parsed, DiagnoseRequest):
         ack(messages.opening(parsed.service))
     else:
-        ack(clean(messages.asking_which_service(parsed.typed)))
+        ack()  # the likeliest services follow in a moment, as buttons
     deps.later(parsed)
 
 

@@ -39,9 +39,20 @@ as alice
 # A vague report: no confident match, so the closest playbooks are offered instead.
 /diagnose api-gateway the gateway feels weird
 press slow or timing out
-# Mistakes get a hint only the person typing sees; nothing is opened.
+# A misspelt service: the likeliest services are offered, the symptom kept; one click opens the incident.
 /diagnose api-gatway 504s since the deploy
+press Diagnose api-gateway
+# /diagnose alone opens a form.
 /diagnose
+fill service api-gateway
+fill what pods restart with OOMKilled
+submit
+# Any message can become an incident: an alert posted in the channel, then the "Diagnose this" shortcut.
+as bob
+post [FIRING:1] KubePodCrashLooping: pod arch-separation/api-gateway-7d9f6b8c5-abc12 is restarting
+shortcut
+# The App Home tab lists the open incidents.
+home
 """
 HELP = __doc__.split("\n\n")[1].rstrip() if __doc__ else ""
 POLL_S = 0.1
