@@ -301,7 +301,7 @@ def load_config(path: Path, guides: list[str] | None = None) -> Config:
     return config
 
 
-def _config_problems(doc, err: ValidationError) -> list[Problem]:  # type: ignore[no-untyped-def]
+def _config_problems(doc, err: ValidationError) -> list[Problem]:
     problems = []
     for problem in validation_problems(doc, err, model=Config):
         # Cross-reference errors name their own key path ("services.x.team: ..."): point at it.

@@ -183,7 +183,7 @@ def strategic_merge_patch(original: dict[str, Any], patch: dict[str, Any]) -> di
     merged = _merge_map(copy.deepcopy(original), patch, ())
     if merged is _DELETE:
         raise PatchError("cannot delete the whole object")
-    return merged  # type: ignore[return-value]
+    return merged
 
 
 def _strip(value: Any) -> Any:
@@ -238,7 +238,7 @@ def _merge_list(original: list[Any], patch: list[Any], path: tuple[str, ...]) ->
         return original + [v for v in patch if v not in original]
     key = _merge_key(path)
     if key is None:
-        return _strip(patch)  # type: ignore[no-any-return]
+        return _strip(patch)
     if any(isinstance(e, dict) and e.get("$patch") == "replace" for e in patch):
         return [_strip(e) for e in patch if not (isinstance(e, dict) and "$patch" in e)]
     result = list(original)

@@ -349,7 +349,7 @@ def render_message(
     """The message as a person sees it: its blocks (or its text when it has none), an "(edited)" mark,
     attachments, files, reactions and replies. Buttons are numbered into `buttons` (a fresh one if not given);
     `channel` (else the message's own) goes into each `Button`; `names` turns ids in mentions into names."""
-    data: Mapping[str, Any] = msg.to_api() if hasattr(msg, "to_api") else msg  # type: ignore[assignment]
+    data: Mapping[str, Any] = msg.to_api() if hasattr(msg, "to_api") else msg
     channel = channel or getattr(msg, "channel", None) or data.get("channel")
     ctx = _Context(buttons if buttons is not None else Buttons(), data.get("ts"), channel, names)
     blocks = data.get("blocks") or []
@@ -441,7 +441,7 @@ def mentions(message: Mapping[str, Any] | HasApi) -> list[str]:
     their fields, context; plain_text is shown as typed, per the text object reference), rich_text mention
     and link elements, and attachments (pretext, text, field values, blocks). Escaped text is not a mention.
     """
-    data: Mapping[str, Any] = message.to_api() if hasattr(message, "to_api") else message  # type: ignore[assignment]
+    data: Mapping[str, Any] = message.to_api() if hasattr(message, "to_api") else message
     found = _mentions_in(str(data.get("text") or "")) + _block_mentions(data.get("blocks") or [])
     for att in data.get("attachments") or []:
         texts = [att.get("pretext"), att.get("text"), *(f.get("value") for f in att.get("fields") or [])]

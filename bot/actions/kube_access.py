@@ -58,7 +58,7 @@ class Cluster:
         return json.loads(response.data) if response.data else None
 
     def deployment(self, name: str) -> dict[str, Any]:
-        return self.call(self.apps.read_namespaced_deployment, name, self.namespace)  # type: ignore[no-any-return]
+        return self.call(self.apps.read_namespaced_deployment, name, self.namespace)
 
     def replica_sets(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
         """The ReplicaSets the Deployment controls: its selector, and a controller reference to its uid."""

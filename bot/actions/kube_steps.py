@@ -38,7 +38,7 @@ def patch_plan(kube: Cluster, name: str, content_type: str, body: Any) -> dict[s
 
 
 def send_patch(kube: Cluster, name: str, plan: dict[str, Any], *, dry_run: bool) -> dict[str, Any]:
-    return kube.call(  # type: ignore[no-any-return]
+    return kube.call(
         kube.apps.patch_namespaced_deployment,
         name,
         kube.namespace,

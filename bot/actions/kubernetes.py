@@ -344,7 +344,7 @@ def _autoscaler(kube: Cluster, name: str, warnings: list[str]) -> dict[str, Any]
     for hpa in listed.get("items") or []:
         ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
         if ref.get("kind") == "Deployment" and ref.get("name") == name:
-            return hpa  # type: ignore[no-any-return]
+            return hpa
     return None
 
 

@@ -127,7 +127,7 @@ def _project(ctx: ProbeContext, params: CloudLoggingParams) -> str:
 def _session_class() -> type:
     from google.auth.transport.requests import AuthorizedSession
 
-    class DeadlineSession(AuthorizedSession):  # type: ignore[misc]
+    class DeadlineSession(AuthorizedSession):
         """An authorized session whose requests never outlive the calling probe's deadline.
 
         The client library pages with its own 60 s timeout; each probe thread sets its remaining time here,

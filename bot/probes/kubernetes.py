@@ -172,7 +172,7 @@ def logs(ctx: ProbeContext, params: LogsParams) -> ProbeResult:
 
 
 def _read_log(kube: Kube, pod: str, container: str, previous: bool, params: LogsParams) -> str | None:
-    return kube.call(  # type: ignore[no-any-return]
+    return kube.call(
         kube.core.read_namespaced_pod_log,
         pod,
         kube.namespace,

@@ -80,7 +80,7 @@ def in_worker(call: Callable[[], T], timeout: float, what: str) -> T:
         raise ProbeFailure(f"{what} did not finish within {seconds(timeout)} s")
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
+    return outcome["value"]
 
 
 def lookup(host: str, port: int | None, timeout: float) -> list[tuple[Any, ...]]:

@@ -91,7 +91,7 @@ class LocalWorkspace:
         serving = threading.Thread(target=server.run, name="chatops-http", daemon=True)
         serving.start()
         stack.callback(stop_server, server, serving)
-        self.port: int = server.effective_port  # type: ignore[union-attr]
+        self.port: int = server.effective_port
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
