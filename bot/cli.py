@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from bot import terminal
+from bot.audit_cli import add_audit_command
 from bot.config import Config
 from bot.errors import ChatOpsError, ProblemsError
 from bot.importer.cli import add_import_command
+from bot.incident.approvals import approval_problems, offered_actions, unknown_actions
 from bot.incident.flows import IncidentFlows
 from bot.incident.requests import Asker, DiagnoseRequest
 from bot.matcher import Matcher
@@ -177,8 +179,18 @@ def _only_service_for(app: App, config: Config, text: str) -> str:
 
 
 def cmd_config_check(app: App, args: argparse.Namespace) -> int:
-    config = app.config
-    print(f"{app.settings.config_file}: OK, {len(config.services)} services, {len(config.teams)} teams")
+    """The file is valid (checked at start-up); then what only the whole picture shows: fixes nobody could
+    approve, per-action settings for actions that do not exist."""
+    config, file = app.config, str(app.settings.config_file)
+    problems = unknown_actions(config, file) + approval_problems(
+        config, offered_actions(config, app.catalog), file
+    )
+    if problems:
+        print("chatops: configuration problems:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"{file}: OK, {len(config.services)} services, {len(config.teams)} teams")
     return 0
 
 
@@ -238,6 +250,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
         dest="action", required=True, metavar="ACTION"
     )
     cfg.add_parser("check", help="validate the config file").set_defaults(func=cmd_config_check)
+    add_audit_command(sub)
 
     if extend is not None:
         extend(sub)

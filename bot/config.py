@@ -73,6 +73,13 @@ class CloudLoggingTarget(Strict):
     filter: str = Field(min_length=1, description="the service's base filter; probes add time and severity")
 
 
+class ActionPolicy(Strict):
+    """Who may approve one action for one service, and how many approvals it needs (the service's if unset)."""
+
+    approvers: list[Annotated[str, Field(pattern=SLACK_ID)]] = Field(default_factory=list)
+    approvals: int | None = Field(None, ge=1, le=5)
+
+
 class Service(Strict):
     """One service of the catalogue: what it is, who owns it, where its signals live."""
 
@@ -96,6 +103,12 @@ class Service(Strict):
     approvers: list[Annotated[str, Field(pattern=SLACK_ID)]] = Field(
         default_factory=list,
         description="Slack user or group ids who may approve actions; the team's if empty",
+    )
+    approvals: int = Field(
+        1, ge=1, le=5, description="approvals a fix needs, from people other than the requester"
+    )
+    actions: dict[str, ActionPolicy] = Field(
+        default_factory=dict, description="per action (e.g. k8s.rollout_undo): who may approve, how many"
     )
 
     def variables(self, name: str) -> dict[str, str | None]:
@@ -188,6 +201,7 @@ class Policy(Strict):
 
     severities: dict[Sev, SevLevel] = Field(default_factory=_default_severities)
     first_response_within: Duration = timedelta(minutes=15)
+    approval_expiry: Duration = timedelta(minutes=15)  # how long a fix request waits for approval
     escalation: list[EscalationStep] = Field(default_factory=_default_escalation, min_length=1)
 
     @model_validator(mode="after")

@@ -126,3 +126,58 @@ class TimelineEntry:
     text: str
     actor: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+class RequestState(StrEnum):
+    """Where a request for a fix stands. Only `pending -> executing` runs anything, in one conditional write."""
+
+    PENDING = "pending"  # waiting for approval
+    EXECUTING = "executing"  # approved; running (exactly one caller got here)
+    SUCCEEDED = "succeeded"  # ran and verified
+    FAILED = "failed"  # the system refused or failed the change, or verification saw it fail
+    TIMED_OUT = "timed_out"  # ran, but did not verify in time
+    DENIED = "denied"
+    EXPIRED = "expired"
+    STALE = "stale"  # the object changed after the preview: refused, a fresh preview offered
+    INTERRUPTED = "interrupted"  # the bot stopped while it ran: the outcome must be checked by hand
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (RequestState.PENDING, RequestState.EXECUTING)
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """A request to run one fix, bound to the exact change its preview showed (target and version)."""
+
+    id: str
+    incident_id: str
+    seq: int  # 1, 2, ... within the incident: what people call it ("fix request 2")
+    playbook_id: str
+    action: str
+    title: str
+    params: dict[str, Any]
+    preview: dict[str, Any]  # bot.actions.base.Preview as JSON
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime
+    needed: int  # approvals needed, from people other than the requester
+    state: RequestState = RequestState.PENDING
+    approvals: tuple[str, ...] = ()
+    decided_by: str | None = None
+    message_ts: str | None = None
+    outcome: dict[str, Any] = field(default_factory=dict)
+    verification: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the append-only audit log: who did what to which request, when."""
+
+    seq: int
+    at: datetime
+    incident_id: str
+    request_id: str | None
+    event: str
+    actor: str | None
+    detail: dict[str, Any] = field(default_factory=dict)

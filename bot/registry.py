@@ -92,6 +92,7 @@ ACTIONS: dict[str, ActionSpec] = {
             k8s_actions.scale_preview,
             k8s_actions.scale_execute,
             k8s_actions.scale_verify,
+            verify_timeout_s=180.0,
         ),
         ActionSpec(
             "k8s.set_env",
@@ -113,6 +114,7 @@ ACTIONS: dict[str, ActionSpec] = {
             k8s_actions.delete_pod_preview,
             k8s_actions.delete_pod_execute,
             k8s_actions.delete_pod_verify,
+            verify_timeout_s=120.0,
         ),
         ActionSpec(
             "cloud_run.traffic_rollback",
@@ -120,6 +122,7 @@ ACTIONS: dict[str, ActionSpec] = {
             cloud_run_actions.preview_traffic_rollback,
             cloud_run_actions.execute,
             cloud_run_actions.verify_traffic,
+            verify_timeout_s=120.0,
         ),
         ActionSpec(
             "cloud_run.traffic_to_latest",
@@ -127,6 +130,7 @@ ACTIONS: dict[str, ActionSpec] = {
             cloud_run_actions.preview_traffic_to_latest,
             cloud_run_actions.execute,
             cloud_run_actions.verify_traffic,
+            verify_timeout_s=120.0,
         ),
         ActionSpec(
             "cloud_run.update_resources",

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.findings import Diagnosis, Finding
 from bot.incident.view import Offer
-from bot.incidents import Incident
+from bot.incidents import ActionRequest, Incident
 from bot.matcher import MatchResult
 from bot.playbook import Playbook
 from bot.severity import Sev, Status
@@ -249,3 +249,57 @@ def _age(delta: Any) -> str:
     if minutes < 48 * 60:
         return f"{minutes // 60} h {minutes % 60} min"
     return f"{minutes // 1440} days"
+
+
+# -- fixes and their approval -------------------------------------------------------------------------
+
+
+def _change_lines(preview: dict[str, Any]) -> str:
+    target = preview.get("target") or {}
+    where = f"{str(target.get('kind', '')).lower()} {target.get('namespace', '')}/{target.get('name', '')}"
+    changes = [
+        f"• {escape(c['what'])}: {escape(c['before'])} → {escape(c['after'])}"
+        for c in preview.get("changes", [])
+    ]
+    return (
+        f"*Change* to `{escape(where)}` (version {escape(str(target.get('version', '?')))}):\n"
+        + "\n".join(changes)
+    )
+
+
+def request_blocks(
+    request: ActionRequest, approvers: Sequence[str], expires: str, approve: Offer | None, deny: Offer | None
+) -> list[Block]:
+    """A fix request: the exact change, who asked and who may approve; Approve (with Slack's confirmation
+    dialog) and Deny while it waits, else what became of it."""
+    preview = request.preview
+    blocks = [
+        section(
+            f"{messages.request_title(request.seq, request.title)}\n{_change_lines(preview)}", BlockId.REQUEST
+        )
+    ]
+    for warning in preview.get("warnings", [])[:5]:
+        blocks.append(context(f":warning: {escape(warning)}"))
+    if approve is not None and deny is not None:
+        blocks.append(
+            context(messages.request_asked(request.requested_by, approvers, request.needed, expires))
+        )
+        confirm = {
+            "title": plain("Run this fix?", 100),
+            "text": plain(f"{request.title}: it runs once, right away, and is verified.", 300),
+            "confirm": plain("Approve and run", 30),
+            "deny": plain("Cancel", 30),
+            "style": "primary",
+        }
+        actions_block = buttons(
+            BlockId.REQUEST_BUTTONS, [approve, deny], lambda o: "Approve" if o is approve else "Deny"
+        )
+        actions_block["elements"][0]["confirm"] = confirm
+        blocks.append(actions_block)
+    else:
+        blocks.append(
+            context(
+                f"Asked by <@{request.requested_by}>. {messages.request_state(request.state, request.decided_by)}"
+            )
+        )
+    return blocks

@@ -31,7 +31,7 @@ from bot.runner import Runner
 from bot.settings import Settings
 from bot.store import SqlStore, open_store
 from handlers import messages
-from handlers.slack_view import SlackView
+from handlers.slack_view import SlackDirectory, SlackView
 from handlers.slack_web import UPDATE_INTERVAL_S, web_client
 
 log = logging.getLogger("chatops")
@@ -87,7 +87,8 @@ class Runtime:
     ) -> Runtime:
         config = settings.config
         flows = IncidentFlows(config=config, catalog=catalog, matcher=Matcher(catalog, config.guide_hints()),
-                              store=store, runner=Runner(clients or Clients.from_settings(settings)), clock=clock)  # fmt: skip
+                              store=store, runner=Runner(clients or Clients.from_settings(settings)), clock=clock,
+                              directory=SlackDirectory(client))  # fmt: skip
         return cls(flows, SlackView(client, clock, interval))
 
     def run(self, request: Request) -> None:

@@ -13,9 +13,9 @@ class ActionId(StrEnum):
     RUN_PLAYBOOK = OfferKind.RUN_PLAYBOOK.value  # a runner-up or an abstention candidate
     SET_SEVERITY = OfferKind.SET_SEVERITY.value
     REQUEST_ACTION = OfferKind.REQUEST_ACTION.value  # a remediation: a request that a second person approves
-    DIAGNOSE_SERVICE = (
-        OfferKind.DIAGNOSE_SERVICE.value
-    )  # the service a symptom with no service named is about
+    DIAGNOSE_SERVICE = OfferKind.DIAGNOSE_SERVICE.value  # the service of a symptom that named none
+    APPROVE_ACTION = OfferKind.APPROVE_ACTION.value  # carries Slack's confirmation dialog
+    DENY_ACTION = OfferKind.DENY_ACTION.value
     # Inputs of the /diagnose modal (read from the view's state on submission, no listener of their own).
     MODAL_SERVICE = "diagnose_service_select"
     MODAL_SYMPTOM = "diagnose_symptom_input"
@@ -29,7 +29,8 @@ class ActionId(StrEnum):
         return re.compile(rf"^{re.escape(self.value)}(:\d+)?$")
 
 
-BUTTONS = [ActionId.RUN_PLAYBOOK, ActionId.SET_SEVERITY, ActionId.REQUEST_ACTION, ActionId.DIAGNOSE_SERVICE]
+BUTTONS = [ActionId.RUN_PLAYBOOK, ActionId.SET_SEVERITY, ActionId.REQUEST_ACTION, ActionId.DIAGNOSE_SERVICE,
+           ActionId.APPROVE_ACTION, ActionId.DENY_ACTION]  # fmt: skip
 
 
 class BlockId(StrEnum):
@@ -41,6 +42,8 @@ class BlockId(StrEnum):
     SEVERITY = "incident_severity"
     REMEDIATIONS = "incident_remediations"
     MANUAL = "incident_manual"
+    REQUEST = "fix_request"
+    REQUEST_BUTTONS = "fix_request_buttons"
     SERVICES = "diagnose_services"
     MODAL_SERVICE = "diagnose_service"
     MODAL_SYMPTOM = "diagnose_symptom"

@@ -21,10 +21,6 @@ CHECKS_RUNNING = "Running read-only checks…"
 CHECKS_DONE = "Read-only checks finished"
 EVIDENCE_ATTACHED = "Full evidence from the checks (secrets redacted):"
 INVITE_ME = "I can't post in this channel yet: invite me with `/invite @chatops`, then run the command again."
-APPROVALS_PENDING = (
-    "Recorded your request for this fix in the incident timeline. Nothing has run: the approval flow "
-    "(a second person approves, the action runs once and is verified) is not switched on in this version."
-)
 MENTION_HELP = (
     "In an incident thread: `@chatops status` (where the incident stands), `@chatops diagnose <symptom>` "
     "(run the playbook that fits). To open an incident: `/diagnose [service] <symptom>` in #incidents."
@@ -117,3 +113,80 @@ def status(incident: Incident, entries: int) -> str:
 
 def source(link: str) -> str:
     return f"Opened from <{link}|this message>."
+
+
+# -- fixes and their approval ------------------------------------------------------------------------
+
+REQUEST_STATES = {
+    "pending": ":hourglass_flowing_sand: Waiting for approval",
+    "executing": ":gear: Approved by {by}: running…",
+    "succeeded": ":white_check_mark: Done and verified",
+    "failed": ":x: Failed",
+    "timed_out": ":warning: Ran, but not verified in time",
+    "denied": ":no_entry: Denied by {by}",
+    "expired": ":hourglass: Expired without approval",
+    "stale": ":recycle: Refused: the target changed since this preview (a fresh preview follows)",
+    "interrupted": ":x: Interrupted: the bot stopped while it ran; check the target before trying again",
+}
+
+
+def who(ids: Sequence[str]) -> str:
+    """Slack ids as mentions: users as <@U…>, user groups as <!subteam^S…>."""
+    return ", ".join(f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>" for i in ids) or "nobody"
+
+
+def request_title(seq: int, title: str) -> str:
+    return f":wrench: *Fix request {seq}: {escape(title)}*" if seq else f":wrench: *{escape(title)}*"
+
+
+def request_asked(requester: str, approvers: Sequence[str], needed: int, expires: str) -> str:
+    approvals = "an approval" if needed == 1 else f"{needed} approvals"
+    return (f"Asked by <@{requester}>. Needs {approvals} from someone other than <@{requester}>: {who(approvers)}. "
+            f"Expires at {expires}.")  # fmt: skip
+
+
+def request_state(state: str, by: str | None) -> str:
+    return REQUEST_STATES[state].format(by=f"<@{by}>" if by else "someone")
+
+
+def note(kind: str, title: str, text: str, ok: bool | None) -> str:
+    title, text = f"*{escape(title)}*", escape(text)
+    if kind == "running":
+        return f":gear: Running {title}…"
+    if kind == "outcome":
+        return f":arrow_forward: {title}: {text}"
+    if kind == "verification":
+        mark = ":white_check_mark: Verified" if ok else ":warning: Not verified"
+        return f"{mark}: {title}: {text}"
+    if kind == "stale":
+        return f":recycle: {title}: {text}. Refused: nothing was changed."
+    if kind == "not_needed":
+        return f":information_source: {title} is not needed: {text}"
+    if kind == "approval":
+        return f":ballot_box_with_check: {title}: approvals so far {text}."
+    return f":x: {title} failed: {text}"
+
+
+def refusal(
+    why: str, seq: int | None, title: str | None, state: str | None, by: str | None, detail: str
+) -> str:
+    name = f"fix request {seq} ({escape(title or '')})" if seq else "this fix"
+    if why == "unknown_button":
+        return "That button no longer stands for anything I know (the message may be old, or my store was reset)."
+    if why == "no_request":
+        return "That fix request no longer exists; ask for the fix again from the verdict's buttons."
+    if why == "decided":
+        return f"{name.capitalize()} is already {state}{f' (by <@{by}>)' if by else ''}: nothing more to do."
+    if why == "expired":
+        return f"{name.capitalize()} expired without approval; ask for it again from the verdict's buttons."
+    if why == "self_approval":
+        return f"You asked for {name}, so someone else must approve it."
+    if why == "not_approver":
+        return f"Only {who(detail.split(', ') if detail else [])} may approve {name}; ask one of them."
+    if why == "not_deniable":
+        return f"Only the requester or an approver ({who(detail.split(', ') if detail else [])}) may deny {name}."
+    if why == "approval_recorded":
+        return f"Your approval of {name} is recorded ({escape(detail)}); it runs once enough people approved."
+    if why == "already_requested":
+        return f"This fix was already asked for ({name}); it is waiting for approval in the thread."
+    return f"I could not preview this fix, so nothing was asked for: {escape(detail)}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -18,9 +19,11 @@ from slack_sdk.webhook import WebhookClient
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.errors import ChatOpsError
 from bot.findings import Diagnosis, Finding
+from bot.incident.approvals import Approvers
+from bot.incident.remediation import Note, Refusal
 from bot.incident.requests import Asker, ButtonClick
 from bot.incident.view import Offer, OfferKind, Thread
-from bot.incidents import Incident
+from bot.incidents import ActionRequest, Incident
 from bot.matcher import MatchResult
 from bot.playbook import Playbook
 from bot.redaction import redact
@@ -196,8 +199,49 @@ class SlackView:
         self.client.chat_postEphemeral(channel=asker.channel, user=asker.user, text=clean(text),
                                        blocks=clean(blocks.service_guesses(text, offers)))  # fmt: skip
 
-    def action_recorded(self, asker: Asker) -> None:
-        self.tell(asker, messages.APPROVALS_PENDING)
+    # -- fixes and their approval -----------------------------------------------------------------
+
+    def show_request(
+        self, incident: Incident, request: ActionRequest, approvers: Approvers, approve: Offer, deny: Offer
+    ) -> str:
+        drawn = blocks.request_blocks(request, approvers.ids, _clock_time(request.expires_at), approve, deny)
+        posted = self._post(incident.channel, messages.escape(f"Fix request {request.seq}: {request.title}"), drawn,
+                            self._thread(incident))  # fmt: skip
+        return str(posted["ts"])
+
+    def request_changed(self, incident: Incident, request: ActionRequest) -> None:
+        if request.message_ts:
+            drawn = blocks.request_blocks(request, (), "", None, None)
+            self._update(incident.channel, request.message_ts, messages.escape(request.title), drawn)
+
+    def request_note(self, incident: Incident, title: str, note: Note) -> None:
+        text = messages.note(note.kind, title, note.text, note.ok)
+        lines = [text, *(f":warning: {messages.escape(w)}" for w in note.warnings)]
+        self._post(incident.channel, "\n".join(lines), None, self._thread(incident))
+
+    def refuse(self, asker: Asker, why: Refusal, request: ActionRequest | None, detail: str = "") -> None:
+        self.tell(asker, messages.refusal(why, request.seq if request else None, request.title if request else None,
+                                          request.state.value if request else None,
+                                          request.decided_by if request else None, detail))  # fmt: skip
 
     def home(self, user: str, incidents: Sequence[Incident]) -> None:
         self.client.views_publish(user_id=user, view=clean(blocks.home_view(incidents, self.clock.now())))
+
+
+def _clock_time(when: datetime) -> str:
+    return when.strftime("%H:%M UTC")
+
+
+class SlackDirectory:
+    """User groups as Slack has them now (usergroups.users.list), asked at click time: someone removed from a
+    group cannot approve any more."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def members(self, group: str) -> set[str]:
+        try:
+            return set(self.client.usergroups_users_list(usergroup=group).get("users") or [])
+        except SlackApiError as error:  # an unknown or deleted group lets nobody in
+            log.warning("usergroups.users.list %s failed: %s", group, slack_error(error))
+            return set()

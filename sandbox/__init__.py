@@ -20,6 +20,7 @@ services:
 teams:
   platform:
     oncall: {{slack: S0ONCALL}}
+    approvers: [S0ONCALL]
 store:
   path: {store}
 """
@@ -35,8 +36,12 @@ def scenarios() -> list[str]:
     return sorted(path.stem for path in FIXTURES.glob("*.yaml"))
 
 
+APPROVERS = "S0ONCALL"  # the stand-in Slack's on-call group: alice and bob
+
+
 def sandboxed(service: Service) -> Service:
-    """The service as the sandbox sees it: Kubernetes in the simulated cluster, no other systems."""
+    """The service as the sandbox sees it: Kubernetes in the simulated cluster, no other systems, and the
+    sandbox's people (the on-call group) as its approvers."""
     kubernetes = (
         service.kubernetes.model_copy(update={"context": CONTEXT, "namespace": NAMESPACE})
         if service.kubernetes
@@ -53,5 +58,7 @@ def sandboxed(service: Service) -> Service:
             "alertmanager_url": None,
             "postgres": None,
             "redis": None,
+            "approvers": [APPROVERS],
+            "actions": {},
         }
     )

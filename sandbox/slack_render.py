@@ -30,7 +30,7 @@ EMOJI = {
     "large_green_circle": "🟢", "large_yellow_circle": "🟡", "heavy_check_mark": "✔️", "mag": "🔍",
     "wrench": "🔧", "lock": "🔒", "bell": "🔔", "memo": "📝", "link": "🔗", "tada": "🎉", "+1": "👍",
     "thumbsup": "👍", "no_entry": "⛔", "information_source": "\u2139\ufe0f", "robot_face": "🤖", "stopwatch": "⏱️",
-    "arrow_forward": "▶️",
+    "arrow_forward": "▶️", "gear": "⚙️", "ballot_box_with_check": "☑️", "recycle": "♻️", "hourglass": "⌛",
 }  # fmt: skip
 RULE = "─" * 40
 TEAM_ID, BOT_USER_ID, BOT_ID, APP_ID, BOT_NAME = "T0SANDBOX", "U0CHATOPS", "B0CHATOPS", "A0CHATOPS", "chatops"
@@ -183,6 +183,9 @@ def mrkdwn(text: str, names: Names | None = None) -> str:
         if target[:1] in "@#":
             shown = label or (names(target[1:]) if names else None) or target[1:]
             return f"{target[0]}{shown}"
+        if target.startswith("!subteam^"):  # a user group: its handle, as Slack shows it
+            group = target.removeprefix("!subteam^")
+            return "@" + (label or (names(group) if names else None) or group)
         if target.startswith("!"):
             return "@" + (label or target[1:].split("^")[0])
         return f"{label} ({target})" if label and label != target else target

@@ -100,8 +100,9 @@ def test_a_bad_config_exits_2_with_the_key_path_and_no_traceback(tmp_path: Path)
 def test_config_from_the_environment_variable(tmp_path: Path) -> None:
     config = tmp_path / "elsewhere.yaml"
     config.write_text((ROOT / "config.example.yaml").read_text())
+    exe = shutil.which("chatops", path=str(Path(sys.executable).parent)) or "chatops"
     env_run = subprocess.run(
-        [sys.executable, "-m", "bot", "config", "check"],
+        [exe, "config", "check"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -132,6 +133,10 @@ def test_demo_plays_a_full_incident_in_the_local_slack_workspace(tmp_path: Path)
     assert "@alice set the severity to SEV-1." in out, "the SEV button was pressed"
     assert "`api-gateway`: open, SEV-1" in out, "@chatops status answered in the thread"
     assert "That sounds like Database connection pool exhausted" in out, "a reply got an offer"
+    assert "You asked for fix request 1" in out, "bob's own approval was refused"
+    assert "Approved by @alice: running" in out and "Verified: Roll back the recent deployment" in out
+    assert "3/3 pods of revision 9 ready (ghcr.io/acme/api-gateway:1.8.2)" in out, "pods ready on the old image"
+    assert "executing by U0ALICE" in out and "self_approval_refused by U0BOB" in out, "the audit log"
     assert "Closest playbooks:" in out and "(alice pressed [" in out
     assert "I don't know a service called `api-gatway`" in out and "] Diagnose api-gateway)" in out
     assert "(a form opens for alice)" in out and "What is wrong?" in out, "the modal"
@@ -199,3 +204,46 @@ def test_diagnose_against_a_slow_api_server_finishes_with_findings_not_a_crash()
     assert errors and all(
         s.startswith("kube-apiserver at http://127.0.0.1:") and "timed out" in s for s in errors
     )
+
+
+def test_config_check_refuses_fixes_that_only_one_person_could_approve(tmp_path: Path) -> None:
+    config = tmp_path / "chatops.yaml"
+    text = (ROOT / "config.example.yaml").read_text()
+    config.write_text(text.replace("approvers: [U0SRLEAD01, S0SVCONCALL]", "approvers: [U0SRLEAD01]"))
+    run = chatops("--config", str(config), "config", "check")
+    assert run.returncode == 1
+    assert (
+        "services.business-logic.approvers: fixes are offered" in run.stderr
+        and "only U0SRLEAD01" in run.stderr
+    )
+    assert chatops("config", "check").returncode == 0, "the bundled example can be approved at 3 a.m."
+
+
+def test_audit_lists_who_asked_approved_and_what_changed(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from bot.clock import ManualClock
+    from bot.incidents import RequestState
+    from bot.store import open_store
+
+    url, clock = f"sqlite:///{tmp_path / 'chatops.db'}", ManualClock()
+    with open_store(url, clock) as store:
+        incident = store.open_incident("api-gateway", "504s", "C1", "U0BOB")
+        preview = {
+            "changes": [{"what": "image ghcr.io/acme/api-gateway", "before": "1.9.0", "after": "1.8.2"}]
+        }
+        request = store.create_request(incident.id, "ai-platform/5xx-errors", "k8s.rollout_undo", "Roll back", {},
+                                       preview, "U0BOB", clock.now() + timedelta(minutes=15), 1)  # fmt: skip
+        store.approve(request.id, "U0ALICE")
+        store.move_request(request.id, [RequestState.EXECUTING], RequestState.SUCCEEDED,
+                           outcome={"summary": "rolled back"})  # fmt: skip
+    exe = shutil.which("chatops", path=str(Path(sys.executable).parent)) or "chatops"
+    env = {"PATH": str(Path(sys.executable).parent), "CHATOPS_STORE_URL": url}
+    run = subprocess.run([exe, "audit"], capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert "requested by U0BOB  image ghcr.io/acme/api-gateway: 1.9.0 -> 1.8.2" in lines[0]
+    assert "executing by U0ALICE" in lines[1] and "succeeded" in lines[2] and lines[-1] == "3 audit entries"
+    as_json = subprocess.run([exe, "audit", "--json", "--incident", incident.id], capture_output=True, text=True,
+                             env=env, timeout=60, check=True)  # fmt: skip
+    assert [e["event"] for e in json.loads(as_json.stdout)] == ["requested", "executing", "succeeded"]

@@ -16,7 +16,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.errors import UnknownIncidentError
-from bot.incidents import IncidentStatus, TimelineKind
+from bot.incidents import IncidentStatus, RequestState, TimelineKind
 from bot.severity import Sev
 from bot.store import EVENT_RETENTION, SqlStore, open_store
 
@@ -350,3 +350,68 @@ def test_a_clock_without_a_timezone_is_refused_at_start_up(store_url: str) -> No
 
     with pytest.raises(ValueError, match="aware"):
         open_store(store_url, Naive())
+
+
+# -- fix requests and the audit log --------------------------------------------------------------
+
+
+def pending_request(store: SqlStore, clock: ManualClock, needed: int = 1) -> str:
+    incident = store.open_incident("api-gateway", "504s", "C1", "U0BOB")
+    request = store.create_request(incident.id, "ai-platform/5xx-errors", "k8s.rollout_undo", "Roll back", {},
+                                   {"target": {"version": "7"}}, "U0BOB", clock.now() + timedelta(minutes=15), needed)  # fmt: skip
+    return request.id
+
+
+def test_of_many_approvers_at_once_exactly_one_runs_the_fix(store: SqlStore, clock: ManualClock) -> None:
+    request_id = pending_request(store, clock)
+    results = all_at_once(12, lambda: store.approve(request_id, "U0ALICE")[1])
+    assert results.count(True) == 1
+    request = store.get_request(request_id)
+    assert request is not None and request.state == "executing" and request.decided_by == "U0ALICE"
+
+
+def test_the_requester_never_counts_and_two_approvals_need_two_people(
+    store: SqlStore, clock: ManualClock
+) -> None:
+    request_id = pending_request(store, clock, needed=2)
+    assert store.approve(request_id, "U0BOB") == (0, False), "the requester's own approval is not one"
+    assert store.approve(request_id, "U0ALICE") == (1, False)
+    assert store.approve(request_id, "U0ALICE") == (1, False), "the same person twice is one approval"
+    assert store.approve(request_id, "U0CAROL") == (2, True)
+    events = [(e.event, e.actor) for e in store.audit()]
+    assert events == [("requested", "U0BOB"), ("approval_recorded", "U0ALICE"), ("executing", "U0CAROL")]
+
+
+def test_an_expired_request_cannot_be_approved(store: SqlStore, clock: ManualClock) -> None:
+    request_id = pending_request(store, clock)
+    clock.advance(timedelta(minutes=15))
+    assert store.approve(request_id, "U0ALICE") == (1, False)
+    assert store.expire_request(request_id) is True and store.expire_request(request_id) is False
+    request = store.get_request(request_id)
+    assert request is not None and request.state == "expired"
+
+
+def test_a_request_moves_on_once_and_ends_with_its_outcome(store: SqlStore, clock: ManualClock) -> None:
+    request_id = pending_request(store, clock)
+    store.approve(request_id, "U0ALICE")
+    done = [RequestState.SUCCEEDED]
+    assert store.move_request(request_id, [RequestState.EXECUTING], done[0], outcome={"summary": "rolled back"},
+                              verification={"status": "verified"}) is True  # fmt: skip
+    assert store.move_request(request_id, [RequestState.EXECUTING], RequestState.FAILED) is False
+    request = store.get_request(request_id)
+    assert (
+        request is not None and request.outcome == {"summary": "rolled back"} and request.state == "succeeded"
+    )
+
+
+def test_the_audit_log_is_append_only_and_holds_no_secret(store: SqlStore, clock: ManualClock) -> None:
+    request_id = pending_request(store, clock)
+    store.record_audit(
+        store.list_open()[0].id, request_id, "note", "U0ALICE", {"env": "password=hunter2hunter2"}
+    )
+    assert "hunter2hunter2" not in repr(store.audit())
+    with pytest.raises(Exception, match="append-only"), store.backend.write() as db:
+        db.execute("UPDATE audit_log SET event = 'forged'")
+    with pytest.raises(Exception, match="append-only"), store.backend.write() as db:
+        db.execute("DELETE FROM audit_log")
+    assert len(store.audit()) == 2

@@ -127,6 +127,9 @@ class ActionSpec:
     preview: PreviewFn | None = None
     execute: ExecuteFn | None = None
     verify: VerifyFn | None = None
+    verify_timeout_s: float = (
+        300.0  # a rollout within its progress deadline (600 s by default) verifies sooner
+    )
 
     @property
     def summary(self) -> str:

@@ -9,13 +9,16 @@ records everything in the incident's timeline; the view only draws.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Config
 from bot.errors import UnknownNameError
 from bot.findings import Diagnosis, Finding
+from bot.incident.approvals import Directory
+from bot.incident.remediation import Remediation
 from bot.incident.requests import (
     ButtonClick,
     DiagnoseRequest,
@@ -26,7 +29,7 @@ from bot.incident.requests import (
     ThreadReply,
 )
 from bot.incident.view import DiagnosisView, IncidentView, Offer, OfferKind
-from bot.incidents import Incident, TimelineKind
+from bot.incidents import Incident, RequestState, TimelineKind
 from bot.matcher import Matcher
 from bot.playbook import Playbook
 from bot.playbooks_loader import Catalog
@@ -38,6 +41,14 @@ from bot.store import Store
 from bot.templating import missing_values
 
 MAX_SERVICE_GUESSES = 5
+DOUBLE_CLICK = timedelta(seconds=10)  # clicks this close together are one
+
+
+class NoDirectory:
+    """No user groups (the CLI): only approvers named by user id count."""
+
+    def members(self, group: str) -> set[str]:
+        return set()
 
 
 @dataclass
@@ -48,6 +59,11 @@ class IncidentFlows:
     store: Store
     runner: Runner
     clock: Clock = SYSTEM_CLOCK
+    directory: Directory = field(default_factory=NoDirectory)
+
+    def __post_init__(self) -> None:
+        self.remediation = Remediation(self.config, self.store, self.runner.clients, self.clock, self.directory,
+                                       self._offer)  # fmt: skip
 
     def handle(self, request: Request, view: IncidentView) -> None:
         """Do what a request asks (in a worker: this is where every background request starts)."""
@@ -170,16 +186,18 @@ class IncidentFlows:
     def click(self, click: ButtonClick, view: IncidentView) -> None:
         """A button: its state says what it stands for; an unknown (forged, expired) id changes nothing."""
         state = self.store.get_state(click.state_id)
-        if state is None:
+        if state is None:  # forged, or from before the store was reset: an answer, never silence
+            view.refuse(click.asker, "unknown_button", None)
             return
         user, payload = click.asker.user, state.payload
         if state.kind == OfferKind.SET_SEVERITY:
             self._set_severity(payload["incident"], Sev(payload["sev"]), user, view)
         elif state.kind == OfferKind.REQUEST_ACTION:
-            self.store.append(
-                payload["incident"], TimelineKind.ACTION_REQUESTED, "a fix was requested", user, payload
-            )
-            view.action_recorded(click.asker)
+            self._request_fix(click, payload, view)
+        elif state.kind == OfferKind.APPROVE_ACTION:
+            self.remediation.approve(payload["request"], click.asker, view)
+        elif state.kind == OfferKind.DENY_ACTION:
+            self.remediation.deny(payload["request"], click.asker, view)
         elif not self.store.claim(f"button:{click.state_id}", user):
             return  # pressed already (a double click): it runs once
         elif state.kind == OfferKind.RUN_PLAYBOOK:
@@ -192,6 +210,19 @@ class IncidentFlows:
         elif state.kind == OfferKind.DIAGNOSE_SERVICE and payload["service"] in self.config.services:
             view.pressed(click, OfferKind.DIAGNOSE_SERVICE, payload["service"])
             self.diagnose(DiagnoseRequest(click.asker, payload["service"], payload["symptom"]), view)
+
+    def _request_fix(self, click: ButtonClick, payload: dict[str, Any], view: IncidentView) -> None:
+        """A fix button: one request at a time per fix (a double click, or a click while one is pending, asks
+        for nothing new)."""
+        incident = self.store.require(payload["incident"])
+        playbook = self.catalog.get(payload["playbook"])
+        action = playbook.actions[payload["action"]].action
+        pending = [r for r in self.store.requests_in(incident.id)
+                   if r.state == RequestState.PENDING and r.action == action and r.playbook_id == playbook.id]  # fmt: skip
+        if pending or not self.store.claim(f"fix:{click.state_id}", click.asker.user, DOUBLE_CLICK):
+            view.refuse(click.asker, "already_requested", pending[0] if pending else None)
+            return
+        self.remediation.request(incident, playbook, payload["action"], click.asker, view)
 
     def _set_severity(self, incident_id: str, sev: Sev, user: str, view: IncidentView) -> None:
         before = self.store.require(incident_id)

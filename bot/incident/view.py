@@ -9,30 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Protocol
 
 from bot.findings import Diagnosis, Finding
+from bot.incident.offers import Offer, OfferKind
+from bot.incident.remediation import RemediationView
 from bot.incident.requests import Asker, ButtonClick
 from bot.incidents import Incident
 from bot.matcher import MatchResult
 from bot.playbook import Playbook
 from bot.severity import Sev, Status
 
-
-class OfferKind(StrEnum):
-    RUN_PLAYBOOK = "run_playbook"  # a runner-up or an abstention candidate: run this playbook instead
-    SET_SEVERITY = "set_severity"
-    REQUEST_ACTION = "request_action"  # a remediation: a request that a second person approves
-    DIAGNOSE_SERVICE = "diagnose_service"  # the service a symptom with no service named is about
-
-
-@dataclass(frozen=True)
-class Offer:
-    kind: OfferKind
-    label: str
-    state: str
-    style: Literal["primary", "danger"] | None = None
+__all__ = ["Checklist", "DiagnosisView", "IncidentView", "Offer", "OfferKind", "Thread"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +61,7 @@ class DiagnosisView(Protocol):
     def refresh_root(self, incident: Incident, verdict: tuple[Status, str] | None) -> None: ...
 
 
-class IncidentView(DiagnosisView, Protocol):
+class IncidentView(DiagnosisView, RemediationView, Protocol):
     """Everything else people see of incidents in a chat (Slack, the shell)."""
 
     def tell(self, asker: Asker, text: str) -> None:
@@ -92,5 +80,4 @@ class IncidentView(DiagnosisView, Protocol):
     def service_guesses(
         self, asker: Asker, symptom: str, offers: Sequence[Offer], typed: str | None
     ) -> None: ...
-    def action_recorded(self, asker: Asker) -> None: ...
     def home(self, user: str, incidents: Sequence[Incident]) -> None: ...

@@ -4,10 +4,11 @@
     Claims           idempotency: `claim(key)` is true for exactly one caller (Slack retries, double clicks,
                      one offer per playbook, one execution per approved action)
     ButtonStates     what a button's opaque id stands for
+    ActionRequests   requests for fixes, their approvals and the append-only audit log
     Store            all of them, plus health and closing
 
 Flows and listeners ask for the narrowest one they use. Every run-once guarantee is a single conditional
-write (`INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... WHERE state = ...`) whose row count says who won, so
+write (`INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... WHERE state = ...`) whose RETURNING rows say who won, so
 it holds across threads, worker processes and replicas alike, on SQLite and on PostgreSQL.
 """
 
@@ -15,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from bot.incidents import Incident, TimelineEntry, TimelineKind
+from bot.incidents import ActionRequest, AuditEntry, Incident, RequestState, TimelineEntry, TimelineKind
 from bot.severity import Sev
 
 Row = dict[str, Any]
@@ -68,7 +69,31 @@ class ButtonStates(Protocol):
     def get_state(self, state_id: str) -> State | None: ...
 
 
-class Store(IncidentLog, Claims, ButtonStates, Protocol):
+class ActionRequests(Protocol):
+    """Requests for fixes: created with their preview, approved by others, moved on by conditional writes."""
+
+    def create_request(
+        self, incident_id: str, playbook_id: str, action: str, title: str, params: dict[str, Any],
+        preview: dict[str, Any], requested_by: str, expires_at: datetime, needed: int,
+    ) -> ActionRequest: ...  # fmt: skip
+    def get_request(self, request_id: str) -> ActionRequest | None: ...
+    def requests_in(self, incident_id: str) -> list[ActionRequest]: ...
+    def requests_by_state(self, state: RequestState) -> list[ActionRequest]: ...
+    def set_request_message(self, request_id: str, message_ts: str) -> None: ...
+    def approve(self, request_id: str, approver: str) -> tuple[int, bool]: ...
+    def move_request(
+        self, request_id: str, from_states: list[RequestState], to_state: RequestState, actor: str | None = None,
+        detail: dict[str, Any] | None = None, outcome: dict[str, Any] | None = None,
+        verification: dict[str, Any] | None = None,
+    ) -> bool: ...  # fmt: skip
+    def expire_request(self, request_id: str) -> bool: ...
+    def record_audit(
+        self, incident_id: str, request_id: str | None, event: str, actor: str | None, detail: dict[str, Any]
+    ) -> None: ...
+    def audit(self, incident_id: str | None = None) -> list[AuditEntry]: ...
+
+
+class Store(IncidentLog, Claims, ButtonStates, ActionRequests, Protocol):
     url: str
 
     def ping(self) -> None:
@@ -79,9 +104,8 @@ class Store(IncidentLog, Claims, ButtonStates, Protocol):
 
 
 class Cursor(Protocol):
-    @property
-    def rowcount(self) -> int: ...
-
+    # No rowcount: SQLite's is not reset by an upsert that did nothing (it reports the previous statement's),
+    # so every conditional write says who won with RETURNING instead.
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 

@@ -27,6 +27,7 @@ from bot.incidents import (
 from bot.redaction import redact
 from bot.severity import Sev
 from bot.store.base import Backend, Connection, Row, State
+from bot.store.requests import ActionRequestsSql
 
 EVENT_RETENTION = timedelta(hours=1)  # Slack retries for 5 minutes; keep ids well beyond that
 
@@ -83,7 +84,7 @@ def _kind(kind: TimelineKind | str) -> TimelineKind:
         raise ValueError(f"unknown timeline kind {kind!r}; expected one of {known}") from None
 
 
-class SqlStore:
+class SqlStore(ActionRequestsSql):
     """The bot's memory: survives restarts, safe to share between threads, processes (and replicas)."""
 
     def __init__(self, backend: Backend, clock: Clock = SYSTEM_CLOCK) -> None:
@@ -211,9 +212,9 @@ class SqlStore:
             before = self._require(db, incident_id)
             changed = db.execute(
                 "UPDATE incidents SET severity = ?, severity_by = ?, severity_reason = ? "
-                "WHERE id = ? AND (severity IS NULL OR severity <> ?)",
+                "WHERE id = ? AND (severity IS NULL OR severity <> ?) RETURNING id",
                 [sev.value, by, why, incident_id, sev.value],
-            ).rowcount
+            ).fetchall()
             if not changed:
                 return None
             was = f" (was {before.severity})" if before.severity else ""
@@ -226,9 +227,10 @@ class SqlStore:
         with self.backend.write() as db:
             self._require(db, incident_id)
             changed = db.execute(
-                "UPDATE incidents SET status = ?, resolved_at = ?, resolved_by = ? WHERE id = ? AND status <> ?",
+                "UPDATE incidents SET status = ?, resolved_at = ?, resolved_by = ? WHERE id = ? AND status <> ? "
+                "RETURNING id",
                 [IncidentStatus.RESOLVED.value, self._now(), by, incident_id, IncidentStatus.RESOLVED.value],
-            ).rowcount
+            ).fetchall()
             if changed:
                 self._append(db, incident_id, TimelineKind.RESOLVED, note or "resolved", by, {})
         return bool(changed)
@@ -293,10 +295,10 @@ class SqlStore:
             db.execute("DELETE FROM claims WHERE expires_at IS NOT NULL AND expires_at <= ?", [iso(now)])
             won = db.execute(
                 "INSERT INTO claims (key, holder, claimed_at, expires_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (key) DO NOTHING",
+                "ON CONFLICT (key) DO NOTHING RETURNING key",
                 [key, holder, iso(now), expires],
-            ).rowcount
-        return won == 1
+            ).fetchall()
+        return bool(won)
 
     def put_state(self, kind: str, payload: dict[str, Any], incident_id: str | None = None) -> str:
         """Keep what a button stands for; the returned opaque id is all the button carries."""

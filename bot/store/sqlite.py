@@ -93,8 +93,49 @@ def _v2(db: Database) -> None:
     db.table("incidents").add_column("permalink", str)
 
 
+def _v3(db: Database) -> None:
+    """Requests for fixes with their approvals, and the append-only audit log."""
+    db.table("action_requests").create(
+        {
+            "id": str, "incident_id": str, "seq": int, "playbook_id": str, "action": str, "title": str,
+            "params": str, "preview": str, "requested_by": str, "requested_at": str, "expires_at": str,
+            "needed": int, "state": str, "decided_by": str, "message_ts": str, "outcome": str,
+            "verification": str, "updated_at": str,
+        },
+        pk="id",
+        not_null={"incident_id", "seq", "playbook_id", "action", "title", "params", "preview", "requested_by",
+                  "requested_at", "expires_at", "needed", "state", "outcome", "verification", "updated_at"},
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )  # fmt: skip
+    db.table("action_requests").create_index(["incident_id", "seq"], unique=True)
+    db.table("action_requests").create_index(["state"])
+    db.table("action_approvals").create(
+        {"request_id": str, "approver": str, "at": str}, pk=("request_id", "approver"), not_null={"at"},
+        foreign_keys=[("request_id", "action_requests", "id")],
+    )  # fmt: skip
+    db.table("audit_log").create(
+        {
+            "seq": int,
+            "at": str,
+            "incident_id": str,
+            "request_id": str,
+            "event": str,
+            "actor": str,
+            "detail": str,
+        },
+        pk="seq",
+        not_null={"at", "incident_id", "event", "detail"},
+    )
+    db.table("audit_log").create_index(["incident_id", "seq"])
+    for verb in ("UPDATE", "DELETE"):  # append-only, whatever the code above it does
+        db.execute(
+            f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+        )
+
+
 # Append only: version N is MIGRATIONS[N - 1]; never edit one that has shipped.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
 
 
 class _Connection:

@@ -6,6 +6,7 @@
     post <text>                     a message in #incidents (an alert, a customer report)
     shortcut                        "Diagnose this" on the newest message someone posted
     home                            the bot's App Home tab (the open incidents)
+    audit                           the audit log of fixes (what `chatops audit` prints)
     anything else                   a reply in the current incident thread (`@chatops status` mentions the bot)
     as bob                          act as another person (alice, bob)
     help | quit
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from bot.audit_cli import entry_line
 from bot.playbooks_loader import Catalog
 from bot.settings import Settings
 from handlers.shell.workspace import LocalWorkspace, ack_text
@@ -33,9 +35,14 @@ DEMO = """\
 press SEV-1
 as bob
 @chatops status
-press Roll back
 the logs also say too many clients, connection refused by the database
+# A fix needs a second person: bob asks for the rollback; his own approval is refused; alice approves it.
+press Roll back
+press Approve
 as alice
+press Approve
+# The audit log: who asked, who approved, the exact change, the outcome.
+audit
 # A vague report: no confident match, so the closest playbooks are offered instead.
 /diagnose api-gateway the gateway feels weird
 press slow or timing out
@@ -145,6 +152,9 @@ class Shell:
             self._shortcut()
         elif word == "home":
             self.workspace.open_home(user=self.user)
+        elif word == "audit":
+            for entry in self.workspace.store.audit():
+                self.write(f"  {entry_line(entry)}")
         elif line.startswith("/diagnose"):
             response = self.workspace.command(line.removeprefix("/diagnose").strip(), user=self.user)
             if text := ack_text(response):

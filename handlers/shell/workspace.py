@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from slack_bolt import App, BoltRequest, BoltResponse
 from waitress.server import create_server
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
 from bot.settings import Endpoints, Secrets, Settings
@@ -43,8 +44,9 @@ class LocalWorkspace:
     """
 
     def __init__(self, settings: Settings, catalog: Catalog, scenario: str | None = None,
-                 store_path: Path | None = None) -> None:  # fmt: skip
+                 store_path: Path | None = None, clock: Clock = SYSTEM_CLOCK) -> None:  # fmt: skip
         self.settings, self.catalog, self.scenario, self.store_path = settings, catalog, scenario, store_path
+        self.clock = clock
         self._stack = ExitStack()
         self._events = itertools.count(1)
 
@@ -78,10 +80,10 @@ class LocalWorkspace:
             "config": config, "store_url": f"sqlite:///{self.store_path}", "secrets": secrets,
             "endpoints": Endpoints(slack_api_url=self.slack.api_url, kubeconfig=clients.kubeconfig),
         })  # fmt: skip
-        self.store: SqlStore = stack.enter_context(open_store(self.settings.store_url))
+        self.store: SqlStore = stack.enter_context(open_store(self.settings.store_url, self.clock))
         client = web_client(TOKEN, self.slack.api_url, backoff_s=RETRY_BACKOFF_S)
         self.pool, self.soon = Pool(8, "incident"), Pool(2, "slack")  # the shell and tests wait for them
-        runtime = Runtime.build(self.settings, self.catalog, client, self.store, clients)
+        runtime = Runtime.build(self.settings, self.catalog, client, self.store, clients, self.clock)
         self.deps = Deps(self.settings, self.catalog, client, self.store, runtime, self.pool, self.soon)
         stack.callback(self.soon.shutdown)  # before the store closes and the servers stop
         stack.callback(self.pool.shutdown)

@@ -228,11 +228,11 @@ def test_a_sev_button_sets_the_severity_for_everyone_to_see(workspace: Workspace
 def test_a_forged_button_value_changes_nothing(workspace: Workspace) -> None:
     root, thread = opened_incident(workspace)
     before = len(workspace.slack.calls())
-    assert workspace.press(forged(thread[3], "set_severity", "made-up-id"), user="U0BOB").status == 200
+    assert workspace.press(forged(thread[3], "set_severity:0", "made-up-id"), user="U0BOB").status == 200
     workspace.wait_idle()
     incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
     assert incident is not None and incident.severity is None
-    assert len(workspace.slack.calls()) == before
+    assert [c.method for c in workspace.slack.calls()[before:]] == ["chat.postEphemeral"], "only an answer"
 
 
 def test_run_instead_reruns_once_even_when_double_clicked(workspace: Workspace) -> None:
@@ -251,13 +251,3 @@ def test_run_instead_reruns_once_even_when_double_clicked(workspace: Workspace) 
     )
     incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
     assert incident is not None and incident.playbook_id != "ai-platform/5xx-errors"
-
-
-def test_a_fix_button_records_the_request_and_says_nothing_ran(workspace: Workspace) -> None:
-    root, thread = opened_incident(workspace)
-    workspace.press(button(thread[3], "Roll back the recent deployment (breaking change)"))
-    workspace.wait_idle()
-    assert "Nothing has run" in workspace.slack.ephemerals("U0ALICE")[-1].text
-    incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
-    assert incident is not None
-    assert any(e.kind == "action_requested" for e in workspace.store.timeline(incident.id))

@@ -26,7 +26,7 @@ EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "group
 METHOD_SCOPES = {"auth.test": None, "chat.postMessage": "chat:write", "chat.update": "chat:write",
                  "chat.postEphemeral": "chat:write", "files.getUploadURLExternal": "files:write",
                  "files.completeUploadExternal": "files:write", "chat.getPermalink": None, "views.open": None,
-                 "views.publish": None}  # fmt: skip
+                 "views.publish": None, "usergroups.users.list": "usergroups:read"}  # fmt: skip
 # Scopes no single call shows: posting in a public channel the bot was not invited to.
 POSTING_SCOPES = {"chat:write.public"}
 
@@ -95,7 +95,10 @@ def test_requests_nobody_listens_for_are_not_silently_accepted(workspace: Worksp
 
 def test_the_bot_asks_for_exactly_the_scopes_it_uses(workspace: Workspace) -> None:
     _, thread = opened_incident(workspace)  # posts, updates the checklist, attaches evidence
-    workspace.press(button(thread[3], "Roll back the recent deployment (breaking change)"))  # an ephemeral
+    workspace.press(button(thread[3], "Roll back the recent deployment (breaking change)"), user="U0BOB")
+    workspace.wait_idle()
+    request = next(m for m in workspace.slack.thread(CHANNEL_ID, thread[0].ts) if "Fix request 1" in m.text)
+    workspace.press(button(request, "Approve"))  # alice approves: her group membership is asked
     workspace.command("")  # the form
     workspace.deliver({"type": "app_home_opened", "user": "U0BOB", "channel": "D0BOB", "tab": "home",
                        "event_ts": f"{time.time():.6f}"})  # fmt: skip
