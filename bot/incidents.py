@@ -19,7 +19,11 @@ _ID = re.compile(r"^INC-(\d{8})-(\d{4,})$")
 
 
 class IncidentStatus(StrEnum):
-    OPEN = "open"
+    """investigating -> acknowledged -> mitigated -> resolved; a resolved incident can be reopened."""
+
+    INVESTIGATING = "investigating"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATED = "mitigated"
     RESOLVED = "resolved"
 
 
@@ -39,7 +43,13 @@ class TimelineKind(StrEnum):
     PAGED = "paged"
     ESCALATED = "escalated"
     NOTE = "note"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATED = "mitigated"
+    COMMANDER = "commander"
+    ALERT = "alert"
     RESOLVED = "resolved"
+    REOPENED = "reopened"
+    SUMMARY = "summary"
 
 
 def to_utc(when: datetime) -> datetime:
@@ -96,7 +106,7 @@ class Incident:
     channel: str
     created_by: str
     created_at: datetime
-    status: IncidentStatus = IncidentStatus.OPEN
+    status: IncidentStatus = IncidentStatus.INVESTIGATING
     thread_ts: str | None = None
     permalink: str | None = None  # of the root message, for links from elsewhere (App Home)
     playbook_id: str | None = None
@@ -105,10 +115,22 @@ class Incident:
     severity_reason: str | None = None
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    title: str | None = None  # declared incidents; else the symptom stands for it
+    commander: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    mitigated_at: datetime | None = None
+    detected_at: datetime | None = None  # when the alert that opened it started firing
+    alert_key: str | None = None  # service and alert name of the alert it stands for: repeats attach to it
 
     @property
     def is_open(self) -> bool:
-        return self.status is IncidentStatus.OPEN
+        return self.status is not IncidentStatus.RESOLVED
+
+    @property
+    def name(self) -> str:
+        """What people call it: its title, or the symptom it was opened with."""
+        return self.title or self.symptom
 
     def age(self, now: datetime) -> timedelta:
         """How long it has been open (until resolved, if it is)."""
@@ -181,3 +203,32 @@ class AuditEntry:
     event: str
     actor: str | None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    """One rung of an incident's ladder: due at a time, fired once if its condition still holds then."""
+
+    id: int
+    incident_id: str
+    step: int
+    tier: str
+    condition: str  # not_acknowledged | not_resolved
+    due_at: datetime
+    state: str = "waiting"  # waiting | fired | cancelled
+    fired_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """Something to deliver to another system (a page), kept until it is delivered or refused for good."""
+
+    id: int
+    incident_id: str
+    dedup: str
+    kind: str  # pagerduty
+    payload: dict[str, Any]
+    state: str  # pending | sending | delivered | rejected
+    attempts: int
+    due_at: datetime
+    last_error: str | None = None

@@ -27,39 +27,15 @@ from bot.incidents import (
 from bot.redaction import redact
 from bot.severity import Sev
 from bot.store.base import Backend, Connection, Row, State
+from bot.store.lifecycle import LifecycleSql
 from bot.store.requests import ActionRequestsSql
+from bot.store.rows import _incident, _time
 
 EVENT_RETENTION = timedelta(hours=1)  # Slack retries for 5 minutes; keep ids well beyond that
 
 
 def iso(when: datetime) -> str:
     return to_utc(when).isoformat(timespec="microseconds")
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _incident(row: Row) -> Incident:
-    created_at = _time(row["created_at"])
-    assert created_at is not None  # NOT NULL in the schema
-    return Incident(
-        id=row["id"],
-        service=row["service"],
-        symptom=row["symptom"],
-        channel=row["channel"],
-        created_by=row["created_by"],
-        created_at=created_at,
-        status=IncidentStatus(row["status"]),
-        thread_ts=row["thread_ts"],
-        permalink=row["permalink"],
-        playbook_id=row["playbook_id"],
-        severity=Sev(row["severity"]) if row["severity"] else None,
-        severity_by=row["severity_by"],
-        severity_reason=row["severity_reason"],
-        resolved_at=_time(row["resolved_at"]),
-        resolved_by=row["resolved_by"],
-    )
 
 
 def _entry(row: Row) -> TimelineEntry:
@@ -84,7 +60,7 @@ def _kind(kind: TimelineKind | str) -> TimelineKind:
         raise ValueError(f"unknown timeline kind {kind!r}; expected one of {known}") from None
 
 
-class SqlStore(ActionRequestsSql):
+class SqlStore(ActionRequestsSql, LifecycleSql):
     """The bot's memory: survives restarts, safe to share between threads, processes (and replicas)."""
 
     def __init__(self, backend: Backend, clock: Clock = SYSTEM_CLOCK) -> None:
@@ -110,10 +86,19 @@ class SqlStore(ActionRequestsSql):
 
     # -- incidents --------------------------------------------------------------------------------
 
-    def open_incident(self, service: str, symptom: str, channel: str, created_by: str) -> Incident:
+    def open_incident(
+        self,
+        service: str,
+        symptom: str,
+        channel: str,
+        created_by: str,
+        title: str | None = None,
+        alert_key: str | None = None,
+        detected_at: datetime | None = None,
+    ) -> Incident:
         """Open an incident numbered after the others opened the same (UTC) day."""
         now = to_utc(self.clock.now())
-        day, symptom = now.date(), redact(symptom)
+        day, symptom, title = now.date(), redact(symptom), redact(title) if title else None
         with self.backend.write() as db:
             # The counter row is the only thing two openers contend on: numbering needs no table lock.
             seq = db.execute(
@@ -121,12 +106,13 @@ class SqlStore(ActionRequestsSql):
                 "ON CONFLICT (day) DO UPDATE SET seq = incident_counters.seq + 1 RETURNING seq",
                 [day.isoformat()],
             ).fetchone()[0]
-            incident = Incident(incident_id(day, seq), service, symptom, channel, created_by, now)
+            incident = Incident(incident_id(day, seq), service, symptom, channel, created_by, now, title=title,
+                                alert_key=alert_key, detected_at=to_utc(detected_at) if detected_at else None)  # fmt: skip
             db.execute(
-                "INSERT INTO incidents (id, day, seq, service, symptom, channel, status, created_at, created_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO incidents (id, day, seq, service, symptom, channel, status, created_at, created_by, "
+                "title, alert_key, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [incident.id, day.isoformat(), seq, service, symptom, channel, incident.status.value,
-                 iso(now), created_by],
+                 iso(now), created_by, title, alert_key, iso(detected_at) if detected_at else None],
             )  # fmt: skip
             data = {"service": service, "channel": channel}
             self._append(db, incident.id, TimelineKind.OPENED, f"{service}: {symptom}", created_by, data)

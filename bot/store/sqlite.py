@@ -134,8 +134,35 @@ def _v3(db: Database) -> None:
         )
 
 
+def _v4(db: Database) -> None:
+    """The incident lifecycle (acknowledged, mitigated, commander...), the escalation ladder and the outbox."""
+    db.execute("UPDATE incidents SET status = 'investigating' WHERE status = 'open'")
+    incidents = db.table("incidents")
+    for column in ("title", "commander", "acknowledged_at", "acknowledged_by", "mitigated_at", "detected_at",
+                   "alert_key"):  # fmt: skip
+        incidents.add_column(column, str)
+    incidents.create_index(["alert_key", "status"])
+    db.table("escalations").create(
+        {"id": int, "incident_id": str, "step": int, "tier": str, "condition": str, "due_at": str, "state": str,
+         "fired_at": str},
+        pk="id",
+        not_null={"incident_id", "step", "tier", "condition", "due_at", "state"},
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )  # fmt: skip
+    db.table("escalations").create_index(["state", "due_at"])
+    db.table("escalations").create_index(["incident_id", "tier", "condition"], unique=True)  # each fires once
+    db.table("outbox").create(
+        {"id": int, "incident_id": str, "dedup": str, "kind": str, "payload": str, "state": str, "attempts": int,
+         "due_at": str, "claimed_until": str, "last_error": str, "created_at": str, "sent_at": str},
+        pk="id",
+        not_null={"incident_id", "dedup", "kind", "payload", "state", "attempts", "due_at", "created_at"},
+    )  # fmt: skip
+    db.table("outbox").create_index(["dedup"], unique=True)
+    db.table("outbox").create_index(["state", "due_at"])
+
+
 # Append only: version N is MIGRATIONS[N - 1]; never edit one that has shipped.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 class _Connection:
