@@ -1,7 +1,8 @@
 """The PostgreSQL backend's own promises: replicas (each its own connection pool) racing on the same incident, claim
 or number get exactly-once results; the schema has SQLite's shape at every version, is upgraded in place from what
 an earlier version wrote, migrated once when replicas start together, and refused (with advice) when a newer bot
-wrote it. The behaviour every backend shares runs in tests/test_store.py."""
+wrote it. `chatops store migrate` and `version` are run here on both backends. The behaviour every backend shares
+runs in tests/test_store.py."""
 
 from __future__ import annotations
 
@@ -76,6 +77,19 @@ def test_placeholders_become_psycopgs_and_quoted_text_is_left_alone() -> None:
     assert to_pyformat("SELECT 7 % 2, '100%' -- why?\n, ? /* what? */") == (
         "SELECT 7 %% 2, '100%%' -- why?\n, %s /* what? */"
     )
+
+
+def test_quoted_question_marks_and_percent_signs_reach_the_database_as_written(
+    postgres_url: str, clock: ManualClock
+) -> None:
+    backend = PostgresBackend(postgres_url, clock)
+    try:
+        with backend.read() as db:
+            rows = db.rows("SELECT '?' AS q, '100%' AS p, 7 % 2 AS m, ? AS v", ["x"])
+            assert db.execute("SELECT 'no parameters: 5%'").fetchone() == ("no parameters: 5%",)
+    finally:
+        backend.close()
+    assert rows == [{"q": "?", "p": "100%", "m": 1, "v": "x"}]
 
 
 # -- URLs and reachability ------------------------------------------------------------------------

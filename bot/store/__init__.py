@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.errors import StoreError
-from bot.store.base import ButtonStates, Claims, IncidentLog, State, Store
+from bot.store.base import Backend, ButtonStates, Claims, IncidentLog, State, Store
 from bot.store.sql import EVENT_RETENTION, SqlStore
 from bot.store.sqlite import MIGRATIONS as SQLITE_MIGRATIONS
 from bot.store.sqlite import SqliteBackend
@@ -31,11 +31,18 @@ __all__ = [
 
 def open_store(url: str, clock: Clock = SYSTEM_CLOCK) -> SqlStore:
     """The store at `url`, its schema migrated; a URL no backend serves is a StoreError naming what is."""
+    backend: Backend
     if _is_postgres(url):
         from bot.store.postgres import PostgresBackend  # psycopg is imported only by those who use it
 
-        return SqlStore(PostgresBackend(url, clock), clock)
-    return SqlStore(SqliteBackend(_sqlite_path(url), clock), clock)
+        backend = PostgresBackend(url, clock)
+    else:
+        backend = SqliteBackend(_sqlite_path(url), clock)
+    try:
+        return SqlStore(backend, clock)
+    except BaseException:  # e.g. a clock without a timezone: no pool or connection is left open
+        backend.close()
+        raise
 
 
 def schema_versions(url: str) -> tuple[int, int]:
@@ -47,7 +54,7 @@ def schema_versions(url: str) -> tuple[int, int]:
     path = _sqlite_path(url)
     if not path.exists():
         return 0, len(SQLITE_MIGRATIONS)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # read only: asking creates nothing
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)  # read only: asking creates nothing
     try:
         known = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone()
         return (SqliteBackend.version(conn) if known else 0), len(SQLITE_MIGRATIONS)
