@@ -30,6 +30,7 @@ from bot.probes.base import Clients
 from bot.runner import Runner
 from bot.settings import Settings
 from bot.store import open_store
+from bot.store.cli import add_store_commands
 from bot.terminal_view import TerminalView
 
 
@@ -251,6 +252,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     )
     cfg.add_parser("check", help="validate the config file").set_defaults(func=cmd_config_check)
     add_audit_command(sub)
+    add_store_commands(sub)
 
     if extend is not None:
         extend(sub)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers (guide_sections, fakes)
 sys.path.insert(0, str(Path(__file__).resolve().parent / "handlers"))  # Slack scenario helpers
+
+from postgres_server import PostgresServer, find_bindir  # noqa: E402
 
 from bot.config import Config, load_config  # noqa: E402
 from bot.matcher import Matcher  # noqa: E402
@@ -45,3 +48,25 @@ def workspace(tmp_path: Path, catalog: Catalog, example_settings: Settings) -> I
 
     with LocalWorkspace(example_settings, catalog, "crashloop-oom", tmp_path / "chatops.db") as workspace:
         yield workspace
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster for the session; skipped without the binaries, but in CI that fails."""
+    bindir = find_bindir()
+    if bindir is None:
+        reason = "PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI must run the PostgreSQL store tests")
+        pytest.skip(reason)
+    server = PostgresServer(bindir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """The URL of a fresh, empty PostgreSQL database."""
+    return postgres.database()

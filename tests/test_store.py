@@ -1,7 +1,8 @@
 """The incident store as the bot relies on it, run against every backend: incidents survive a restart, a retried
 Slack event or a double-clicked button acts once, and nothing secret is ever written down.
 
-What is particular to one backend (its files, schema upgrades) is tested beside it: tests/test_store_sqlite.py."""
+What is particular to one backend (its files, schema upgrades) is tested beside it: tests/test_store_sqlite.py and
+tests/test_store_postgres.py (which also races separate connection pools, as replicas do)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ SECRETS = [
     "AKIAIOSFODNN7EXAMPLE",
     "s3cr3tP4ss",
 ]
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture
@@ -40,6 +41,8 @@ def clock() -> ManualClock:
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of a fresh, empty store of each backend."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path / 'state' / 'chatops.db'}"
 
 

@@ -167,22 +167,49 @@ class SqlStore(ActionRequestsSql, LifecycleSql):
     ) -> Incident:
         """Remember the root message once it is posted (and its channel's id): the incident's thread."""
         with self.backend.write() as db:
-            before = self._require(db, incident_id)
-            db.execute(
-                "UPDATE incidents SET thread_ts = ?, permalink = ?, channel = ? WHERE id = ?",
-                [thread_ts, permalink, channel or before.channel, incident_id],
+            rows = db.rows(
+                "UPDATE incidents SET thread_ts = ?, permalink = ?, channel = COALESCE(?, channel) WHERE id = ? "
+                "RETURNING *",
+                [thread_ts, permalink, channel, incident_id],
             )
-            return self._require(db, incident_id)
+        if not rows:
+            raise UnknownIncidentError(incident_id)
+        return _incident(rows[0])
+
+    @staticmethod
+    def _compare_and_set(
+        db: Connection, incident_id: str, column: str, value: str, also: dict[str, Any] | None = None
+    ) -> Incident | None:
+        """Set `column` (and the `also` columns) unless it holds `value` already; the incident as it was just
+        before the change, or None when it held the value.
+
+        The UPDATE also checks that the value read is still there. Under PostgreSQL's READ COMMITTED a replica
+        can commit a change between our read and our write; then the UPDATE matches no row and we read again,
+        so what the timeline says was replaced is what was replaced. (SQLite's write lock makes it one pass.)"""
+        values = {column: value, **(also or {})}
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        while True:
+            rows = db.rows("SELECT * FROM incidents WHERE id = ?", [incident_id])
+            if not rows:
+                raise UnknownIncidentError(incident_id)
+            was = rows[0][column]
+            if was == value:
+                return None
+            changed = db.execute(
+                f"UPDATE incidents SET {assignments} WHERE id = ? AND COALESCE({column}, '') = ? RETURNING id",
+                [*values.values(), incident_id, was or ""],
+            ).fetchall()
+            if changed:
+                return _incident(rows[0])
 
     def set_playbook(
         self, incident_id: str, playbook_id: str, actor: str | None = None, why: str = ""
     ) -> Incident:
         """Record the playbook followed (matched, or picked by a person from the runners-up)."""
         with self.backend.write() as db:
-            before = self._require(db, incident_id)
-            if before.playbook_id == playbook_id:
-                return before
-            db.execute("UPDATE incidents SET playbook_id = ? WHERE id = ?", [playbook_id, incident_id])
+            before = self._compare_and_set(db, incident_id, "playbook_id", playbook_id)
+            if before is None:
+                return self._require(db, incident_id)
             text = f"playbook {playbook_id}" + (f": {why}" if why else "")
             data = {"playbook": playbook_id, "previous": before.playbook_id}
             self._append(db, incident_id, TimelineKind.MATCHED, text, actor, data)
@@ -195,13 +222,9 @@ class SqlStore(ActionRequestsSql, LifecycleSql):
         already was that SEV (a double click)."""
         sev, why = Sev(severity), redact(why)
         with self.backend.write() as db:
-            before = self._require(db, incident_id)
-            changed = db.execute(
-                "UPDATE incidents SET severity = ?, severity_by = ?, severity_reason = ? "
-                "WHERE id = ? AND (severity IS NULL OR severity <> ?) RETURNING id",
-                [sev.value, by, why, incident_id, sev.value],
-            ).fetchall()
-            if not changed:
+            also = {"severity_by": by, "severity_reason": why}
+            before = self._compare_and_set(db, incident_id, "severity", sev.value, also)
+            if before is None:
                 return None
             was = f" (was {before.severity})" if before.severity else ""
             data = {"severity": sev.value, "previous": before.severity.value if before.severity else None}
@@ -277,11 +300,16 @@ class SqlStore(ActionRequestsSql, LifecycleSql):
         now = to_utc(self.clock.now())
         expires = iso(now + ttl) if ttl is not None else None
         with self.backend.write() as db:
-            # Expired claims go first, so the table stays small without a timer.
+            # Expired claims go, so the table stays small without a timer; in a transaction of its own, so a
+            # sweep never holds row locks while its replica's claim waits on another's (no deadlock).
             db.execute("DELETE FROM claims WHERE expires_at IS NOT NULL AND expires_at <= ?", [iso(now)])
+        with self.backend.write() as db:
+            # One conditional write decides: a new key is inserted, an expired one taken over, a live one kept.
             won = db.execute(
                 "INSERT INTO claims (key, holder, claimed_at, expires_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (key) DO NOTHING RETURNING key",
+                "ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, claimed_at = excluded.claimed_at, "
+                "expires_at = excluded.expires_at "
+                "WHERE claims.expires_at IS NOT NULL AND claims.expires_at <= excluded.claimed_at RETURNING key",
                 [key, holder, iso(now), expires],
             ).fetchall()
         return bool(won)
