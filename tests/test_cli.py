@@ -135,7 +135,9 @@ def test_demo_plays_a_full_incident_in_the_local_slack_workspace(tmp_path: Path)
     assert "That sounds like Database connection pool exhausted" in out, "a reply got an offer"
     assert "You asked for fix request 1" in out, "bob's own approval was refused"
     assert "Approved by @alice: running" in out and "Verified: Roll back the recent deployment" in out
-    assert "3/3 pods of revision 9 ready (ghcr.io/acme/api-gateway:1.8.2)" in out, "pods ready on the old image"
+    assert "3/3 pods of revision 9 ready (ghcr.io/acme/api-gateway:1.8.2)" in out, (
+        "pods ready on the old image"
+    )
     assert "executing by U0ALICE" in out and "self_approval_refused by U0BOB" in out, "the audit log"
     assert "Closest playbooks:" in out and "(alice pressed [" in out
     assert "I don't know a service called `api-gatway`" in out and "] Diagnose api-gateway)" in out

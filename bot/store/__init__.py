@@ -54,7 +54,9 @@ def schema_versions(url: str) -> tuple[int, int]:
     path = _sqlite_path(url)
     if not path.exists():
         return 0, len(SQLITE_MIGRATIONS)
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)  # read only: asking creates nothing
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro", uri=True
+    )  # read only: asking creates nothing
     try:
         known = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone()
         return (SqliteBackend.version(conn) if known else 0), len(SQLITE_MIGRATIONS)

@@ -99,8 +99,67 @@ def _v2(db: psycopg.Connection[Any]) -> None:
     db.execute("ALTER TABLE incidents ADD COLUMN permalink TEXT")
 
 
+def _v3(db: psycopg.Connection[Any]) -> None:
+    """What SQLite's _v3 creates: requests for fixes, their approvals, and the append-only audit log."""
+    db.execute("""
+        CREATE TABLE action_requests (
+            id TEXT PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES incidents (id), seq INTEGER NOT NULL,
+            playbook_id TEXT NOT NULL, action TEXT NOT NULL, title TEXT NOT NULL, params TEXT NOT NULL,
+            preview TEXT NOT NULL, requested_by TEXT NOT NULL, requested_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+            needed INTEGER NOT NULL, state TEXT NOT NULL, decided_by TEXT, message_ts TEXT, outcome TEXT NOT NULL,
+            verification TEXT NOT NULL, updated_at TEXT NOT NULL
+        )""")
+    db.execute(
+        "CREATE UNIQUE INDEX idx_action_requests_incident_id_seq ON action_requests (incident_id, seq)"
+    )
+    db.execute("CREATE INDEX idx_action_requests_state ON action_requests (state)")
+    db.execute("""
+        CREATE TABLE action_approvals (
+            request_id TEXT REFERENCES action_requests (id), approver TEXT, at TEXT NOT NULL,
+            PRIMARY KEY (request_id, approver)
+        )""")
+    db.execute("""
+        CREATE TABLE audit_log (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, incident_id TEXT NOT NULL,
+            request_id TEXT, event TEXT NOT NULL, actor TEXT, detail TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX idx_audit_log_incident_id_seq ON audit_log (incident_id, seq)")
+    db.execute("""
+        CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$""")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                   "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")  # fmt: skip
+
+
+def _v4(db: psycopg.Connection[Any]) -> None:
+    """What SQLite's _v4 does: the incident lifecycle columns, the escalation ladder and the outbox."""
+    db.execute("UPDATE incidents SET status = 'investigating' WHERE status = 'open'")
+    for column in ("title", "commander", "acknowledged_at", "acknowledged_by", "mitigated_at", "detected_at",
+                   "alert_key"):  # fmt: skip
+        db.execute(f"ALTER TABLE incidents ADD COLUMN {column} TEXT")
+    db.execute("CREATE INDEX idx_incidents_alert_key_status ON incidents (alert_key, status)")
+    db.execute("""
+        CREATE TABLE escalations (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES incidents (id),
+            step INTEGER NOT NULL, tier TEXT NOT NULL, condition TEXT NOT NULL, due_at TEXT NOT NULL,
+            state TEXT NOT NULL, fired_at TEXT
+        )""")
+    db.execute("CREATE INDEX idx_escalations_state_due_at ON escalations (state, due_at)")
+    db.execute("CREATE UNIQUE INDEX idx_escalations_incident_id_tier_condition ON escalations "
+               "(incident_id, tier, condition)")  # fmt: skip
+    db.execute("""
+        CREATE TABLE outbox (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, incident_id TEXT NOT NULL, dedup TEXT NOT NULL,
+            kind TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+            due_at TEXT NOT NULL, claimed_until TEXT, last_error TEXT, created_at TEXT NOT NULL, sent_at TEXT
+        )""")
+    db.execute("CREATE UNIQUE INDEX idx_outbox_dedup ON outbox (dedup)")
+    db.execute("CREATE INDEX idx_outbox_state_due_at ON outbox (state, due_at)")
+
+
 # Append only: version N is MIGRATIONS[N - 1], doing what bot.store.sqlite.MIGRATIONS[N - 1] does.
-MIGRATIONS: list[Migration] = [_v1, _v2]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
 
 
 def version(db: psycopg.Connection[Any]) -> int:
