@@ -157,12 +157,27 @@ class Contact(Strict):
 
 
 class Team(Strict):
+    """The people behind services: escalation tiers, approvers, and how the team's guide says to run incidents."""
+
     channel: str | None = None
     oncall: Contact
     team_lead: Contact | None = None
     engineering_manager: Contact | None = None
     vp_engineering: Contact | None = None
     approvers: list[Annotated[str, Field(pattern=SLACK_ID)]] = Field(default_factory=list)
+    escalation: list[EscalationStep] | None = Field(
+        None, description="the team's own ladder (else the policy's)"
+    )
+    contacts: list[str] = Field(
+        default_factory=list, description="other ways to reach the team (the guide's)"
+    )
+    checklist: list[str] = Field(
+        default_factory=list, description="what support needs (the guide's checklist)"
+    )
+
+    def contact(self, tier: str) -> Contact | None:
+        contact: Contact | None = getattr(self, tier)
+        return contact
 
 
 class SevLevel(Strict):
@@ -173,8 +188,12 @@ class SevLevel(Strict):
 
 
 class EscalationStep(Strict):
+    """Notify (and page, if it has a routing key) a tier this long after the incident opened, if by then it is
+    still not acknowledged, or still not resolved."""
+
     tier: Tier
-    after: Duration = Field(description="time since the incident opened, while unresolved")
+    after: Duration = Field(description="time since the incident opened")
+    when: Literal["not_acknowledged", "not_resolved"] = "not_resolved"
 
 
 def _default_severities() -> dict[Sev, SevLevel]:
@@ -185,15 +204,18 @@ def _default_severities() -> dict[Sev, SevLevel]:
 
     return {
         Sev.SEV1: level("Critical", "Complete service outage, security breach; customer impact", "0m", True),
-        Sev.SEV2: level("High", "Major functionality broken, performance issues", "1h", True),
+        # The guide wakes on-call for SEV-1 only: paging SEV-2 too is a team's choice (page_oncall: true).
+        Sev.SEV2: level("High", "Major functionality broken, performance issues", "1h", False),
         Sev.SEV3: level("Medium", "Minor functionality issues, monitoring alerts", "4h", False),
         Sev.SEV4: level("Low", "Cosmetic issues, informational", "24h", False),
     }
 
 
 def _default_escalation() -> list[EscalationStep]:
-    steps = [("oncall", "0m"), ("team_lead", "1h"), ("engineering_manager", "4h"), ("vp_engineering", "24h")]
-    return [EscalationStep.model_validate({"tier": t, "after": a}) for t, a in steps]
+    """ai-platform.md "Escalation Path": on-call first (15 minutes), then lead, manager, VP while unresolved."""
+    steps = [("oncall", "15m", "not_acknowledged"), ("team_lead", "1h", "not_resolved"),
+             ("engineering_manager", "4h", "not_resolved"), ("vp_engineering", "24h", "not_resolved")]  # fmt: skip
+    return [EscalationStep.model_validate({"tier": t, "after": a, "when": w}) for t, a, w in steps]
 
 
 class Policy(Strict):
@@ -203,16 +225,43 @@ class Policy(Strict):
     first_response_within: Duration = timedelta(minutes=15)
     approval_expiry: Duration = timedelta(minutes=15)  # how long a fix request waits for approval
     escalation: list[EscalationStep] = Field(default_factory=_default_escalation, min_length=1)
+    escalation_by_severity: dict[Sev, list[EscalationStep]] = Field(
+        default_factory=dict, description="a ladder of its own for some SEVs (else `escalation`)"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Policy:
         missing = [s.value for s in Sev if s not in self.severities]
         if missing:
             raise ValueError(f"severities must define every level; missing {', '.join(missing)}")
-        afters = [step.after for step in self.escalation]
-        if afters != sorted(afters):
-            raise ValueError("escalation steps must be in order of 'after'")
+        for ladder in [self.escalation, *self.escalation_by_severity.values()]:
+            afters = [step.after for step in ladder]
+            if afters != sorted(afters):
+                raise ValueError("escalation steps must be in order of 'after'")
         return self
+
+
+class AlertSettings(Strict):
+    """How Alertmanager's alerts are read: which labels name the service, which one the SEV, and its values."""
+
+    service_labels: list[str] = Field(default_factory=lambda: ["service", "app", "job", "deployment"])
+    severity_label: str = "severity"
+    severities: dict[str, Sev] = Field(
+        default_factory=lambda: {
+            "critical": Sev.SEV1,
+            "page": Sev.SEV1,
+            "error": Sev.SEV2,
+            "high": Sev.SEV2,
+            "warning": Sev.SEV3,
+            "info": Sev.SEV4,
+            "low": Sev.SEV4,
+        }
+    )
+
+
+class PagingSettings(Strict):
+    events_url: str = Field(default="https://events.pagerduty.com/v2/enqueue", pattern=r"^https?://")
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
 
 
 class SlackSettings(Strict):
@@ -237,6 +286,13 @@ class Config(Strict):
     policy: Policy = Field(default_factory=Policy)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    paging: PagingSettings = Field(default_factory=PagingSettings)
+
+    def ladder(self, service: str, sev: Sev) -> list[EscalationStep]:
+        """The escalation ladder of an incident: the team's own, else the policy's for its SEV, else the policy's."""
+        team = self.teams[self.services[service].team]
+        return team.escalation or self.policy.escalation_by_severity.get(sev) or self.policy.escalation
 
     @model_validator(mode="after")
     def _references(self) -> Config:

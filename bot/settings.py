@@ -9,6 +9,9 @@ This is the only module that reads the environment. What comes from it:
     PORT                              the default port of `serve` and `socket`
     KUBECONFIG                        the kubeconfig the probes use (in-cluster config when unset)
     CHATOPS_CLOUD_LOGGING_ENDPOINT, CHATOPS_CLOUD_RUN_ENDPOINT   Google API endpoints (air-gapped or test setups)
+    CHATOPS_PAGERDUTY_EVENTS_URL      another PagerDuty Events API v2 URL (else the config's paging.events_url)
+    CHATOPS_ALERTMANAGER_TOKEN        the bearer token (or basic-auth password) Alertmanager sends to /alertmanager
+    POD_NAME, POD_NAMESPACE, CHATOPS_LEASE_NAME   this replica and its Lease, when several share PostgreSQL
     the variables the config names for PagerDuty routing keys (teams.<team>.<tier>.pagerduty_routing_key_env)
 
 Secrets are `SecretStr`: they print as `**********` and never reach a log line by accident.
@@ -41,13 +44,15 @@ class Secrets(BaseModel):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     pagerduty_keys: dict[str, SecretStr] = {}  # env var name -> routing key, for the names the config uses
+    alertmanager_token: SecretStr | None = None  # what Alertmanager must send to POST /alertmanager
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], key_names: set[str] | None = None) -> Secrets:
         slack = {name: env.get(name.upper()) or None for name in ("slack_bot_token", "slack_signing_secret",
                                                                   "slack_app_token")}  # fmt: skip
         keys = {name: env[name] for name in sorted(key_names or ()) if env.get(name)}
-        return cls.model_validate({**slack, "pagerduty_keys": keys})
+        token = env.get("CHATOPS_ALERTMANAGER_TOKEN") or None
+        return cls.model_validate({**slack, "pagerduty_keys": keys, "alertmanager_token": token})
 
     def require(self, name: str, hint: str) -> str:
         """A Slack secret's value, or a clear error naming the variable to set."""
@@ -66,6 +71,17 @@ class Endpoints(BaseModel):
     kubeconfig: str | None = None
     cloud_logging: str | None = None
     cloud_run: str = CLOUD_RUN_API
+    pagerduty_events: str | None = None  # else the config's paging.events_url
+
+
+class Replica(BaseModel):
+    """Who this replica is, for leader election (a Kubernetes Lease) when several share a PostgreSQL store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    identity: str | None = None  # POD_NAME
+    namespace: str | None = None  # POD_NAMESPACE
+    lease_name: str = "chatops-leader"  # CHATOPS_LEASE_NAME
 
 
 class Settings(BaseModel):
@@ -80,6 +96,12 @@ class Settings(BaseModel):
     endpoints: Endpoints = Endpoints()
     store_url: str
     port: int = DEFAULT_PORT
+    replica: Replica = Replica()
+
+    @property
+    def pagerduty_events_url(self) -> str:
+        """Where pages go: the environment's override, else the config's."""
+        return self.endpoints.pagerduty_events or self.config.paging.events_url
 
     @classmethod
     def load(
@@ -118,9 +140,15 @@ class Settings(BaseModel):
                 kubeconfig=env.get("KUBECONFIG") or None,
                 cloud_logging=env.get("CHATOPS_CLOUD_LOGGING_ENDPOINT") or None,
                 cloud_run=env.get("CHATOPS_CLOUD_RUN_ENDPOINT") or CLOUD_RUN_API,
+                pagerduty_events=env.get("CHATOPS_PAGERDUTY_EVENTS_URL") or None,
             ),
             store_url=env.get("CHATOPS_STORE_URL") or config.store.location(),
             port=int(port),
+            replica=Replica(
+                identity=env.get("POD_NAME") or None,
+                namespace=env.get("POD_NAMESPACE") or None,
+                lease_name=env.get("CHATOPS_LEASE_NAME") or "chatops-leader",
+            ),
         )
 
 

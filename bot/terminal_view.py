@@ -12,7 +12,7 @@ from bot.incidents import Incident
 from bot.matcher import MatchResult
 from bot.playbook import Playbook
 from bot.reports import diagnosis_json
-from bot.severity import Status
+from bot.severity import Sev, Status
 
 Write = Callable[[str], None]
 
@@ -80,5 +80,18 @@ class TerminalView:
     def attach_evidence(self, incident: Incident, name: str, title: str, text: str) -> None:
         """The terminal printed the evidence with the verdict already."""
 
-    def refresh_root(self, incident: Incident, verdict: tuple[Status, str] | None) -> None:
+    def severity_changed(self, incident: Incident, user: str | None, sev: Sev, was: Sev | None) -> None:
+        if not self.as_json:
+            self.write(f"Severity: {sev}" + (f" (was {was})" if was else ""))
+
+    def notify_tier(self, incident: Incident, tier: str, who: str, why: str, paged: bool) -> None:
+        if not self.as_json:
+            self.write(f"Notifying {tier} ({who}){' and paging' if paged else ''}: {why}")
+
+    def page_refused(self, incident: Incident, tier: str, reason: str) -> None:
+        self.write(f"PagerDuty refused the page to {tier}: {reason}")
+
+    def refresh_root(
+        self, incident: Incident, verdict: tuple[Status, str] | None, controls: Sequence[Offer]
+    ) -> None:
         """A terminal has no channel message to redraw."""

@@ -8,7 +8,7 @@ from slack_bolt import App, BoltResponse
 
 from bot.store import EVENT_RETENTION
 from handlers.actions import buttons
-from handlers.commands import diagnose
+from handlers.commands import diagnose, incident
 from handlers.deps import Deps
 from handlers.events import threads
 from handlers.routes import Route
@@ -20,6 +20,7 @@ def routes(deps: Deps) -> list[Route]:
     """Every command, event, button, shortcut and form the app answers (manifest.yaml must list the same)."""
     return (
         diagnose.routes(deps)
+        + incident.routes(deps)
         + buttons.routes(deps)
         + threads.routes(deps)
         + diagnose_message.routes(deps)

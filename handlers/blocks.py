@@ -11,7 +11,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.config import SevLevel
 from bot.findings import Diagnosis, Finding
+from bot.incident.offers import OfferKind
+from bot.incident.summary import Summary, duration
 from bot.incident.view import Offer
 from bot.incidents import ActionRequest, Incident
 from bot.matcher import MatchResult
@@ -29,6 +32,8 @@ MAX_SECTION_TEXT, MAX_BUTTON_TEXT, MAX_OPTION_TEXT = 3000, 75, 75
 MAX_ELEMENTS = 25
 MAX_ROOT_VERDICT = 300  # the channel shows the gist; the thread has the rest
 MAX_HOME_INCIDENTS = 40
+CONTROL_LABELS = {OfferKind.ACKNOWLEDGE: "Acknowledge", OfferKind.MITIGATE: "Mitigated", OfferKind.RESOLVE: "Resolve",
+                  OfferKind.REOPEN: "Reopen"}  # fmt: skip
 STATUS_EMOJI = {
     None: ":hourglass_flowing_sand:",
     Status.OK: ":white_check_mark:",
@@ -93,14 +98,40 @@ def without_button(message_blocks: list[Block], value: str, note: str) -> list[B
 # -- the incident thread ----------------------------------------------------------------------------
 
 
-def incident_root(incident: Incident, verdict: tuple[Status, str] | None = None) -> list[Block]:
-    """The channel message that names the incident, its SEV and the latest verdict (what someone scanning the
-    channel needs); its thread holds everything else."""
-    sev = f"  ·  *{incident.severity}*" if incident.severity else ""
-    text = f":rotating_light: *{incident.id}*  ·  `{incident.service}`{sev}\n>{escape(incident.symptom)}"
+def incident_root(
+    incident: Incident,
+    verdict: tuple[Status, str] | None = None,
+    controls: Sequence[Offer] = (),
+    levels: Mapping[Sev, SevLevel] | None = None,
+) -> list[Block]:
+    """The channel message that names the incident, its status, SEV (with what it means) and the latest
+    verdict: what someone scanning the channel needs. Its buttons run it; its thread holds everything else."""
+    level = levels.get(incident.severity) if levels and incident.severity else None
+    sev = f"  ·  *{incident.severity}*" + (f" {level.name}" if level else "") if incident.severity else ""
+    who = f"  ·  commander <@{incident.commander}>" if incident.commander else ""
+    text = f":rotating_light: *{incident.id}*  ·  `{incident.service}`{sev}  ·  {incident.status.value}{who}"
+    text += f"\n>{escape(incident.name)}"
     if verdict is not None:
         text += f"\n{STATUS_EMOJI[verdict[0]]} {escape(clip(verdict[1], MAX_ROOT_VERDICT))}"
-    return [section(text, BlockId.HEADER)]
+    if level is not None:
+        text += f"\n_{incident.severity}: {escape(level.meaning)}; respond within {_age(level.respond_within) if level.respond_within else 'at once'}_"
+    blocks = [section(text, BlockId.HEADER)]
+    buttons_ = [o for o in controls if o.kind != OfferKind.SET_SEVERITY]
+    sevs = [o for o in controls if o.kind == OfferKind.SET_SEVERITY]
+    elements = (
+        buttons(BlockId.CONTROLS, buttons_, lambda o: CONTROL_LABELS[o.kind])["elements"] if buttons_ else []
+    )
+    for element, offer in zip(elements, buttons_, strict=True):
+        if offer.kind in (OfferKind.RESOLVE, OfferKind.ACKNOWLEDGE):
+            element["style"] = "primary" if offer.kind == OfferKind.ACKNOWLEDGE else "danger"
+    if sevs:
+        options = [{"text": plain(f"{o.label} {levels[Sev(o.label)].name}" if levels else o.label, MAX_OPTION_TEXT),
+                    "value": o.state} for o in sevs]  # fmt: skip
+        elements.append({"type": "static_select", "action_id": ActionId.SET_SEVERITY.numbered(len(elements)),
+                         "placeholder": plain("Set SEV", 150), "options": options})  # fmt: skip
+    if elements:
+        blocks.append({"type": "actions", "block_id": BlockId.CONTROLS.value, "elements": elements})
+    return blocks
 
 
 def match_blocks(result: MatchResult, offers: Sequence[Offer]) -> list[Block]:
@@ -303,3 +334,38 @@ def request_blocks(
             )
         )
     return blocks
+
+
+# -- the summary --------------------------------------------------------------------------------------
+
+
+def summary_blocks(summary: Summary) -> list[Block]:
+    """The incident summary, as posted on resolve or asked for with `/incident summary`."""
+    incident = summary.incident
+    lines = [f":memo: *Summary of {incident.id}*  ·  `{incident.service}`  ·  {incident.status.value}",
+             f">{escape(incident.name)}"]  # fmt: skip
+    if summary.milestones:
+        lines.append("*When:* " + "; ".join(f"{m.name} {m.at:%H:%M UTC}" for m in summary.milestones))
+    if summary.durations():
+        lines.append("*How long:* " + "; ".join(f"{name} {duration(d)}" for name, d in summary.durations()))
+    if summary.severities:
+        lines.append("*Severity:* " + "; ".join(f"{sev} for {duration(d)}" + (f" (set by <@{who}>)" if who else "")
+                                               for sev, d, who in summary.severities))  # fmt: skip
+    people = [p for p in summary.participants if p.startswith(("U", "W"))]
+    if people:
+        lines.append("*Who took part:* " + ", ".join(f"<@{p}>" for p in people))
+    if summary.verdict:
+        lines.append(f"*Latest verdict:* {escape(clip(summary.verdict, 500))}")
+    lines += [f"• {escape(clip(f, 300))}" for f in summary.findings[:5]]
+    if summary.pages or summary.escalations:
+        lines.append("*Pages and escalations:* " + escape("; ".join(summary.pages + summary.escalations)))
+    for action in summary.actions:
+        approved = f", approved by <@{action.decided_by}>" if action.decided_by else ""
+        lines.append(
+            f"*Fix:* {escape(action.title)}: asked by <@{action.requested_by}>{approved}: {action.state.value}"
+        )
+    if summary.resolution:
+        lines.append(f"*Resolution:* {escape(summary.resolution)}")
+    if summary.follow_ups:
+        lines.append("*Follow-ups:* " + escape("; ".join(summary.follow_ups)))
+    return _sections("\n".join(lines), BlockId.SUMMARY)

@@ -18,7 +18,7 @@ from bot import cli
 from bot.errors import ChatOpsError
 from handlers import workers
 from handlers.app import create_app
-from handlers.deps import Deps, open_deps
+from handlers.deps import Deps, Runtime, open_deps
 from handlers.socket_mode import serve_socket_mode
 from handlers.web import Metrics, wsgi_app
 
@@ -29,13 +29,20 @@ DEMO_SCENARIO = "crashloop-oom"
 def serving(app: cli.App, args: argparse.Namespace) -> Iterator[Deps]:
     """Deps for serve and socket, with incident work in worker processes so acks never wait behind diagnoses.
     SIGTERM (a pod stopping) ends serving like Ctrl+C: work in progress finishes, then the workers exit."""
+    from handlers.reconciler import Reconciler, leadership  # the Lease client, only when serving
+
     deps = open_deps(app.settings, app.catalog)
     deps.work = workers.pool(app.settings, args.workers)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Escalations, pages and expiries: one reconciler per replica, doing its rounds only while it leads.
+    runtime = Runtime.build(app.settings, app.catalog, deps.client, deps.store)
+    reconciler = Reconciler(runtime, deps, leadership(app.settings)).start()
+    deps.leader = reconciler.leader
     try:
         yield deps
     finally:
+        reconciler.stop()
         deps.close()
 
 

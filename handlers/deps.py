@@ -17,14 +17,16 @@ from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecu
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from slack_sdk import WebClient
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Config
 from bot.errors import ChatOpsError
 from bot.incident.flows import IncidentFlows
-from bot.incident.requests import Asker, HomeOpened, Request
+from bot.incident.requests import Asker, Request
 from bot.matcher import Matcher
+from bot.paging.outbox import Pager
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
 from bot.runner import Runner
@@ -86,13 +88,14 @@ class Runtime:
         interval: float = UPDATE_INTERVAL_S,
     ) -> Runtime:
         config = settings.config
+        pager = Pager(settings, store, httpx.Client())
         flows = IncidentFlows(config=config, catalog=catalog, matcher=Matcher(catalog, config.guide_hints()),
                               store=store, runner=Runner(clients or Clients.from_settings(settings)), clock=clock,
-                              directory=SlackDirectory(client))  # fmt: skip
-        return cls(flows, SlackView(client, clock, interval))
+                              directory=SlackDirectory(client), pager=pager)  # fmt: skip
+        return cls(flows, SlackView(client, clock, interval, config.policy.severities))
 
     def run(self, request: Request) -> None:
-        asker = None if isinstance(request, HomeOpened) else request.asker
+        asker: Asker | None = getattr(request, "asker", None)
         try:
             self.flows.handle(request, self.view)
         except ChatOpsError as error:  # something the person can act on: tell them in their own words
@@ -125,6 +128,7 @@ class Deps:
     # Slack calls that must happen within seconds of a click (views.open with its trigger_id), off the ack path.
     soon: Executor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="slack"))
     broken: str | None = None  # why the bot can no longer work (liveness fails on it)
+    leader: Any = None  # bot.leader.Leadership of the reconciler, when serving (readiness and metrics say who)
 
     @property
     def config(self) -> Config:

@@ -16,6 +16,10 @@ class ActionId(StrEnum):
     DIAGNOSE_SERVICE = OfferKind.DIAGNOSE_SERVICE.value  # the service of a symptom that named none
     APPROVE_ACTION = OfferKind.APPROVE_ACTION.value  # carries Slack's confirmation dialog
     DENY_ACTION = OfferKind.DENY_ACTION.value
+    ACKNOWLEDGE = OfferKind.ACKNOWLEDGE.value  # the incident's own controls, on its channel message
+    MITIGATE = OfferKind.MITIGATE.value
+    RESOLVE = OfferKind.RESOLVE.value
+    REOPEN = OfferKind.REOPEN.value
     # Inputs of the /diagnose modal (read from the view's state on submission, no listener of their own).
     MODAL_SERVICE = "diagnose_service_select"
     MODAL_SYMPTOM = "diagnose_symptom_input"
@@ -30,7 +34,8 @@ class ActionId(StrEnum):
 
 
 BUTTONS = [ActionId.RUN_PLAYBOOK, ActionId.SET_SEVERITY, ActionId.REQUEST_ACTION, ActionId.DIAGNOSE_SERVICE,
-           ActionId.APPROVE_ACTION, ActionId.DENY_ACTION]  # fmt: skip
+           ActionId.APPROVE_ACTION, ActionId.DENY_ACTION, ActionId.ACKNOWLEDGE, ActionId.MITIGATE, ActionId.RESOLVE,
+           ActionId.REOPEN]  # fmt: skip
 
 
 class BlockId(StrEnum):
@@ -43,6 +48,8 @@ class BlockId(StrEnum):
     REMEDIATIONS = "incident_remediations"
     MANUAL = "incident_manual"
     REQUEST = "fix_request"
+    CONTROLS = "incident_controls"
+    SUMMARY = "incident_summary"
     REQUEST_BUTTONS = "fix_request_buttons"
     SERVICES = "diagnose_services"
     MODAL_SERVICE = "diagnose_service"

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from bot.incidents import Incident
 from bot.matcher import MatchResult
-from bot.severity import Sev
 
 DIAGNOSE_USAGE = (
     "Usage: `/diagnose [service] <symptom>`, e.g. `/diagnose api-gateway 504s since the deploy`. "
@@ -94,11 +93,6 @@ def ran(user: str, title: str) -> str:
 
 def picked(user: str, service: str) -> str:
     return f":arrow_forward: <@{user}> opened the incident for `{service}`."
-
-
-def severity_set(user: str, sev: Sev, was: Sev | None) -> str:
-    before = f" (was {was})" if was else ""
-    return f"<@{user}> set the severity to *{sev}*{before}."
 
 
 def offer(title: str, why: Sequence[str]) -> str:
@@ -190,3 +184,83 @@ def refusal(
     if why == "already_requested":
         return f"This fix was already asked for ({name}); it is waiting for approval in the thread."
     return f"I could not preview this fix, so nothing was asked for: {escape(detail)}"
+
+
+# -- running the incident -----------------------------------------------------------------------------
+
+INCIDENT_USAGE = (
+    "Usage: `/incident declare [service] <title> [sev N]`, `/incident sev <1-4>`, `ack`, `commander @user`, "
+    "`note <text>`, `mitigated`, `resolve [summary]`, `reopen`, `status`, `summary`. Add an incident id "
+    "(INC-…) when the channel has more than one open incident."
+)
+STATUS_DONE = {"acknowledged": ":eyes: {by} acknowledged the incident", "mitigated": ":adhesive_bandage: {by} marked it mitigated",
+               "resolved": ":white_check_mark: {by} resolved the incident", "investigating": ":arrows_counterclockwise: {by} reopened the incident"}  # fmt: skip
+
+
+def actor(user: str | None) -> str:
+    return f"<@{user}>" if user and user[:1] in "UW" else "The bot"
+
+
+def status_changed(user: str | None, status: str, note: str) -> str:
+    return STATUS_DONE[status].format(by=actor(user)) + (f": {escape(note)}" if note else ".")
+
+
+def severity_changed(user: str | None, sev: str, was: str | None) -> str:
+    before = f" (was {was})" if was else ""
+    if user and user[:1] in "UW":
+        return f"<@{user}> set the severity to *{sev}*{before}."
+    return f"The severity is *{sev}*{before}, from the alert's severity label."
+
+
+def notify_tier(tier: str, who: str, why: str, paged: bool) -> str:
+    return f":rotating_light: {'Paging' if paged else 'Calling'} {tier.replace('_', ' ')} {who_is(who)}: {escape(why)}"
+
+
+def escalated(tier: str, who: str, after: str, condition: str, contacts: list[str], paged: bool) -> str:
+    text = (f":arrow_double_up: Escalating to the {tier.replace('_', ' ')} {who_is(who)}: "
+            f"{condition.replace('_', ' ')} after {after}{' (paged)' if paged else ''}.")  # fmt: skip
+    return text + (f" Other ways to reach the team: {escape('; '.join(contacts))}." if contacts else "")
+
+
+def who_is(slack_id: str) -> str:
+    return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"
+
+
+def page_refused(tier: str, reason: str) -> str:
+    return (
+        f":x: PagerDuty refused the page to {tier.replace('_', ' ')}, so nobody was paged: {escape(reason)}"
+    )
+
+
+def commander_set(user: str, commander: str) -> str:
+    return f":man_in_tuxedo: <@{user}> made <@{commander}> the incident commander."
+
+
+def note_added(user: str, text: str) -> str:
+    return f":memo: Note from <@{user}>: {escape(text)}"
+
+
+def command_trouble(why: str, ids: Sequence[str], verb: str) -> str:
+    if why == "unknown_incident":
+        return f"There is no incident `{escape(verb)}`."
+    if why == "no_open_incident":
+        return "There is no open incident in this channel: add its id (INC-…), or `/incident declare …`."
+    if why == "several_open":
+        return f"Several incidents are open here ({', '.join(ids)}): add the id, e.g. `/incident {verb} {ids[0]}`."
+    return f"Nothing changed: the incident could not `{escape(verb)}` from where it is."
+
+
+def alert_noted(name: str, what: str, title: str) -> str:
+    mark = ":bell:" if what == "firing" else ":large_green_circle:"
+    return f"{mark} Alert *{escape(name)}* {what}: {escape(title)}"
+
+
+def alert_unplaced(name: str, labels: str) -> str:
+    return f":warning: Alert *{escape(name)}* is firing, but its labels name no service I know ({escape(labels)})."
+
+
+def incident_status(incident: Incident, verdict: str | None, durations: str) -> str:
+    sev = incident.severity or "no SEV"
+    who = f", commander <@{incident.commander}>" if incident.commander else ""
+    text = f"*{incident.id}* `{incident.service}`: {incident.status.value}, {sev}{who}. {durations}"
+    return text + (f"\nLatest verdict: {escape(verdict)}" if verdict else "")

@@ -16,14 +16,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot.alerts import Alert
 from bot.clock import SYSTEM_CLOCK, Clock
+from bot.config import EscalationStep, SevLevel
 from bot.errors import ChatOpsError
 from bot.findings import Diagnosis, Finding
 from bot.incident.approvals import Approvers
+from bot.incident.commands_flow import Trouble
 from bot.incident.remediation import Note, Refusal
 from bot.incident.requests import Asker, ButtonClick
+from bot.incident.summary import Summary, duration
 from bot.incident.view import Offer, OfferKind, Thread
-from bot.incidents import ActionRequest, Incident
+from bot.incidents import ActionRequest, Incident, IncidentStatus
 from bot.matcher import MatchResult
 from bot.playbook import Playbook
 from bot.redaction import redact
@@ -64,9 +68,14 @@ class SlackChecklist:
 
 class SlackView:
     def __init__(
-        self, client: WebClient, clock: Clock = SYSTEM_CLOCK, interval: float = UPDATE_INTERVAL_S
+        self,
+        client: WebClient,
+        clock: Clock = SYSTEM_CLOCK,
+        interval: float = UPDATE_INTERVAL_S,
+        levels: Mapping[Sev, SevLevel] | None = None,
     ) -> None:
         self.client, self.clock, self.interval = client, clock, interval
+        self.levels = levels  # the policy's SEV table: what each level means, shown beside it
 
     # -- sending ----------------------------------------------------------------------------------
 
@@ -158,14 +167,62 @@ class SlackView:
             self._post(incident.channel, messages.evidence_not_attached(slack_error(error)), None,
                        self._thread(incident))  # fmt: skip
 
-    def refresh_root(self, incident: Incident, verdict: tuple[Status, str] | None) -> None:
-        self._update(incident.channel, self._thread(incident), messages.root_text(incident),
-                     blocks.incident_root(incident, verdict))  # fmt: skip
+    def refresh_root(
+        self, incident: Incident, verdict: tuple[Status, str] | None, controls: Sequence[Offer]
+    ) -> None:
+        if incident.thread_ts:
+            self._update(incident.channel, incident.thread_ts, messages.root_text(incident),
+                         blocks.incident_root(incident, verdict, controls, self.levels))  # fmt: skip
 
     # -- the thread -------------------------------------------------------------------------------
 
-    def severity_changed(self, incident: Incident, user: str, sev: Sev, was: Sev | None) -> None:
-        self._post(incident.channel, messages.severity_set(user, sev, was), None, self._thread(incident))
+    def severity_changed(self, incident: Incident, user: str | None, sev: Sev, was: Sev | None) -> None:
+        self._say(incident, messages.severity_changed(user, sev, was))
+
+    # -- running the incident ---------------------------------------------------------------------
+
+    def _say(self, incident: Incident, text: str) -> None:
+        """A line in the incident's thread."""
+        self._post(incident.channel, text, None, self._thread(incident))
+
+    def status_changed(self, incident: Incident, user: str | None, status: IncidentStatus, note: str) -> None:
+        self._say(incident, messages.status_changed(user, status.value, note))
+
+    def commander_set(self, incident: Incident, user: str, commander: str) -> None:
+        self._say(incident, messages.commander_set(user, commander))
+
+    def note_added(self, incident: Incident, user: str, text: str) -> None:
+        self._say(incident, messages.note_added(user, text))
+
+    def notify_tier(self, incident: Incident, tier: str, who: str, why: str, paged: bool) -> None:
+        self._say(incident, messages.notify_tier(tier, who, why, paged))
+
+    def escalated(
+        self, incident: Incident, step: EscalationStep, who: str, contacts: list[str], paged: bool
+    ) -> None:
+        after = blocks._age(step.after)
+        self._say(incident, messages.escalated(step.tier, who, after, step.when, contacts, paged))
+
+    def page_refused(self, incident: Incident, tier: str, reason: str) -> None:
+        self._say(incident, messages.page_refused(tier, reason))
+
+    def show_summary(self, incident: Incident, summary: Summary) -> None:
+        self._post(incident.channel, messages.escape(f"Summary of {incident.id}"), blocks.summary_blocks(summary),
+                   self._thread(incident))  # fmt: skip
+
+    def status_reply(self, asker: Asker, incident: Incident, summary: Summary) -> None:
+        durations = "; ".join(f"{name} {duration(d)}" for name, d in summary.durations())
+        self.tell(asker, messages.incident_status(incident, summary.verdict, durations))
+
+    def command_trouble(self, asker: Asker, why: Trouble, incidents: list[Incident], verb: str = "") -> None:
+        self.tell(asker, messages.command_trouble(why, [i.id for i in incidents], verb))
+
+    def alert_noted(self, incident: Incident, alert: Alert, what: str) -> None:
+        self._say(incident, messages.alert_noted(alert.name, what, alert.title))
+
+    def alert_unplaced(self, channel: str, alert: Alert) -> None:
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
+        self._post(channel, messages.alert_unplaced(alert.name, labels))
 
     def pressed(self, click: ButtonClick, kind: OfferKind, what: str) -> None:
         """The pressed button is replaced by who pressed it; ephemeral messages are replaced via response_url."""

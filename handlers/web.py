@@ -1,4 +1,5 @@
-"""The HTTP surface of `chatops serve`: Slack's /slack/events beside /healthz, /readyz and /metrics.
+"""The HTTP surface of `chatops serve`: Slack's /slack/events and Alertmanager's /alertmanager beside /healthz,
+/readyz and /metrics.
 
 A plain WSGI app around Bolt's WSGI adapter, served by waitress (a threaded production WSGI server; Bolt's
 own server is for development only).
@@ -15,6 +16,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.severity import Sev
+from handlers.alertmanager import alertmanager
 from handlers.deps import Deps
 
 StartResponse = Callable[..., Any]
@@ -57,6 +59,9 @@ def wsgi_app(
         if path == "/slack/events" and slack is not None:
             metrics.inc("chatops_slack_requests_total")
             return slack(environ, start_response)
+        if path == "/alertmanager":
+            metrics.inc("chatops_alertmanager_requests_total")
+            return alertmanager(environ, start_response, deps)
         if path == "/healthz":  # liveness: fails only when a restart is what it takes
             if deps.broken:
                 return _reply(start_response, "503 Service Unavailable", f"{deps.broken}\n")

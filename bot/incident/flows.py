@@ -18,19 +18,25 @@ from bot.config import Config
 from bot.errors import UnknownNameError
 from bot.findings import Diagnosis, Finding
 from bot.incident.approvals import Directory
+from bot.incident.commands_flow import CONTROLS, Commands
+from bot.incident.intake import AlertIntake
+from bot.incident.lifecycle import Lifecycle
 from bot.incident.remediation import Remediation
 from bot.incident.requests import (
+    AlertsReceived,
     ButtonClick,
     DiagnoseRequest,
     GuessServiceRequest,
     HomeOpened,
+    IncidentCommand,
     Mention,
     Request,
     ThreadReply,
 )
 from bot.incident.view import DiagnosisView, IncidentView, Offer, OfferKind
-from bot.incidents import Incident, RequestState, TimelineKind
+from bot.incidents import Incident, IncidentStatus, RequestState, TimelineKind
 from bot.matcher import Matcher
+from bot.paging.outbox import Pager
 from bot.playbook import Playbook
 from bot.playbooks_loader import Catalog
 from bot.redaction import redact
@@ -60,10 +66,14 @@ class IncidentFlows:
     runner: Runner
     clock: Clock = SYSTEM_CLOCK
     directory: Directory = field(default_factory=NoDirectory)
+    pager: Pager | None = None
 
     def __post_init__(self) -> None:
         self.remediation = Remediation(self.config, self.store, self.runner.clients, self.clock, self.directory,
                                        self._offer)  # fmt: skip
+        self.lifecycle = Lifecycle(self.config, self.store, self.pager, self.clock)
+        self.intake = AlertIntake(self)
+        self.commands = Commands(self)
 
     def handle(self, request: Request, view: IncidentView) -> None:
         """Do what a request asks (in a worker: this is where every background request starts)."""
@@ -80,6 +90,15 @@ class IncidentFlows:
                 self.mention(request, view)
             case HomeOpened():
                 view.home(request.user, self.store.list_open())
+            case IncidentCommand():
+                self.commands.run(request, view)
+            case AlertsReceived():
+                self.intake.take(request.intake_id, view)
+
+    def tick(self, view: IncidentView) -> None:
+        """What the one reconciler does every few seconds: due escalations, pages, expired fix requests."""
+        self.lifecycle.tick(view)
+        self.remediation.sweep(view)
 
     # -- opening and diagnosing -------------------------------------------------------------------
 
@@ -87,7 +106,8 @@ class IncidentFlows:
         """Open the incident, post its thread, match the symptom and run the best playbook's checks."""
         asker, service = request.asker, self.config.services[request.service]
         link = view.source_link(*request.source) if request.source else None
-        incident = self.store.open_incident(request.service, request.symptom, asker.channel, asker.user)
+        incident = self.store.open_incident(request.service, request.symptom, asker.channel, asker.user,
+                                            request.title, request.alert_key, request.detected_at)  # fmt: skip
         try:
             thread = view.open_thread(incident, link)
         except BaseException:  # no thread, no incident: don't leave one open that nobody can see
@@ -100,11 +120,14 @@ class IncidentFlows:
             self.store.append(
                 incident.id, TimelineKind.NOTE, f"opened from {link}", asker.user, {"source": link}
             )
+        self.refresh(incident, view)  # the incident's own buttons, on its channel message
         if request.severity is not None:
-            incident = (
-                self.store.set_severity(incident.id, request.severity, asker.user, "chosen when opening")
-                or incident
+            by, why = (
+                (None, "from the alert's severity label")
+                if request.alert_key
+                else (asker.user, "chosen when opening")
             )
+            incident = self.lifecycle.set_severity(incident, request.severity, by, why, view) or incident
         # The stored symptom is redacted: someone may paste a log line with a token into /diagnose.
         result = self.matcher.match(incident.symptom, guide=service.guide, service=request.service)
         others = result.matches if result.best is None else result.matches[1:]
@@ -152,7 +175,7 @@ class IncidentFlows:
         if evidence:
             name = f"{incident.id}-{playbook.id.replace('/', '-')}-evidence.txt"
             view.attach_evidence(incident, name, f"Evidence: {playbook.title}", evidence)
-        view.refresh_root(self.store.require(incident.id), (diagnosis.worst, diagnosis.verdict))
+        self.refresh(self.store.require(incident.id), view, (diagnosis.worst, diagnosis.verdict))
         return diagnosis
 
     def guess_service(self, request: GuessServiceRequest, view: IncidentView) -> None:
@@ -198,6 +221,10 @@ class IncidentFlows:
             self.remediation.approve(payload["request"], click.asker, view)
         elif state.kind == OfferKind.DENY_ACTION:
             self.remediation.deny(payload["request"], click.asker, view)
+        elif state.kind in CONTROLS:
+            self.commands.control(
+                OfferKind(state.kind), self.store.require(payload["incident"]), click.asker, view
+            )
         elif not self.store.claim(f"button:{click.state_id}", user):
             return  # pressed already (a double click): it runs once
         elif state.kind == OfferKind.RUN_PLAYBOOK:
@@ -226,11 +253,44 @@ class IncidentFlows:
 
     def _set_severity(self, incident_id: str, sev: Sev, user: str, view: IncidentView) -> None:
         before = self.store.require(incident_id)
-        incident = self.store.set_severity(incident_id, sev, by=user, why="set in the incident thread")
-        if incident is None or incident.thread_ts is None:  # None: it already was that SEV (a double click)
-            return
-        view.refresh_root(incident, self._latest_verdict(incident))
-        view.severity_changed(incident, user, sev, before.severity)
+        incident = self.lifecycle.set_severity(before, sev, user, "set in the incident", view)
+        if incident is not None:  # None: it already was that SEV (a double click)
+            self.refresh(incident, view)
+
+    def refresh(
+        self, incident: Incident, view: DiagnosisView, verdict: tuple[Status, str] | None = None
+    ) -> None:
+        """Redraw the incident's channel message: its status, SEV, latest verdict and its own buttons."""
+        incident = self.store.require(incident.id)
+        view.refresh_root(incident, verdict or self._latest_verdict(incident), self._controls(incident))
+
+    def _controls(self, incident: Incident) -> list[Offer]:
+        """The buttons on an incident's channel message (the same state ids each time it is redrawn)."""
+        wanted: list[tuple[OfferKind, Sev | None]] = [(OfferKind.REOPEN, None)]
+        if incident.is_open:
+            wanted = (
+                [(OfferKind.ACKNOWLEDGE, None)] if incident.status is IncidentStatus.INVESTIGATING else []
+            )
+            if incident.status is not IncidentStatus.MITIGATED:
+                wanted.append((OfferKind.MITIGATE, None))
+            wanted += [(OfferKind.RESOLVE, None), *((OfferKind.SET_SEVERITY, sev) for sev in Sev)]
+        known = self.store.states_of(incident.id)
+        return [self._control(incident, kind, sev, known) for kind, sev in wanted]
+
+    def _control(
+        self,
+        incident: Incident,
+        kind: OfferKind,
+        sev: Sev | None,
+        known: dict[str, list[tuple[str, dict[str, Any]]]],
+    ) -> Offer:
+        payload = {"incident": incident.id, "control": True, **({"sev": sev.value} if sev else {})}
+        state = next((i for i, p in known.get(kind.value, []) if p == payload), None)
+        return Offer(
+            kind,
+            sev.value if sev else kind.value,
+            state or self.store.put_state(kind.value, payload, incident.id),
+        )
 
     def reply(self, reply: ThreadReply, view: IncidentView) -> None:
         """A reply in an incident's thread that confidently fits another playbook gets one offer to run it."""

@@ -14,6 +14,10 @@ class OfferKind(StrEnum):
     DIAGNOSE_SERVICE = "diagnose_service"  # the service a symptom with no service named is about
     APPROVE_ACTION = "approve_action"  # a pending fix request: a second person runs it
     DENY_ACTION = "deny_action"
+    ACKNOWLEDGE = "acknowledge"  # the incident's own controls, on its channel message
+    MITIGATE = "mitigate"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ to a worker as they are, never as raw Slack bodies. All are small frozen datacla
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from bot.severity import Sev
 
@@ -24,8 +25,11 @@ class DiagnoseRequest:
     asker: Asker
     service: str
     symptom: str
-    severity: Sev | None = None  # chosen by the person (the modal), never guessed
+    severity: Sev | None = None  # chosen by a person (the modal, /incident declare) or an alert's label
     source: tuple[str, str] | None = None  # (channel, ts) of the message a shortcut was used on
+    title: str | None = None  # a declared incident's title
+    alert_key: str | None = None  # the service and alert name an alert-opened incident stands for
+    detected_at: datetime | None = None  # when that alert started firing
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,31 @@ class Mention:
     text: str
 
 
+Verb = Literal[
+    "declare", "sev", "ack", "commander", "note", "mitigated", "resolve", "reopen", "status", "summary"
+]
+
+
+@dataclass(frozen=True)
+class IncidentCommand:
+    """`/incident <verb> ...`, parsed (bot.incident.commands)."""
+
+    asker: Asker
+    verb: Verb
+    incident_id: str | None = None  # else the channel's one open incident
+    text: str = ""  # a title, a note, a resolution summary
+    sev: Sev | None = None
+    user: str | None = None  # the new commander
+    service: str | None = None  # declare
+
+
+@dataclass(frozen=True)
+class AlertsReceived:
+    """Alertmanager's webhook, kept in the store at `intake_id` before the bot answered it."""
+
+    intake_id: int
+
+
 @dataclass(frozen=True)
 class HomeOpened:
     """A person opened the bot's App Home: show them the open incidents."""
@@ -74,4 +103,13 @@ class HomeOpened:
     user: str
 
 
-Request = DiagnoseRequest | GuessServiceRequest | ButtonClick | ThreadReply | Mention | HomeOpened
+Request = (
+    DiagnoseRequest
+    | GuessServiceRequest
+    | ButtonClick
+    | ThreadReply
+    | Mention
+    | HomeOpened
+    | AlertsReceived
+    | IncidentCommand
+)

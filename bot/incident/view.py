@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.findings import Diagnosis, Finding
+from bot.incident.commands_flow import CommandView
+from bot.incident.intake import AlertView
+from bot.incident.lifecycle import LifecycleView, SeverityView
 from bot.incident.offers import Offer, OfferKind
 from bot.incident.remediation import RemediationView
 from bot.incident.requests import Asker, ButtonClick
 from bot.incidents import Incident
 from bot.matcher import MatchResult
 from bot.playbook import Playbook
-from bot.severity import Sev, Status
+from bot.severity import Status
 
 __all__ = ["Checklist", "DiagnosisView", "IncidentView", "Offer", "OfferKind", "Thread"]
 
@@ -39,7 +42,7 @@ class Checklist(Protocol):
     def close(self, findings: Mapping[str, Finding]) -> None: ...
 
 
-class DiagnosisView(Protocol):
+class DiagnosisView(SeverityView, Protocol):
     """What diagnosing an incident shows (all `chatops diagnose` needs)."""
 
     def open_thread(self, incident: Incident, source_link: str | None = None) -> Thread: ...
@@ -58,17 +61,20 @@ class DiagnosisView(Protocol):
         fixes: Sequence[Offer],
     ) -> None: ...
     def attach_evidence(self, incident: Incident, name: str, title: str, text: str) -> None: ...
-    def refresh_root(self, incident: Incident, verdict: tuple[Status, str] | None) -> None: ...
+    def refresh_root(
+        self, incident: Incident, verdict: tuple[Status, str] | None, controls: Sequence[Offer]
+    ) -> None:
+        """Redraw the incident's channel message: status, SEV, the latest verdict, and its own buttons."""
+        ...
 
 
-class IncidentView(DiagnosisView, RemediationView, Protocol):
+class IncidentView(DiagnosisView, RemediationView, LifecycleView, CommandView, AlertView, Protocol):
     """Everything else people see of incidents in a chat (Slack, the shell)."""
 
     def tell(self, asker: Asker, text: str) -> None:
         """A message only this person sees (errors, hints)."""
         ...
 
-    def severity_changed(self, incident: Incident, user: str, sev: Sev, was: Sev | None) -> None: ...
     def pressed(self, click: ButtonClick, kind: OfferKind, what: str) -> None:
         """Replace the pressed button with who pressed it and what it did, so nobody presses it again."""
         ...

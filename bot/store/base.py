@@ -5,6 +5,7 @@
                      one offer per playbook, one execution per approved action)
     ButtonStates     what a button's opaque id stands for
     ActionRequests   requests for fixes, their approvals and the append-only audit log
+    Lifecycle        status, commander, the escalation ladder and the outbox of pages
     Store            all of them, plus health and closing
 
 Flows and listeners ask for the narrowest one they use. Every run-once guarantee is a single conditional
@@ -19,7 +20,17 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from bot.incidents import ActionRequest, AuditEntry, Incident, RequestState, TimelineEntry, TimelineKind
+from bot.incidents import (
+    ActionRequest,
+    AuditEntry,
+    EscalationStep,
+    Incident,
+    IncidentStatus,
+    OutboxMessage,
+    RequestState,
+    TimelineEntry,
+    TimelineKind,
+)
 from bot.severity import Sev
 
 Row = dict[str, Any]
@@ -33,7 +44,10 @@ class State(NamedTuple):
 
 
 class IncidentLog(Protocol):
-    def open_incident(self, service: str, symptom: str, channel: str, created_by: str) -> Incident: ...
+    def open_incident(
+        self, service: str, symptom: str, channel: str, created_by: str, title: str | None = None,
+        alert_key: str | None = None, detected_at: datetime | None = None,
+    ) -> Incident: ...  # fmt: skip
     def get(self, incident_id: str) -> Incident | None: ...
     def require(self, incident_id: str) -> Incident: ...
     def by_thread(self, channel: str, thread_ts: str) -> Incident | None: ...
@@ -67,6 +81,7 @@ class Claims(Protocol):
 class ButtonStates(Protocol):
     def put_state(self, kind: str, payload: dict[str, Any], incident_id: str | None = None) -> str: ...
     def get_state(self, state_id: str) -> State | None: ...
+    def states_of(self, incident_id: str) -> dict[str, list[tuple[str, dict[str, Any]]]]: ...
 
 
 class ActionRequests(Protocol):
@@ -93,7 +108,32 @@ class ActionRequests(Protocol):
     def audit(self, incident_id: str | None = None) -> list[AuditEntry]: ...
 
 
-class Store(IncidentLog, Claims, ButtonStates, ActionRequests, Protocol):
+class Lifecycle(Protocol):
+    """Status and people, the escalation ladder (rows with due times) and the outbox of pages."""
+
+    def set_status(
+        self, incident_id: str, status: IncidentStatus, by: str | None, note: str = ""
+    ) -> Incident | None: ...
+    def set_commander(self, incident_id: str, commander: str, by: str | None) -> Incident: ...
+    def open_for_alert(self, alert_key: str) -> Incident | None: ...
+    def count_open(self) -> dict[str, int]: ...
+    def plan_escalation(self, incident_id: str, steps: Sequence[tuple[int, str, str, datetime]]) -> None: ...
+    def cancel_escalations(self, incident_id: str, condition: str | None = None) -> int: ...
+    def due_escalations(self) -> list[EscalationStep]: ...
+    def fire_escalation(self, step_id: int) -> bool: ...
+    def escalations_of(self, incident_id: str) -> list[EscalationStep]: ...
+    def enqueue(self, incident_id: str, dedup: str, kind: str, payload: dict[str, Any]) -> bool: ...
+    def claim_outbox(self, lease: timedelta = ..., limit: int = 20) -> list[OutboxMessage]: ...
+    def outbox_done(self, message_id: int, state: str, error: str | None = None,
+                    retry_in: timedelta | None = None) -> None: ...  # fmt: skip
+    def outbox_of(self, incident_id: str) -> list[OutboxMessage]: ...
+    def keep_alerts(self, body: str) -> int: ...
+    def take_alerts(self, intake_id: int, stale: timedelta = ...) -> str | None: ...
+    def alerts_done(self, intake_id: int) -> None: ...
+    def unhandled_alerts(self, older_than: timedelta) -> list[int]: ...
+
+
+class Store(IncidentLog, Claims, ButtonStates, ActionRequests, Lifecycle, Protocol):
     url: str
 
     def ping(self) -> None:

@@ -218,3 +218,32 @@ class LifecycleSql:
         with self.backend.read() as db:
             rows = db.rows("SELECT * FROM outbox WHERE incident_id = ? ORDER BY id", [incident_id])
         return [_message(row) for row in rows]
+
+    # -- Alertmanager's deliveries ----------------------------------------------------------------
+
+    def keep_alerts(self, body: str) -> int:
+        """Keep a delivery as received (redacted) before answering it: once kept, nothing can lose it."""
+        with self.backend.write() as db:
+            return int(db.execute("INSERT INTO alert_intake (received_at, body, state) VALUES (?, ?, 'pending') "
+                                  "RETURNING id", [_iso(self.clock.now()), redact(body)]).fetchone()[0])  # fmt: skip
+
+    def take_alerts(self, intake_id: int, stale: timedelta = timedelta(minutes=2)) -> str | None:
+        """The delivery's body for the one caller that takes it (or retakes one a stopped worker left)."""
+        now = self.clock.now()
+        with self.backend.write() as db:
+            rows = db.rows("UPDATE alert_intake SET state = 'taken', taken_at = ? WHERE id = ? AND (state = 'pending' "
+                           "OR (state = 'taken' AND taken_at <= ?)) RETURNING body", [_iso(now), intake_id, _iso(now - stale)])  # fmt: skip
+        return str(rows[0]["body"]) if rows else None
+
+    def alerts_done(self, intake_id: int) -> None:
+        with self.backend.write() as db:
+            db.execute("UPDATE alert_intake SET state = 'done' WHERE id = ?", [intake_id])
+
+    def unhandled_alerts(self, older_than: timedelta) -> list[int]:
+        """Deliveries still not done this long after they came (a worker stopped): to be taken again."""
+        cutoff = _iso(self.clock.now() - older_than)
+        with self.backend.read() as db:
+            rows = db.rows(
+                "SELECT id FROM alert_intake WHERE state <> 'done' AND received_at <= ? ORDER BY id", [cutoff]
+            )
+        return [int(r["id"]) for r in rows]

@@ -133,7 +133,7 @@ def _v3(db: psycopg.Connection[Any]) -> None:
 
 
 def _v4(db: psycopg.Connection[Any]) -> None:
-    """What SQLite's _v4 does: the incident lifecycle columns, the escalation ladder and the outbox."""
+    """What SQLite's _v4 does: the lifecycle columns, the escalation ladder, the outbox, the alert intake."""
     db.execute("UPDATE incidents SET status = 'investigating' WHERE status = 'open'")
     for column in ("title", "commander", "acknowledged_at", "acknowledged_by", "mitigated_at", "detected_at",
                    "alert_key"):  # fmt: skip
@@ -156,6 +156,12 @@ def _v4(db: psycopg.Connection[Any]) -> None:
         )""")
     db.execute("CREATE UNIQUE INDEX idx_outbox_dedup ON outbox (dedup)")
     db.execute("CREATE INDEX idx_outbox_state_due_at ON outbox (state, due_at)")
+    db.execute("""
+        CREATE TABLE alert_intake (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, received_at TEXT NOT NULL, body TEXT NOT NULL,
+            state TEXT NOT NULL, taken_at TEXT
+        )""")
+    db.execute("CREATE INDEX idx_alert_intake_state_received_at ON alert_intake (state, received_at)")
 
 
 # Append only: version N is MIGRATIONS[N - 1], doing what bot.store.sqlite.MIGRATIONS[N - 1] does.

@@ -324,6 +324,15 @@ class SqlStore(ActionRequestsSql, LifecycleSql):
             )
         return state_id
 
+    def states_of(self, incident_id: str) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        """The button states kept for an incident, by kind: (id, payload) each."""
+        found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        with self.backend.read() as db:
+            for row in db.rows("SELECT id, kind, payload FROM button_states WHERE incident_id = ? ORDER BY created_at",
+                               [incident_id]):  # fmt: skip
+                found.setdefault(row["kind"], []).append((row["id"], json.loads(row["payload"])))
+        return found
+
     def get_state(self, state_id: str) -> State | None:
         """What a button's id stands for; None for an id we never issued."""
         with self.backend.read() as db:

@@ -135,7 +135,8 @@ def _v3(db: Database) -> None:
 
 
 def _v4(db: Database) -> None:
-    """The incident lifecycle (acknowledged, mitigated, commander...), the escalation ladder and the outbox."""
+    """The incident lifecycle (acknowledged, mitigated, commander...), the escalation ladder, the outbox, and
+    Alertmanager's deliveries as received (kept before they are answered)."""
     db.execute("UPDATE incidents SET status = 'investigating' WHERE status = 'open'")
     incidents = db.table("incidents")
     for column in ("title", "commander", "acknowledged_at", "acknowledged_by", "mitigated_at", "detected_at",
@@ -159,6 +160,12 @@ def _v4(db: Database) -> None:
     )  # fmt: skip
     db.table("outbox").create_index(["dedup"], unique=True)
     db.table("outbox").create_index(["state", "due_at"])
+    db.table("alert_intake").create(
+        {"id": int, "received_at": str, "body": str, "state": str, "taken_at": str},
+        pk="id",
+        not_null={"received_at", "body", "state"},
+    )
+    db.table("alert_intake").create_index(["state", "received_at"])
 
 
 # Append only: version N is MIGRATIONS[N - 1]; never edit one that has shipped.

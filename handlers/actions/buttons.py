@@ -16,10 +16,13 @@ from handlers.routes import Route
 
 
 def to_click(body: dict[str, Any]) -> ButtonClick:
+    """A button's value, or the chosen option's of a select (both are opaque state ids)."""
     container = body.get("container") or {}
     message = {} if container.get("is_ephemeral") else dict(body.get("message") or {})
-    return ButtonClick(Asker(user_of(body), channel_of(body)), str(body["actions"][0].get("value") or ""),
-                       container.get("message_ts"), message, body.get("response_url"))  # fmt: skip
+    action = body["actions"][0]
+    value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+    return ButtonClick(Asker(user_of(body), channel_of(body)), str(value), container.get("message_ts"), message,
+                       body.get("response_url"))  # fmt: skip
 
 
 def routes(deps: Deps) -> list[Route]:
