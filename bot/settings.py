@@ -11,6 +11,9 @@ This is the only module that reads the environment. What comes from it:
     CHATOPS_CLOUD_LOGGING_ENDPOINT, CHATOPS_CLOUD_RUN_ENDPOINT   Google API endpoints (air-gapped or test setups)
     the variables the config names for PagerDuty routing keys (teams.<team>.<tier>.pagerduty_routing_key_env)
 
+and what it sets: PROMETHEUS_MULTIPROC_DIR, the only way to tell prometheus-client where the processes of one
+`chatops serve` count (bot.metrics chooses the directory; spawned workers inherit it).
+
 Secrets are `SecretStr`: they print as `**********` and never reach a log line by accident.
 """
 
@@ -30,6 +33,7 @@ CONFIG_ENV = "CHATOPS_CONFIG"
 DEFAULT_CONFIG = Path("chatops.yaml")
 DEFAULT_PORT = 3000
 CLOUD_RUN_API = "https://run.googleapis.com"
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Secrets(BaseModel):
@@ -132,3 +136,8 @@ def config_path(explicit: str | None = None, env: Mapping[str, str] | None = Non
     if env.get(CONFIG_ENV):
         return Path(env[CONFIG_ENV])
     return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else bundled("config.example.yaml")
+
+
+def use_metrics_dir(directory: Path) -> None:
+    """Where prometheus-client keeps this process's samples (and its children's: they inherit it)."""
+    os.environ[METRICS_DIR_ENV] = str(directory)

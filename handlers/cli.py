@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,11 +17,13 @@ from waitress.server import create_server
 
 from bot import cli
 from bot.errors import ChatOpsError
+from bot.metrics import count_in, metrics
 from handlers import workers
 from handlers.app import create_app
 from handlers.deps import Deps, open_deps
 from handlers.socket_mode import serve_socket_mode
-from handlers.web import Metrics, wsgi_app
+from handlers.turns import DEFAULT_CAP, SharedTurns
+from handlers.web import wsgi_app
 
 DEMO_SCENARIO = "crashloop-oom"
 
@@ -28,15 +31,21 @@ DEMO_SCENARIO = "crashloop-oom"
 @contextmanager
 def serving(app: cli.App, args: argparse.Namespace) -> Iterator[Deps]:
     """Deps for serve and socket, with incident work in worker processes so acks never wait behind diagnoses.
-    SIGTERM (a pod stopping) ends serving like Ctrl+C: work in progress finishes, then the workers exit."""
-    deps = open_deps(app.settings, app.catalog)
-    deps.work = workers.pool(app.settings, args.workers)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        yield deps
-    finally:
-        deps.close()
+    SIGTERM (a pod stopping) ends serving like Ctrl+C: work in progress finishes, then the workers exit.
+    The processes count their metrics in files of one fresh folder, added up at /metrics."""
+    with tempfile.TemporaryDirectory(prefix="chatops-metrics-") as folder:
+        count_in(Path(folder))
+        deps = open_deps(app.settings, app.catalog)
+        metrics().set_open(deps.store.count_open())  # the workers keep it up to date from here on
+        deps.work = workers.pool(
+            app.settings, args.workers, app.catalog, SharedTurns(args.incidents), Path(folder)
+        )
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            yield deps
+        finally:
+            deps.close()
 
 
 def port(app: cli.App, args: argparse.Namespace) -> int:
@@ -48,9 +57,7 @@ def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
     secret = app.settings.secrets.require("slack_signing_secret", "Basic Information > Signing Secret")
     with serving(app, args) as deps:
         bolt = create_app(deps, secret)
-        create_server(
-            wsgi_app(bolt, deps, Metrics()), host=args.host, port=port(app, args), threads=args.threads
-        ).run()
+        create_server(wsgi_app(bolt, deps), host=args.host, port=port(app, args), threads=args.threads).run()
     return 0
 
 
@@ -60,9 +67,7 @@ def cmd_socket(app: cli.App, args: argparse.Namespace) -> int:
     with serving(app, args) as deps:
         # Slack authenticates the socket, so its requests carry no signature to check.
         bolt = create_app(deps, signing_secret="")
-        health = create_server(
-            wsgi_app(None, deps, Metrics()), host=args.host, port=port(app, args), threads=2
-        )
+        health = create_server(wsgi_app(None, deps), host=args.host, port=port(app, args), threads=2)
         threading.Thread(target=health.run, name="chatops-health", daemon=True).start()
         try:
             serve_socket_mode(bolt, token, app.settings.endpoints.slack_api_url)
@@ -105,6 +110,8 @@ def add_slack_commands(sub: Any) -> None:
         parser.add_argument(
             "--workers", type=int, default=2, help="processes running incident work (default 2)"
         )
+        parser.add_argument("--incidents", type=int, default=DEFAULT_CAP, metavar="N",
+                            help=f"incidents checked at once across the workers; past it they queue (default {DEFAULT_CAP})")  # fmt: skip
 
     p = sub.add_parser(
         "shell", help="the bot in a local Slack workspace: type /diagnose, press buttons, reply"

@@ -24,7 +24,9 @@ from bot.config import Config
 from bot.errors import ChatOpsError
 from bot.incident.flows import IncidentFlows
 from bot.incident.requests import Asker, HomeOpened, Request
+from bot.incident.turns import UNLIMITED, Turns
 from bot.matcher import Matcher
+from bot.metrics import CountedStore
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
 from bot.runner import Runner
@@ -84,10 +86,12 @@ class Runtime:
         clients: Clients | None = None,
         clock: Clock = SYSTEM_CLOCK,
         interval: float = UPDATE_INTERVAL_S,
+        turns: Turns = UNLIMITED,
     ) -> Runtime:
         config = settings.config
         flows = IncidentFlows(config=config, catalog=catalog, matcher=Matcher(catalog, config.guide_hints()),
-                              store=store, runner=Runner(clients or Clients.from_settings(settings)), clock=clock)  # fmt: skip
+                              store=CountedStore.of(store), runner=Runner(clients or Clients.from_settings(settings)), clock=clock,
+                              turns=turns)  # fmt: skip
         return cls(flows, SlackView(client, clock, interval))
 
     def run(self, request: Request) -> None:

@@ -25,6 +25,7 @@ from bot.incident.requests import (
     Request,
     ThreadReply,
 )
+from bot.incident.turns import UNLIMITED, Turns
 from bot.incident.view import DiagnosisView, IncidentView, Offer, OfferKind
 from bot.incidents import Incident, TimelineKind
 from bot.matcher import Matcher
@@ -48,6 +49,7 @@ class IncidentFlows:
     store: Store
     runner: Runner
     clock: Clock = SYSTEM_CLOCK
+    turns: Turns = UNLIMITED  # how many incidents run checks at once; past it they queue (bot.incident.turns)
 
     def handle(self, request: Request, view: IncidentView) -> None:
         """Do what a request asks (in a worker: this is where every background request starts)."""
@@ -115,7 +117,8 @@ class IncidentFlows:
             checklist.update(dict(done))
 
         try:
-            diagnosis = self.runner.run(playbook, incident.service, service, on_finding)
+            with self.turns.take(lambda ahead: view.queued(incident, ahead)):
+                diagnosis = self.runner.run(playbook, incident.service, service, on_finding)
         finally:
             checklist.close(dict(done))
         self.store.append(incident.id, TimelineKind.VERDICT, diagnosis.verdict,
