@@ -20,15 +20,10 @@ from bot import terminal
 from bot.config import Config
 from bot.errors import ChatOpsError, ProblemsError
 from bot.importer.cli import add_import_command
-from bot.incident.flows import IncidentFlows
-from bot.incident.requests import Asker, DiagnoseRequest
 from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog, default_dir, lint, load_catalog
 from bot.probes.base import Clients
-from bot.runner import Runner
-from bot.settings import Settings
-from bot.store import open_store
-from bot.terminal_view import TerminalView
+from bot.settings import Settings, cache_dir
 
 
 @dataclass
@@ -40,7 +35,7 @@ class App:
 
     @cached_property
     def catalog(self) -> Catalog:
-        return load_catalog(Path(self.playbooks_arg) if self.playbooks_arg else None)
+        return load_catalog(Path(self.playbooks_arg) if self.playbooks_arg else None, cache_dir())
 
     @cached_property
     def settings(self) -> Settings:
@@ -151,6 +146,12 @@ def diagnose(
     config: Config | None = None,
 ) -> int:
     """The incident flow Slack runs, at the terminal: no thread, no buttons, the same checks and verdict."""
+    from bot.incident.flows import IncidentFlows  # the flows, the runner and a store: only to diagnose
+    from bot.incident.requests import Asker, DiagnoseRequest
+    from bot.runner import Runner
+    from bot.store import open_store
+    from bot.terminal_view import TerminalView
+
     config = config or app.config
     service = config.service(service_arg)[0] if service_arg else config.find_service_in(text)
     if service is None:

@@ -10,6 +10,7 @@ This is the only module that reads the environment. What comes from it:
     KUBECONFIG                        the kubeconfig the probes use (in-cluster config when unset)
     CHATOPS_CLOUD_LOGGING_ENDPOINT, CHATOPS_CLOUD_RUN_ENDPOINT   Google API endpoints (air-gapped or test setups)
     the variables the config names for PagerDuty routing keys (teams.<team>.<tier>.pagerduty_routing_key_env)
+    XDG_CACHE_HOME, HOME              where the validated catalogue is cached (bot.catalogue_cache)
 
 and what it sets: PROMETHEUS_MULTIPROC_DIR, the only way to tell prometheus-client where the processes of one
 `chatops serve` count (bot.metrics chooses the directory; spawned workers inherit it).
@@ -141,3 +142,11 @@ def config_path(explicit: str | None = None, env: Mapping[str, str] | None = Non
 def use_metrics_dir(directory: Path) -> None:
     """Where prometheus-client keeps this process's samples (and its children's: they inherit it)."""
     os.environ[METRICS_DIR_ENV] = str(directory)
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path | None:
+    """The bot's cache folder: $XDG_CACHE_HOME/chatops, else ~/.cache/chatops (None with neither set)."""
+    env = os.environ if env is None else env
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "chatops"
+    return Path(env["HOME"]) / ".cache" / "chatops" if env.get("HOME") else None

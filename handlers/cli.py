@@ -1,4 +1,7 @@
-"""The `chatops` command: the engine's commands (bot.cli) plus the Slack app's: serve, socket, shell, demo."""
+"""The `chatops` command: the engine's commands (bot.cli) plus the Slack app's: serve, socket, shell, demo.
+
+The Slack app (Bolt, the workers, the metrics) is imported by the commands that serve it, so the engine's
+commands (`chatops match`, `lint`...) start without it."""
 
 from __future__ import annotations
 
@@ -11,19 +14,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from waitress.server import create_server
+from typing import TYPE_CHECKING, Any
 
 from bot import cli
 from bot.errors import ChatOpsError
-from bot.metrics import count_in, metrics
-from handlers import workers
-from handlers.app import create_app
-from handlers.deps import Deps, open_deps
-from handlers.socket_mode import serve_socket_mode
-from handlers.turns import DEFAULT_CAP, SharedTurns
-from handlers.web import wsgi_app
+from handlers.turns import DEFAULT_CAP
+
+if TYPE_CHECKING:
+    from handlers.deps import Deps
 
 DEMO_SCENARIO = "crashloop-oom"
 
@@ -33,6 +31,11 @@ def serving(app: cli.App, args: argparse.Namespace) -> Iterator[Deps]:
     """Deps for serve and socket, with incident work in worker processes so acks never wait behind diagnoses.
     SIGTERM (a pod stopping) ends serving like Ctrl+C: work in progress finishes, then the workers exit.
     The processes count their metrics in files of one fresh folder, added up at /metrics."""
+    from bot.metrics import count_in, metrics
+    from handlers import workers
+    from handlers.deps import open_deps
+    from handlers.turns import SharedTurns
+
     with tempfile.TemporaryDirectory(prefix="chatops-metrics-") as folder:
         count_in(Path(folder))
         deps = open_deps(app.settings, app.catalog)
@@ -54,6 +57,11 @@ def port(app: cli.App, args: argparse.Namespace) -> int:
 
 def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
     """Serve Slack's requests over HTTP (waitress, threaded) with /healthz, /readyz and /metrics."""
+    from waitress.server import create_server
+
+    from handlers.app import create_app
+    from handlers.web import wsgi_app
+
     secret = app.settings.secrets.require("slack_signing_secret", "Basic Information > Signing Secret")
     with serving(app, args) as deps:
         bolt = create_app(deps, secret)
@@ -63,6 +71,12 @@ def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
 
 def cmd_socket(app: cli.App, args: argparse.Namespace) -> int:
     """Serve Slack's requests over Socket Mode: no public endpoint; the app-level token opens the socket."""
+    from waitress.server import create_server
+
+    from handlers.app import create_app
+    from handlers.socket_mode import serve_socket_mode
+    from handlers.web import wsgi_app
+
     token = app.settings.secrets.require("slack_app_token", "Basic Information > App-Level Tokens, xapp-…")
     with serving(app, args) as deps:
         # Slack authenticates the socket, so its requests carry no signature to check.
