@@ -24,6 +24,7 @@ from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog, default_dir, lint, load_catalog
 from bot.probes.base import Clients
 from bot.settings import Settings, cache_dir
+from bot.store.retention import add_prune_command
 
 
 @dataclass
@@ -240,6 +241,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     )
     cfg.add_parser("check", help="validate the config file").set_defaults(func=cmd_config_check)
 
+    add_prune_command(sub)
     if extend is not None:
         extend(sub)
     return parser

@@ -32,6 +32,7 @@ def serving(app: cli.App, args: argparse.Namespace) -> Iterator[Deps]:
     SIGTERM (a pod stopping) ends serving like Ctrl+C: work in progress finishes, then the workers exit.
     The processes count their metrics in files of one fresh folder, added up at /metrics."""
     from bot.metrics import count_in, metrics
+    from bot.store.retention import keep_pruning
     from handlers import workers
     from handlers.deps import open_deps
     from handlers.turns import SharedTurns
@@ -45,9 +46,13 @@ def serving(app: cli.App, args: argparse.Namespace) -> Iterator[Deps]:
         )
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        stop = threading.Event()
+        threading.Thread(target=keep_pruning, args=(deps.store, app.config.store.retention, stop),
+                         name="chatops-retention", daemon=True).start()  # fmt: skip
         try:
             yield deps
         finally:
+            stop.set()
             deps.close()
 
 
