@@ -10,6 +10,7 @@ with an error id the person sees too.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import Callable
@@ -128,13 +129,34 @@ class Deps:
     # Slack calls that must happen within seconds of a click (views.open with its trigger_id), off the ack path.
     soon: Executor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="slack"))
     broken: str | None = None  # why the bot can no longer work (liveness fails on it)
+    _outbox: queue.SimpleQueue[Request | None] = field(default_factory=queue.SimpleQueue, repr=False)
+    _forwarder: threading.Thread | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def config(self) -> Config:
         return self.settings.config
 
     def later(self, request: Request) -> None:
-        """Run the request in the background; if the workers are gone, liveness fails so the pod restarts."""
+        """Run the request in the background; if the workers are gone, liveness fails so the pod restarts.
+
+        For worker processes the request only joins an in-memory queue here, and one thread hands it on:
+        ProcessPoolExecutor.submit writes to a pipe under a lock, and from every request thread at once that
+        convoy (each waiter also waiting for the interpreter lock) was most of the ack's time under load."""
+        if self.runtime is not None:
+            self._hand_on(request)
+            return
+        with self._lock:
+            if self._forwarder is None:
+                self._forwarder = threading.Thread(target=self._forward, name="hand-off", daemon=True)
+                self._forwarder.start()
+        self._outbox.put(request)
+
+    def _forward(self) -> None:
+        while (request := self._outbox.get()) is not None:
+            self._hand_on(request)
+
+    def _hand_on(self, request: Request) -> None:
         from handlers import workers  # the worker processes' entry point imports this module
 
         try:
@@ -161,6 +183,9 @@ class Deps:
             self.client.chat_postEphemeral(channel=channel, user=user, text=messages.went_wrong(correlation))
 
     def close(self) -> None:
+        if self._forwarder is not None:  # what was handed over goes on to the workers first
+            self._outbox.put(None)
+            self._forwarder.join()
         self.work.shutdown(wait=True)
         self.soon.shutdown(wait=True)
         self.store.close()
