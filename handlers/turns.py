@@ -47,8 +47,3 @@ class SharedTurns:
             with self._changed:
                 self._finished.value += 1
                 self._changed.notify_all()
-
-    def busy(self) -> int:
-        """Incidents running or waiting for their checks now."""
-        with self._changed:
-            return int(self._issued.value - self._finished.value)
