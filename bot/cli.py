@@ -21,17 +21,12 @@ from bot.audit_cli import add_audit_command
 from bot.config import Config
 from bot.errors import ChatOpsError, ProblemsError
 from bot.importer.cli import add_import_command
-from bot.incident.approvals import approval_problems, offered_actions, unknown_actions
-from bot.incident.flows import IncidentFlows
-from bot.incident.requests import Asker, DiagnoseRequest
 from bot.matcher import Matcher
 from bot.playbooks_loader import Catalog, default_dir, lint, load_catalog
 from bot.probes.base import Clients
-from bot.runner import Runner
-from bot.settings import Settings
-from bot.store import open_store
+from bot.settings import Settings, cache_dir
 from bot.store.cli import add_store_commands
-from bot.terminal_view import TerminalView
+from bot.store.retention import add_prune_command
 
 
 @dataclass
@@ -43,7 +38,7 @@ class App:
 
     @cached_property
     def catalog(self) -> Catalog:
-        return load_catalog(Path(self.playbooks_arg) if self.playbooks_arg else None)
+        return load_catalog(Path(self.playbooks_arg) if self.playbooks_arg else None, cache_dir())
 
     @cached_property
     def settings(self) -> Settings:
@@ -154,6 +149,12 @@ def diagnose(
     config: Config | None = None,
 ) -> int:
     """The incident flow Slack runs, at the terminal: no thread, no buttons, the same checks and verdict."""
+    from bot.incident.flows import IncidentFlows  # the flows, the runner and a store: only to diagnose
+    from bot.incident.requests import Asker, DiagnoseRequest
+    from bot.runner import Runner
+    from bot.store import open_store
+    from bot.terminal_view import TerminalView
+
     config = config or app.config
     service = config.service(service_arg)[0] if service_arg else config.find_service_in(text)
     if service is None:
@@ -183,6 +184,12 @@ def cmd_config_check(app: App, args: argparse.Namespace) -> int:
     """The file is valid (checked at start-up); then what only the whole picture shows: fixes nobody could
     approve, per-action settings for actions that do not exist."""
     config, file = app.config, str(app.settings.config_file)
+    from bot.incident.approvals import (  # reads the registry
+        approval_problems,
+        offered_actions,
+        unknown_actions,
+    )
+
     problems = unknown_actions(config, file) + approval_problems(
         config, offered_actions(config, app.catalog), file
     )
@@ -254,6 +261,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     add_audit_command(sub)
     add_store_commands(sub)
 
+    add_prune_command(sub)
     if extend is not None:
         extend(sub)
     return parser

@@ -273,6 +273,8 @@ class StoreSettings(Strict):
 
     url: str | None = Field(default=None, pattern=r"^(sqlite|postgresql|postgres)://")
     path: str = "chatops.db"  # relative to the working directory
+    # Resolved incidents older than this are deleted, with their timeline and buttons (`chatops store prune`).
+    retention: Duration = timedelta(days=90)
 
     def location(self) -> str:
         return self.url or f"sqlite:///{self.path}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot import registry
+from bot import catalogue_cache, registry
 from bot.errors import PlaybookError, Problem, UnknownNameError
 from bot.playbook import STEP_TAGS, ActionStep, Condition, Playbook, ProbeStep
 from bot.resources import bundled
@@ -159,11 +159,19 @@ class Catalog:
         return sorted({p.guide for p in self})
 
 
-def load_catalog(root: Path | None = None) -> Catalog:
-    """Load every playbook under root (the bundled ones by default); any problem fails the whole load."""
+def load_catalog(root: Path | None = None, cache_dir: Path | None = None) -> Catalog:
+    """Load every playbook under root (the bundled ones by default); any problem fails the whole load.
+
+    With `cache_dir`, the validated playbooks are kept there and read back while neither the files nor the
+    code have changed (bot.catalogue_cache)."""
     root = root or default_dir()
+    files = files_under([root])
+    cache = catalogue_cache.path_for(cache_dir, root) if cache_dir is not None else None
+    built_from = catalogue_cache.key(root, files) if cache is not None else ""
+    if cache is not None and (cached := catalogue_cache.load(cache, built_from)) is not None:
+        return Catalog(cached)
     playbooks, problems = [], []
-    for path in files_under([root]):
+    for path in files:
         playbook, found = load_file(path, root)
         problems += found
         if playbook is not None:
@@ -172,4 +180,6 @@ def load_catalog(root: Path | None = None) -> Catalog:
         problems.append(Problem(str(root), None, "", "no playbook files found"))
     if problems:
         raise PlaybookError(problems)
+    if cache is not None:
+        catalogue_cache.save(cache, built_from, playbooks)
     return Catalog(playbooks)

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.config import Service
 from bot.findings import Diagnosis, Finding, ProbeResult, diagnose
+from bot.metrics import metrics
 from bot.playbook import Playbook, ProbeStep
 from bot.probes.base import Clients, ProbeContext, ProbeFailure, Skip
 from bot.redaction import redact
@@ -60,6 +61,9 @@ class Runner:
 
             def report(step: ProbeStep, finding: Finding) -> None:
                 findings[step.key] = finding
+                metrics().probe_seconds.labels(step.probe, finding.status.value).observe(
+                    finding.duration_ms / 1000
+                )
                 if on_finding is not None:
                     on_finding(finding)
 

@@ -13,6 +13,10 @@ This is the only module that reads the environment. What comes from it:
     CHATOPS_ALERTMANAGER_TOKEN        the bearer token (or basic-auth password) Alertmanager sends to /alertmanager
     POD_NAME, POD_NAMESPACE, CHATOPS_LEASE_NAME   this replica and its Lease, when several share PostgreSQL
     the variables the config names for PagerDuty routing keys (teams.<team>.<tier>.pagerduty_routing_key_env)
+    XDG_CACHE_HOME, HOME              where the validated catalogue is cached (bot.catalogue_cache)
+
+and what it sets: PROMETHEUS_MULTIPROC_DIR, the only way to tell prometheus-client where the processes of one
+`chatops serve` count (bot.metrics chooses the directory; spawned workers inherit it).
 
 Secrets are `SecretStr`: they print as `**********` and never reach a log line by accident.
 """
@@ -33,6 +37,7 @@ CONFIG_ENV = "CHATOPS_CONFIG"
 DEFAULT_CONFIG = Path("chatops.yaml")
 DEFAULT_PORT = 3000
 CLOUD_RUN_API = "https://run.googleapis.com"
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Secrets(BaseModel):
@@ -160,3 +165,16 @@ def config_path(explicit: str | None = None, env: Mapping[str, str] | None = Non
     if env.get(CONFIG_ENV):
         return Path(env[CONFIG_ENV])
     return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else bundled("config.example.yaml")
+
+
+def use_metrics_dir(directory: Path) -> None:
+    """Where prometheus-client keeps this process's samples (and its children's: they inherit it)."""
+    os.environ[METRICS_DIR_ENV] = str(directory)
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path | None:
+    """The bot's cache folder: $XDG_CACHE_HOME/chatops, else ~/.cache/chatops (None with neither set)."""
+    env = os.environ if env is None else env
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "chatops"
+    return Path(env["HOME"]) / ".cache" / "chatops" if env.get("HOME") else None

@@ -63,6 +63,10 @@ class TerminalView:
         self.write(f"Running {len(playbook.probes)} read-only checks...")
         return TerminalChecklist(self.write)
 
+    def queued(self, incident: Incident, ahead: int) -> None:
+        if not self.as_json:
+            self.write(f"Queued behind {ahead} incidents: the checks start when one of them finishes.")
+
     def show_verdict(
         self,
         incident: Incident,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from bot.errors import Problem
 
 Loc = tuple[str | int, ...]
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # CSafeLoader exists when PyYAML was built on libyaml
 
 
 class YamlDocument:
@@ -45,8 +46,7 @@ def read(path: Path) -> YamlDocument:
     except (OSError, UnicodeDecodeError) as err:
         return YamlDocument(path, None, {}, [Problem(str(path), None, "", f"cannot read file: {err}")])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _parse(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -57,6 +57,17 @@ def read(path: Path) -> YamlDocument:
     if node is not None:
         _walk(node, (), lines, problems, str(path))
     return YamlDocument(path, data, lines, problems)
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """Parse once: the node tree (its marks give every key's line) and the data built from that same tree.
+    libyaml's parser where PyYAML has it (about 15x faster than the pure-Python one), with the safe constructor."""
+    loader = LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[Problem], file: str) -> None:

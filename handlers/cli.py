@@ -1,4 +1,7 @@
-"""The `chatops` command: the engine's commands (bot.cli) plus the Slack app's: serve, socket, shell, demo."""
+"""The `chatops` command: the engine's commands (bot.cli) plus the Slack app's: serve, socket, shell, demo.
+
+The Slack app (Bolt, the workers, the metrics) is imported by the commands that serve it, so the engine's
+commands (`chatops match`, `lint`...) start without it."""
 
 from __future__ import annotations
 
@@ -6,21 +9,19 @@ import argparse
 import logging
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from waitress.server import create_server
+from typing import TYPE_CHECKING, Any
 
 from bot import cli
 from bot.errors import ChatOpsError
-from handlers import workers
-from handlers.app import create_app
-from handlers.deps import Deps, Runtime, open_deps
-from handlers.socket_mode import serve_socket_mode
-from handlers.web import Metrics, wsgi_app
+from handlers.turns import DEFAULT_CAP
+
+if TYPE_CHECKING:
+    from handlers.deps import Deps
 
 DEMO_SCENARIO = "crashloop-oom"
 
@@ -28,22 +29,37 @@ DEMO_SCENARIO = "crashloop-oom"
 @contextmanager
 def serving(app: cli.App, args: argparse.Namespace) -> Iterator[Deps]:
     """Deps for serve and socket, with incident work in worker processes so acks never wait behind diagnoses.
-    SIGTERM (a pod stopping) ends serving like Ctrl+C: work in progress finishes, then the workers exit."""
-    from handlers.reconciler import Reconciler, leadership  # the Lease client, only when serving
+    SIGTERM (a pod stopping) ends serving like Ctrl+C: work in progress finishes, then the workers exit.
+    The processes count their metrics in files of one fresh folder, added up at /metrics. One reconciler per
+    replica does its rounds (escalations, pages, expiries) only while the replica leads."""
+    from bot.metrics import count_in, metrics
+    from bot.store.retention import keep_pruning
+    from handlers import workers
+    from handlers.deps import Runtime, open_deps
+    from handlers.reconciler import Reconciler, leadership
+    from handlers.turns import SharedTurns
 
-    deps = open_deps(app.settings, app.catalog)
-    deps.work = workers.pool(app.settings, args.workers)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Escalations, pages and expiries: one reconciler per replica, doing its rounds only while it leads.
-    runtime = Runtime.build(app.settings, app.catalog, deps.client, deps.store)
-    reconciler = Reconciler(runtime, deps, leadership(app.settings)).start()
-    deps.leader = reconciler.leader
-    try:
-        yield deps
-    finally:
-        reconciler.stop()
-        deps.close()
+    with tempfile.TemporaryDirectory(prefix="chatops-metrics-") as folder:
+        count_in(Path(folder))
+        deps = open_deps(app.settings, app.catalog)
+        metrics().set_open(deps.store.count_open())  # the workers keep it up to date from here on
+        deps.work = workers.pool(
+            app.settings, args.workers, app.catalog, SharedTurns(args.incidents), Path(folder)
+        )
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        stop = threading.Event()
+        threading.Thread(target=keep_pruning, args=(deps.store, app.config.store.retention, stop),
+                         name="chatops-retention", daemon=True).start()  # fmt: skip
+        runtime = Runtime.build(app.settings, app.catalog, deps.client, deps.store)
+        reconciler = Reconciler(runtime, deps, leadership(app.settings)).start()
+        deps.leader = reconciler.leader
+        try:
+            yield deps
+        finally:
+            stop.set()
+            reconciler.stop()
+            deps.close()
 
 
 def port(app: cli.App, args: argparse.Namespace) -> int:
@@ -52,24 +68,31 @@ def port(app: cli.App, args: argparse.Namespace) -> int:
 
 def cmd_serve(app: cli.App, args: argparse.Namespace) -> int:
     """Serve Slack's requests over HTTP (waitress, threaded) with /healthz, /readyz and /metrics."""
+    from waitress.server import create_server
+
+    from handlers.app import create_app
+    from handlers.web import wsgi_app
+
     secret = app.settings.secrets.require("slack_signing_secret", "Basic Information > Signing Secret")
     with serving(app, args) as deps:
         bolt = create_app(deps, secret)
-        create_server(
-            wsgi_app(bolt, deps, Metrics()), host=args.host, port=port(app, args), threads=args.threads
-        ).run()
+        create_server(wsgi_app(bolt, deps), host=args.host, port=port(app, args), threads=args.threads).run()
     return 0
 
 
 def cmd_socket(app: cli.App, args: argparse.Namespace) -> int:
     """Serve Slack's requests over Socket Mode: no public endpoint; the app-level token opens the socket."""
+    from waitress.server import create_server
+
+    from handlers.app import create_app
+    from handlers.socket_mode import serve_socket_mode
+    from handlers.web import wsgi_app
+
     token = app.settings.secrets.require("slack_app_token", "Basic Information > App-Level Tokens, xapp-…")
     with serving(app, args) as deps:
         # Slack authenticates the socket, so its requests carry no signature to check.
         bolt = create_app(deps, signing_secret="")
-        health = create_server(
-            wsgi_app(None, deps, Metrics()), host=args.host, port=port(app, args), threads=2
-        )
+        health = create_server(wsgi_app(None, deps), host=args.host, port=port(app, args), threads=2)
         threading.Thread(target=health.run, name="chatops-health", daemon=True).start()
         try:
             serve_socket_mode(bolt, token, app.settings.endpoints.slack_api_url)
@@ -112,6 +135,8 @@ def add_slack_commands(sub: Any) -> None:
         parser.add_argument(
             "--workers", type=int, default=2, help="processes running incident work (default 2)"
         )
+        parser.add_argument("--incidents", type=int, default=DEFAULT_CAP, metavar="N",
+                            help=f"incidents checked at once across the workers; past it they queue (default {DEFAULT_CAP})")  # fmt: skip
 
     p = sub.add_parser(
         "shell", help="the bot in a local Slack workspace: type /diagnose, press buttons, reply"

@@ -10,6 +10,7 @@ with an error id the person sees too.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import Callable
@@ -25,7 +26,9 @@ from bot.config import Config
 from bot.errors import ChatOpsError
 from bot.incident.flows import IncidentFlows
 from bot.incident.requests import Asker, Request
+from bot.incident.turns import UNLIMITED, Turns
 from bot.matcher import Matcher
+from bot.metrics import CountedStore
 from bot.paging.outbox import Pager
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
@@ -86,12 +89,13 @@ class Runtime:
         clients: Clients | None = None,
         clock: Clock = SYSTEM_CLOCK,
         interval: float = UPDATE_INTERVAL_S,
+        turns: Turns = UNLIMITED,
     ) -> Runtime:
         config = settings.config
-        pager = Pager(settings, store, httpx.Client())
+        pager = Pager(settings, CountedStore.of(store), httpx.Client())
         flows = IncidentFlows(config=config, catalog=catalog, matcher=Matcher(catalog, config.guide_hints()),
-                              store=store, runner=Runner(clients or Clients.from_settings(settings)), clock=clock,
-                              directory=SlackDirectory(client), pager=pager)  # fmt: skip
+                              store=CountedStore.of(store), runner=Runner(clients or Clients.from_settings(settings)),
+                              clock=clock, directory=SlackDirectory(client), pager=pager, turns=turns)  # fmt: skip
         return cls(flows, SlackView(client, clock, interval, config.policy.severities))
 
     def run(self, request: Request) -> None:
@@ -128,14 +132,37 @@ class Deps:
     # Slack calls that must happen within seconds of a click (views.open with its trigger_id), off the ack path.
     soon: Executor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="slack"))
     broken: str | None = None  # why the bot can no longer work (liveness fails on it)
-    leader: Any = None  # bot.leader.Leadership of the reconciler, when serving (readiness and metrics say who)
+    leader: Any = (
+        None  # bot.leader.Leadership of the reconciler, when serving (readiness and metrics say who)
+    )
+    _outbox: queue.SimpleQueue[Request | None] = field(default_factory=queue.SimpleQueue, repr=False)
+    _forwarder: threading.Thread | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def config(self) -> Config:
         return self.settings.config
 
     def later(self, request: Request) -> None:
-        """Run the request in the background; if the workers are gone, liveness fails so the pod restarts."""
+        """Run the request in the background; if the workers are gone, liveness fails so the pod restarts.
+
+        For worker processes the request only joins an in-memory queue here, and one thread hands it on:
+        ProcessPoolExecutor.submit writes to a pipe under a lock, and from every request thread at once that
+        convoy (each waiter also waiting for the interpreter lock) was most of the ack's time under load."""
+        if self.runtime is not None:
+            self._hand_on(request)
+            return
+        with self._lock:
+            if self._forwarder is None:
+                self._forwarder = threading.Thread(target=self._forward, name="hand-off", daemon=True)
+                self._forwarder.start()
+        self._outbox.put(request)
+
+    def _forward(self) -> None:
+        while (request := self._outbox.get()) is not None:
+            self._hand_on(request)
+
+    def _hand_on(self, request: Request) -> None:
         from handlers import workers  # the worker processes' entry point imports this module
 
         try:
@@ -162,6 +189,9 @@ class Deps:
             self.client.chat_postEphemeral(channel=channel, user=user, text=messages.went_wrong(correlation))
 
     def close(self) -> None:
+        if self._forwarder is not None:  # what was handed over goes on to the workers first
+            self._outbox.put(None)
+            self._forwarder.join()
         self.work.shutdown(wait=True)
         self.soon.shutdown(wait=True)
         self.store.close()

@@ -79,6 +79,12 @@ def match_text(result: MatchResult) -> str:
     return f"Playbook: {result.best.playbook.title}"
 
 
+def queued(ahead: int) -> str:
+    """Past the cap on incidents checked at once (bot.incident.turns), in the incident's thread."""
+    incidents = "incident" if ahead == 1 else "incidents"
+    return f":stopwatch: Queued behind {ahead} {incidents}: the checks start when one of them finishes."
+
+
 def went_wrong(correlation: str) -> str:
     return f"Something went wrong on my side (error id {correlation}); the logs have the details."
 

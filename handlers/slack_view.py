@@ -29,6 +29,7 @@ from bot.incident.summary import Summary, duration
 from bot.incident.view import Offer, OfferKind, Thread
 from bot.incidents import ActionRequest, Incident, IncidentStatus
 from bot.matcher import MatchResult
+from bot.metrics import metrics
 from bot.playbook import Playbook
 from bot.redaction import redact
 from bot.severity import Sev, Status
@@ -148,6 +149,12 @@ class SlackView:
         live = LiveMessage(self.client, posted["channel"], posted["ts"], thread_ts, interval=self.interval)
         return SlackChecklist(live, playbook)
 
+    def queued(self, incident: Incident, ahead: int) -> None:
+        try:
+            self._post(incident.channel, messages.queued(ahead), None, self._thread(incident))
+        except SlackApiError as error:  # only a courtesy: the checks run when their turn comes all the same
+            log.warning("could not say %s is queued: %s", incident.id, slack_error(error))
+
     def show_verdict(
         self,
         incident: Incident,
@@ -158,6 +165,7 @@ class SlackView:
     ) -> None:
         self._post(incident.channel, messages.escape(diagnosis.verdict),
                    blocks.verdict_blocks(diagnosis, values, severities, fixes), self._thread(incident))  # fmt: skip
+        metrics().time_to_verdict.observe((self.clock.now() - incident.created_at).total_seconds())
 
     def attach_evidence(self, incident: Incident, name: str, title: str, text: str) -> None:
         try:

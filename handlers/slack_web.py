@@ -19,6 +19,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.metrics import metrics
+
 log = logging.getLogger("chatops")
 UPDATE_INTERVAL_S = 1.0  # at most about one chat.update per second per message
 # Failures Slack documents as temporary: worth another try (HTTP 200 with ok=false, or a 5xx).
@@ -46,9 +48,28 @@ class TransientErrorRetryHandler(RetryHandler):
         )
 
 
+class ErrorCounter(RetryHandler):
+    """Counts every answer Slack refused (chatops_slack_api_errors_total), each try; never asks for a retry.
+    The client shows every answer to its retry handlers, so first in line this one sees them all."""
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and (response.status_code != 200 or (response.body or {}).get("ok") is False):
+            code = (response.body or {}).get("error") or f"http_{response.status_code}"
+            metrics().slack_api_errors.labels(request.url.rsplit("/", 1)[-1], str(code)).inc()
+        return False
+
+
 def web_client(token: str, base_url: str | None = None, backoff_s: float = 0.5) -> WebClient:
     """The bot's client; `base_url` (SLACK_API_URL) points it at a local stand-in for tests and the shell."""
     client = WebClient(token=token, base_url=base_url or WebClient.BASE_URL)
+    client.retry_handlers.insert(0, ErrorCounter())
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     client.retry_handlers.append(
         TransientErrorRetryHandler(

@@ -8,95 +8,90 @@ own server is for development only).
 from __future__ import annotations
 
 import threading
-from collections import Counter
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
 
-from bot.severity import Sev
+from bot.metrics import exposition, metrics
 from handlers.alertmanager import alertmanager
 from handlers.deps import Deps
 
 StartResponse = Callable[..., Any]
 
 
-class Metrics:
-    """Counters in the Prometheus text format (no client library needed for a handful of counters)."""
+AUTH_CHECK_TTL_S = 60.0  # readiness is probed every few seconds; Slack's auth.test need not be
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: Counter[tuple[str, str]] = Counter()
 
-    def inc(self, name: str, labels: str = "") -> None:
-        with self._lock:
-            self._counts[(name, labels)] += 1
+class SlackAuthCheck:
+    """Whether Slack accepts the bot's token: a successful auth.test is trusted for a while, so the kubelet's
+    readiness probes do not each cost a Web API call (a failure is asked again at the next probe)."""
 
-    def text(self) -> str:
-        with self._lock:
-            items = sorted(self._counts.items())
-        lines = []
-        for name in sorted({n for (n, _), _ in items}):
-            lines.append(f"# TYPE {name} counter")
-            lines += [
-                f"{n}{{{labels}}} {count}" if labels else f"{n} {count}"
-                for (n, labels), count in items
-                if n == name
-            ]
-        return "\n".join(lines) + "\n"
+    def __init__(
+        self, client: WebClient, ttl: float = AUTH_CHECK_TTL_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.client, self.ttl, self.clock = client, ttl, clock
+        self._ok_until = float("-inf")
+
+    def problem(self) -> str | None:
+        if self.clock() < self._ok_until:
+            return None
+        try:
+            self.client.auth_test()
+        except Exception as err:  # readiness reports any failure as text; it must not crash the probe
+            return f"slack auth: {err}"
+        self._ok_until = self.clock() + self.ttl
+        return None
 
 
 def wsgi_app(
-    app: App | None, deps: Deps, metrics: Metrics
+    app: App | None, deps: Deps, auth: SlackAuthCheck | None = None
 ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """The routes; with no `app` (Socket Mode) only health, readiness and metrics: Slack's requests come
     through the socket, and an HTTP route would take requests nobody signed."""
     slack = SlackRequestHandler(app) if app is not None else None
+    auth = auth or SlackAuthCheck(deps.client)
+    counted = metrics()
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/slack/events" and slack is not None:
-            metrics.inc("chatops_slack_requests_total")
-            return slack(environ, start_response)
+            started = time.perf_counter()
+            answer = slack(environ, start_response)  # Bolt has run the listener, acked, and built the body
+            counted.ack_seconds.observe(time.perf_counter() - started)
+            counted.slack_requests.inc()
+            return answer
         if path == "/alertmanager":
-            metrics.inc("chatops_alertmanager_requests_total")
             return alertmanager(environ, start_response, deps)
         if path == "/healthz":  # liveness: fails only when a restart is what it takes
             if deps.broken:
                 return _reply(start_response, "503 Service Unavailable", f"{deps.broken}\n")
             return _reply(start_response, "200 OK", "ok\n")
         if path == "/readyz":
-            problems = readiness_problems(deps)
+            problems = readiness_problems(deps, auth)
             return _reply(start_response, "503 Service Unavailable" if problems else "200 OK",
                           "\n".join(problems or ["ready"]) + "\n")  # fmt: skip
-        if path == "/metrics":
-            text = metrics.text() + incident_gauges(deps)
-            return _reply(start_response, "200 OK", text, "text/plain; version=0.0.4")
+        if path == "/metrics":  # the samples of every process, as they stand: nothing is recounted here
+            return _reply(start_response, "200 OK", exposition().decode(), CONTENT_TYPE_LATEST)
         return _reply(start_response, "404 Not Found", "not found\n")
 
     return application
 
 
-def incident_gauges(deps: Deps) -> str:
-    """Open incidents by severity, counted by the store (the worker processes open them, not this one)."""
-    by_sev = deps.store.count_open()
-    lines = ["# TYPE chatops_incidents_open gauge"]
-    lines += [f'chatops_incidents_open{{severity="{sev}"}} {by_sev.get(sev, 0)}' for sev in (*Sev, "none")]
-    return "\n".join(lines) + "\n"
-
-
-def readiness_problems(deps: Deps) -> list[str]:
-    """Why the bot cannot serve yet: the store or Slack auth not working (empty when ready)."""
+def readiness_problems(deps: Deps, auth: SlackAuthCheck) -> list[str]:
+    """Why the bot cannot serve yet: the store (one constant-time query) or Slack auth not working."""
     problems = []
     try:
         deps.store.ping()
     except Exception as err:  # readiness reports any failure as text; it must not crash the probe
         problems.append(f"store: {err}")
-    try:
-        deps.client.auth_test()
-    except Exception as err:
-        problems.append(f"slack auth: {err}")
+    slack = auth.problem()
+    if slack:
+        problems.append(slack)
     return problems
 
 

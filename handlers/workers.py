@@ -3,41 +3,63 @@
 Diagnoses are CPU work in Python (API clients decoding JSON, matching, rendering). In the process that answers
 Slack they would hold the interpreter lock while acks wait; in their own processes, at a lower CPU priority,
 they cannot delay an ack. Each worker builds its own Runtime (store connection, Slack client, API clients) from
-the same Settings, handed over at start, and shares the store with the others.
+the same Settings and the catalogue the serving process loaded, handed over at start, and shares the store
+with the others.
+
+Inside a worker, requests run on a pool of threads: a diagnosis spends its time waiting on the Kubernetes and
+Slack APIs, so one process runs many at once, and the number of processes only matters for CPU. How many run
+their checks at once is capped across all workers (handlers.turns); past the cap an incident's thread says
+it is queued.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 
 from bot.incident.requests import Request
-from bot.playbooks_loader import load_catalog
+from bot.metrics import count_in
+from bot.playbooks_loader import Catalog
 from bot.settings import Settings
 from bot.store import open_store
 from handlers.deps import Runtime, bot_client
+from handlers.turns import SharedTurns
+
+# Requests one worker holds at once: running, or posted and waiting for their turn. Past it they wait in the
+# worker's queue; threads that wait cost little, so this sits well above the cap on checks at once.
+THREADS_PER_WORKER = 64
 
 _runtime: Runtime | None = None  # this worker process's own; set once by _start (the pool's initializer)
+_threads: ThreadPoolExecutor | None = None
 
 
-def pool(settings: Settings, workers: int) -> ProcessPoolExecutor:
-    """Worker processes, started now rather than on the first incident (each takes a second to import)."""
+def pool(
+    settings: Settings, workers: int, catalog: Catalog, turns: SharedTurns, metrics_dir: Path | None = None
+) -> ProcessPoolExecutor:
+    """Worker processes, started now rather than on the first incident (each takes a second to import); they
+    count their metrics in `metrics_dir` beside the serving process's (bot.metrics)."""
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start, initargs=(settings,))  # fmt: skip
+                                   initializer=_start, initargs=(settings, catalog, turns, metrics_dir))  # fmt: skip
     for started in [executor.submit(os.getpid) for _ in range(workers)]:
         started.result()
     return executor
 
 
-def _start(settings: Settings) -> None:
-    global _runtime
+def _start(settings: Settings, catalog: Catalog, turns: SharedTurns, metrics_dir: Path | None) -> None:
+    global _runtime, _threads
     os.nice(10)  # when the CPU is short, the process answering Slack comes first
-    catalog = load_catalog(settings.playbooks_dir)
-    _runtime = Runtime.build(settings, catalog, bot_client(settings), open_store(settings.store_url))
+    if metrics_dir is not None:
+        count_in(metrics_dir)
+    store = open_store(settings.store_url)
+    _runtime = Runtime.build(settings, catalog, bot_client(settings), store, turns=turns)
+    # Its threads finish their requests before the process exits (concurrent.futures joins them at exit), so
+    # shutting the pool down lets work in progress end.
+    _threads = ThreadPoolExecutor(THREADS_PER_WORKER, thread_name_prefix="incident")
 
 
 def run(request: Request) -> None:
-    """In a worker: the request, run by this process's Runtime."""
-    assert _runtime is not None, "the pool's initializer builds the worker's Runtime"
-    _runtime.run(request)
+    """In a worker: hand the request to one of this process's threads and return, ready for the next one."""
+    assert _runtime is not None and _threads is not None, "the pool's initializer builds the worker's Runtime"
+    _threads.submit(_runtime.run, request)

@@ -198,14 +198,10 @@ def test_diagnose_finds_the_expired_certificate() -> None:
 
 
 def test_diagnose_against_a_slow_api_server_finishes_with_findings_not_a_crash() -> None:
-    """Each API call takes 3 s: single reads fit the 10 s probe budget, multi-call probes run out of it."""
+    """Each API call takes 3 s: even the logs check (a list, then every pod's log at once) fits the 10 s budget."""
     result = diagnose_json("slow-apiserver", "pods keep restarting, OOMKilled since the last deploy")
     kube = {k: v for k, v in statuses(result).items() if k.startswith("k8s.")}
-    assert {status for status, _ in kube.values()} <= {"ok", "error"}
-    errors = [summary for status, summary in kube.values() if status == "error"]
-    assert errors and all(
-        s.startswith("kube-apiserver at http://127.0.0.1:") and "timed out" in s for s in errors
-    )
+    assert kube and {status for status, _ in kube.values()} == {"ok"}, kube
 
 
 def test_config_check_refuses_fixes_that_only_one_person_could_approve(tmp_path: Path) -> None:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
-from kubernetes.client import AppsV1Api, AutoscalingV2Api, CoreV1Api
-from kubernetes.client.exceptions import ApiException
 
 from bot.actions.base import ActionContext, ActionError
 from bot.probes.base import ProbeFailure
+from bot.probes.kube_client import warm
+
+if TYPE_CHECKING:
+    from kubernetes.client.exceptions import ApiException
 
 REQUEST_TIMEOUT_S = 10.0  # per API call; verification has its own, longer, timeout
 
@@ -42,15 +44,16 @@ class Cluster:
         except ProbeFailure as err:
             raise ActionError(str(err)) from None
         self.host: str = api_client.configuration.host
-        self.apps = AppsV1Api(api_client)
-        self.core = CoreV1Api(api_client)
-        self.autoscaling = AutoscalingV2Api(api_client)
+        api = warm()  # imported on first use: commands that change nothing never load the client
+        self.apps = api.AppsV1Api(api_client)
+        self.core = api.CoreV1Api(api_client)
+        self.autoscaling = api.AutoscalingV2Api(api_client)
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """`fn(*args, **kwargs)` returning the response's JSON; API errors raise KubeApiError."""
         try:
             response = fn(*args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S, **kwargs)
-        except ApiException as err:
+        except warm().exceptions.ApiException as err:
             raise _api_error(err) from None
         except urllib3.exceptions.HTTPError as err:
             cause = err.reason if isinstance(err, urllib3.exceptions.MaxRetryError) and err.reason else err

@@ -33,6 +33,7 @@ from bot.incident.requests import (
     Request,
     ThreadReply,
 )
+from bot.incident.turns import UNLIMITED, Turns
 from bot.incident.view import DiagnosisView, IncidentView, Offer, OfferKind
 from bot.incidents import Incident, IncidentStatus, RequestState, TimelineKind
 from bot.matcher import Matcher
@@ -67,6 +68,7 @@ class IncidentFlows:
     clock: Clock = SYSTEM_CLOCK
     directory: Directory = field(default_factory=NoDirectory)
     pager: Pager | None = None
+    turns: Turns = UNLIMITED  # how many incidents run checks at once; past it they queue (bot.incident.turns)
 
     def __post_init__(self) -> None:
         self.remediation = Remediation(self.config, self.store, self.runner.clients, self.clock, self.directory,
@@ -154,7 +156,8 @@ class IncidentFlows:
             checklist.update(dict(done))
 
         try:
-            diagnosis = self.runner.run(playbook, incident.service, service, on_finding)
+            with self.turns.take(lambda ahead: view.queued(incident, ahead)):
+                diagnosis = self.runner.run(playbook, incident.service, service, on_finding)
         finally:
             checklist.close(dict(done))
         self.store.append(incident.id, TimelineKind.VERDICT, diagnosis.verdict,

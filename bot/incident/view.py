@@ -52,6 +52,10 @@ class DiagnosisView(SeverityView, Protocol):
 
     def show_match(self, incident: Incident, result: MatchResult, offers: Sequence[Offer]) -> None: ...
     def start_checklist(self, incident: Incident, playbook: Playbook) -> Checklist: ...
+    def queued(self, incident: Incident, ahead: int) -> None:
+        """The checks wait for others to finish first (bot.incident.turns): say so, and how many are ahead."""
+        ...
+
     def show_verdict(
         self,
         incident: Incident,

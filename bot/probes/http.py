@@ -24,6 +24,8 @@ from bot.probes.network import (
     Unreachable,
     assess,
     fetch_certificate,
+    in_worker,
+    lookup,
     peer_certificate,
     seconds,
 )
@@ -68,7 +70,7 @@ def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
     url = ctx.render(params.url)
     timeout = min(params.timeout_s, ctx.remaining())
     try:
-        answer = _get(url, timeout, ctx.clients.tls(), params.follow_redirects)
+        answer = _resolved_get(url, timeout, ctx, params.follow_redirects)
     except Unreachable as err:
         return ProbeResult(Status.CRITICAL, f"{url}: {err}", _cert_evidence(url, ctx), {"url": url})
     problems: list[tuple[Status, str]] = []
@@ -95,6 +97,15 @@ def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
         "certificate": facts.as_data() if facts else None,
     }
     return ProbeResult(status, summary, evidence, data)
+
+
+def _resolved_get(url: str, timeout: float, ctx: ProbeContext, follow: bool) -> _Answer:
+    """The GET, its host resolved first through the probes' resolver (bounded, failures remembered), and the
+    whole of it bounded by the probe's time: httpx's timeouts do not cover the DNS lookup of its connect."""
+    parts = urlsplit(url)
+    if parts.hostname:
+        lookup(parts.hostname, None, timeout)  # a missing name is Unreachable; a mute resolver a ProbeFailure
+    return in_worker(lambda: _get(url, timeout, ctx.clients.tls(), follow), ctx.remaining(), f"GET {url}")
 
 
 def _get(url: str, timeout: float, verify: ssl.SSLContext | bool, follow: bool) -> _Answer:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from pydantic import Field
 
@@ -15,6 +17,7 @@ from bot.probes.kube_client import Kube
 from bot.probes.kube_format import pod_state
 from bot.severity import Status
 
+T = TypeVar("T")
 MAX_PODS = 200  # list sizes are capped: a probe reads at most this many objects of a kind
 MAX_LOG_PODS = 5
 MAX_LOG_BYTES = 512 * 1024  # per pod, on top of tail_lines: one runaway line cannot flood the bot
@@ -160,15 +163,27 @@ def logs(ctx: ProbeContext, params: LogsParams) -> ProbeResult:
     if not started:
         raise Skip(f"no logs yet: none of the {len(listed)} pods has started a container")
     chosen = sorted(started, key=checks.log_priority)[:MAX_LOG_PODS]
-    tails = []
-    for pod in chosen:
+
+    def tail(pod: Any) -> checks.LogTail:
         container = ctx.render(params.container or ctx.values.get("container") or pod.spec.containers[0].name)
         previous = checks.crashed(pod, container)
         text = _read_log(kube, pod.metadata.name, container, previous, params)
         if text is None and previous:  # the kubelet no longer has the previous container: read the current
             previous, text = False, _read_log(kube, pod.metadata.name, container, False, params)
-        tails.append(checks.LogTail(pod.metadata.name, previous, (text or "").splitlines()))
+        return checks.LogTail(pod.metadata.name, previous, (text or "").splitlines())
+
+    tails = together(*(lambda pod=pod: tail(pod) for pod in chosen))
     return checks.logs_result(tails, params, skipped=len(listed) - len(chosen))
+
+
+def together(*calls: Callable[[], T]) -> list[T]:
+    """Independent API calls at once, their results in order: a probe takes one round trip, not one per call.
+    Each call is bounded by the probe's deadline (Kube.call); the first failure is raised."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(len(calls), thread_name_prefix="probe-call") as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
 
 
 def _read_log(kube: Kube, pod: str, container: str, previous: bool, params: LogsParams) -> str | None:
@@ -259,49 +274,37 @@ def hpa(ctx: ProbeContext, params: HpaParams) -> ProbeResult:
 def endpoints(ctx: ProbeContext, params: EndpointsParams) -> ProbeResult:
     kube = Kube(ctx)
     name = ctx.render(params.service_name)
-    service = kube.call(
-        kube.core.read_namespaced_service, name, kube.namespace, resource="services", name=name
-    )
-    found = kube.call(
-        kube.core.read_namespaced_endpoints,
-        name,
-        kube.namespace,
-        resource="endpoints",
-        name=name,
-        tolerate=(404,),
-    )
+    service, found = together(
+        lambda: kube.call(kube.core.read_namespaced_service, name, kube.namespace, resource="services", name=name),
+        lambda: kube.call(kube.core.read_namespaced_endpoints, name, kube.namespace, resource="endpoints",
+                          name=name, tolerate=(404,)),
+    )  # fmt: skip
     return serving.endpoints_result(service, found, params.min_ready)
 
 
 def network_policies(ctx: ProbeContext, params: NetworkPoliciesParams) -> ProbeResult:
     kube = Kube(ctx)
     selector = ctx.render(params.selector)
-    labels = [p.metadata.labels or {} for p in _pods(kube, selector)]
-    listed = kube.call(
-        kube.networking.list_namespaced_network_policy,
-        kube.namespace,
-        limit=MAX_PODS,
-        resource="networkpolicies",
-    )
+    pods, listed = together(
+        lambda: _pods(kube, selector),
+        lambda: kube.call(kube.networking.list_namespaced_network_policy, kube.namespace, limit=MAX_PODS,
+                          resource="networkpolicies"),
+    )  # fmt: skip
+    labels = [p.metadata.labels or {} for p in pods]
     return serving.policies_result(listed.items, labels, selector)
 
 
 def ingress(ctx: ProbeContext, params: IngressParams) -> ProbeResult:
     kube = Kube(ctx)
     name = ctx.render(params.name)
-    found = kube.call(
-        kube.networking.read_namespaced_ingress, name, kube.namespace, resource="ingresses", name=name
-    )
-    services = kube.call(kube.core.list_namespaced_service, kube.namespace, limit=500, resource="services")
-    certificates = kube.call(  # only the Certificate objects: the TLS Secret itself is never read
-        kube.custom.list_namespaced_custom_object,
-        "cert-manager.io",
-        "v1",
-        kube.namespace,
-        "certificates",
-        resource="certificates.cert-manager.io",
-        tolerate=(404,),
-    )
+    found, services, certificates = together(
+        lambda: kube.call(kube.networking.read_namespaced_ingress, name, kube.namespace, resource="ingresses",
+                          name=name),
+        lambda: kube.call(kube.core.list_namespaced_service, kube.namespace, limit=500, resource="services"),
+        # only the Certificate objects: the TLS Secret itself is never read
+        lambda: kube.call(kube.custom.list_namespaced_custom_object, "cert-manager.io", "v1", kube.namespace,
+                          "certificates", resource="certificates.cert-manager.io", tolerate=(404,)),
+    )  # fmt: skip
     names = {s.metadata.name for s in services.items}
     return serving.ingress_result(found, names, (certificates or {}).get("items", []))
 

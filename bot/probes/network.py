@@ -15,6 +15,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -29,6 +31,7 @@ from bot.severity import Status
 T = TypeVar("T")
 _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 MAX_ADDRESSES = 16
+FAILURE_TTL_S = 30.0  # a name that failed to resolve is answered from memory this long
 
 
 class DnsParams(Params):
@@ -64,7 +67,7 @@ def seconds(value: float) -> str:
 
 
 def in_worker(call: Callable[[], T], timeout: float, what: str) -> T:
-    """Run a blocking call (getaddrinfo has no timeout) in a daemon thread, bounded by `timeout`."""
+    """Run a blocking call in a daemon thread, bounded by `timeout` (the thread is left to finish)."""
     outcome: dict[str, Any] = {}
     done = threading.Event()
 
@@ -83,12 +86,57 @@ def in_worker(call: Callable[[], T], timeout: float, what: str) -> T:
     return outcome["value"]
 
 
+class Resolver:
+    """getaddrinfo as the probes use it: bounded by each caller's timeout (getaddrinfo itself has none),
+    one lookup per name at a time (concurrent checks of one host wait for the same answer), and a name that
+    failed to resolve answered from memory for `failure_ttl` seconds, so a broken resolver or a missing name
+    costs one wait, not one per check."""
+
+    def __init__(
+        self, failure_ttl: float = FAILURE_TTL_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.failure_ttl, self.clock = failure_ttl, clock
+        self._lock = threading.Lock()
+        self._failed: dict[tuple[str, int | None], tuple[float, BaseException]] = {}
+        self._running: dict[tuple[str, int | None], Future[list[tuple[Any, ...]]]] = {}
+
+    def lookup(self, host: str, port: int | None, timeout: float) -> list[tuple[Any, ...]]:
+        key = (host, port)
+        with self._lock:
+            failed = self._failed.get(key)
+            if failed is not None and self.clock() < failed[0]:
+                raise failed[1]
+            running = self._running.get(key)
+            if running is None:
+                running = self._running[key] = Future()
+                threading.Thread(target=self._resolve, args=(key, running), daemon=True, name="dns").start()
+        try:
+            return running.result(timeout)
+        except FutureTimeout:
+            raise ProbeFailure(f"DNS lookup of {host} did not finish within {seconds(timeout)} s") from None
+
+    def _resolve(self, key: tuple[str, int | None], answer: Future[list[tuple[Any, ...]]]) -> None:
+        try:
+            found = socket.getaddrinfo(key[0], key[1], type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as err:
+            with self._lock:
+                self._failed[key] = (self.clock() + self.failure_ttl, err)
+                del self._running[key]
+            answer.set_exception(err)
+            return
+        with self._lock:
+            self._failed.pop(key, None)
+            del self._running[key]
+        answer.set_result(found)
+
+
+RESOLVER = Resolver()  # one per process, as the system's own resolver cache would be
+
+
 def lookup(host: str, port: int | None, timeout: float) -> list[tuple[Any, ...]]:
     """getaddrinfo within the deadline; a name that does not exist raises Unreachable."""
     try:
-        return in_worker(
-            lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout, f"DNS lookup of {host}"
-        )
+        return RESOLVER.lookup(host, port, timeout)
     except socket.gaierror as err:
         if err.errno in _NO_SUCH_NAME:
             raise Unreachable(f"{host} does not resolve ({err.strerror})") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -338,3 +339,53 @@ class SqlStore(ActionRequestsSql, LifecycleSql):
         with self.backend.read() as db:
             rows = db.rows("SELECT kind, payload FROM button_states WHERE id = ?", [state_id])
         return State(rows[0]["kind"], json.loads(rows[0]["payload"])) if rows else None
+
+    # -- retention --------------------------------------------------------------------------------
+
+    def prune(self, resolved_before: datetime, dry_run: bool = False) -> Pruned:
+        """Forget incidents resolved before `resolved_before` (their timeline, buttons and claims), the buttons
+        of every resolved incident (pressing one would change nothing now), and buttons that belong to no
+        incident (service guesses) issued before that time. With `dry_run`, only count them."""
+        cutoff, resolved = iso(resolved_before), IncidentStatus.RESOLVED.value
+        old = "SELECT id FROM incidents WHERE status = ? AND resolved_at < ?"
+        buttons = (
+            "FROM button_states WHERE incident_id IN (SELECT id FROM incidents WHERE status = ?) "
+            "OR (incident_id IS NULL AND created_at < ?)"
+        )
+        with self.backend.write() as db:
+            ids = [row["id"] for row in db.rows(old, [resolved, cutoff])]
+            states = [row["id"] for row in db.rows(f"SELECT id {buttons}", [resolved, cutoff])]
+            entries = db.execute(
+                f"SELECT COUNT(*) FROM timeline WHERE incident_id IN ({old})", [resolved, cutoff]
+            ).fetchone()[0]
+            if not dry_run:
+                # The claims that stand for them: a pressed button (`button:<state>`), an offer made in an
+                # incident (`offer:<incident>:<playbook>`). Keys are matched in chunks, not one by one.
+                for chunk in _chunks([f"button:{s}" for s in states]):
+                    db.execute(f"DELETE FROM claims WHERE key IN ({_marks(chunk)})", chunk)
+                for incident in ids:  # every key starting `offer:<id>:` (";" sorts right after ":")
+                    db.execute(
+                        "DELETE FROM claims WHERE key >= ? AND key < ?",
+                        [f"offer:{incident}:", f"offer:{incident};"],
+                    )
+                db.execute(f"DELETE {buttons}", [resolved, cutoff])
+                db.execute(f"DELETE FROM timeline WHERE incident_id IN ({old})", [resolved, cutoff])
+                db.execute(f"DELETE FROM incidents WHERE id IN ({old})", [resolved, cutoff])
+        return Pruned(incidents=len(ids), timeline=int(entries), buttons=len(states))
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What `prune` deleted (or, in a dry run, would delete)."""
+
+    incidents: int
+    timeline: int
+    buttons: int
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _marks(items: list[str]) -> str:
+    return ", ".join("?" * len(items))

@@ -28,7 +28,7 @@ from handlers.app import create_app
 from handlers.deps import Deps, Pool, Runtime
 from handlers.shell import payloads
 from handlers.slack_web import web_client
-from handlers.web import Metrics, stop_server, wsgi_app
+from handlers.web import stop_server, wsgi_app
 from sandbox import FakeKubeApi, sandboxed
 from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 from sandbox.slack_render import BOT_NAME, BOT_USER_ID, Button, Message
@@ -89,7 +89,7 @@ class LocalWorkspace:
         stack.callback(self.pool.shutdown)
         self.app: App = create_app(self.deps, payloads.SIGNING_SECRET)
         # Served over HTTP as `chatops serve` serves it, so requests arrive the way Slack sends them.
-        server = create_server(wsgi_app(self.app, self.deps, Metrics()), host="127.0.0.1", port=0, threads=8)
+        server = create_server(wsgi_app(self.app, self.deps), host="127.0.0.1", port=0, threads=8)
         serving = threading.Thread(target=server.run, name="chatops-http", daemon=True)
         serving.start()
         stack.callback(stop_server, server, serving)

@@ -59,12 +59,14 @@ def test_a_signed_command_over_http_opens_the_incident(served: tuple[str, FakeSl
     assert response.status_code == 200
     assert "Opening an incident for `api-gateway`" in response.text
     end = time.monotonic() + 30
-    while time.monotonic() < end and not any("Verdict" in m.text for m in slack.messages(CHANNEL_ID)):
+    while time.monotonic() < end and not any(
+        "Problem confirmed" in m.text for m in slack.messages(CHANNEL_ID)
+    ):
         time.sleep(0.1)
     assert any("Problem confirmed" in m.text for m in slack.messages(CHANNEL_ID))
     metrics = httpx.get(f"{url}/metrics").text  # the incident was opened by a worker process
-    assert 'chatops_incidents_open{severity="none"} 1' in metrics
-    assert 'chatops_incidents_open{severity="SEV-1"} 0' in metrics
+    assert 'chatops_incidents_open{severity="none"} 1.0' in metrics
+    assert 'chatops_incidents_open{severity="SEV-1"} 0.0' in metrics
 
 
 def test_unsigned_requests_get_401_and_nothing_runs(served: tuple[str, FakeSlackApi]) -> None:
@@ -83,4 +85,4 @@ def test_health_readiness_and_metrics(served: tuple[str, FakeSlackApi]) -> None:
     post(url, slash_command("api-gateway 504s"), secret="wrong")
     metrics = httpx.get(f"{url}/metrics").text
     assert "# TYPE chatops_slack_requests_total counter" in metrics
-    assert "chatops_slack_requests_total 1" in metrics
+    assert "chatops_slack_requests_total 1.0" in metrics

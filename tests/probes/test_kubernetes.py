@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -409,3 +411,24 @@ def test_every_probe_only_reads_and_never_touches_secrets(cluster: FakeKubeApi) 
     assert errors == (set(K8S_PROBES) if cluster.scenario == "slow-apiserver" else set())
     assert cluster.requests and all(r.method == "GET" for r in cluster.requests)
     assert not [r.path for r in cluster.requests if "/secrets" in r.path]
+
+
+class LogReadsMeet(FakeKubeApi):
+    """Holds each pod's log read until the reads of all three pods have arrived: a probe that reads one log
+    after another never gets them all there, and its first read fails when the wait gives up."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.meet = threading.Barrier(3, timeout=10)
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        if handler.path.split("?")[0].endswith("/log"):
+            self.meet.wait()
+        super()._serve(handler)
+
+
+def test_the_logs_of_all_pods_are_read_at_once() -> None:
+    with LogReadsMeet("crashloop-oom") as cluster:
+        status, summary, _ = run(cluster.kubeconfig_path, "k8s.logs", deadline_s=20)
+    assert status == Status.WARN, summary
+    assert summary.startswith("18 matching lines in the previous containers of 3 pods")

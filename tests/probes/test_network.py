@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -11,8 +12,8 @@ import pytest
 from fakes.http_server import CertAuthority, RecordingServer
 
 from bot.config import Service
-from bot.probes.base import Clients, ProbeContext, Skip
-from bot.probes.network import DnsParams, TcpParams, TlsParams, certificate, connect, resolve
+from bot.probes.base import Clients, ProbeContext, ProbeFailure, Skip
+from bot.probes.network import DnsParams, Resolver, TcpParams, TlsParams, certificate, connect, resolve
 from bot.severity import Status
 
 LOCAL = Service.model_validate(
@@ -173,3 +174,37 @@ def test_closed_tls_port_is_critical(closed_port: int) -> None:
         Status.CRITICAL,
         f"127.0.0.1:{closed_port} refused the connection",
     )
+
+
+# --- the resolver the probes share ---
+
+
+def test_a_name_that_failed_is_answered_from_memory_for_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    def missing(host: str, port: object, type: int = 0) -> list[object]:
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", missing)
+    now = [0.0]
+    resolver = Resolver(failure_ttl=30, clock=lambda: now[0])
+    for _ in range(3):
+        with pytest.raises(socket.gaierror):
+            resolver.lookup("api.chatops-test.invalid", None, 5)
+    assert asked == ["api.chatops-test.invalid"], "one question to the resolver, not one per check"
+    now[0] = 31
+    with pytest.raises(socket.gaierror):
+        resolver.lookup("api.chatops-test.invalid", None, 5)
+    assert len(asked) == 2, "asked again once the failure is old"
+
+
+def test_a_mute_resolver_costs_a_check_no_more_than_its_own_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answer.wait() and [])
+    resolver = Resolver()
+    try:
+        with pytest.raises(ProbeFailure, match=r"DNS lookup of slow.example did not finish within 0\.1 s"):
+            resolver.lookup("slow.example", None, 0.05)
+    finally:
+        answer.set()
