@@ -122,6 +122,7 @@ class Incident:
     mitigated_at: datetime | None = None
     detected_at: datetime | None = None  # when the alert that opened it started firing
     alert_key: str | None = None  # service and alert name of the alert it stands for: repeats attach to it
+    source_link: str | None = None  # the message it was opened from (a shortcut), linked from its own
 
     @property
     def is_open(self) -> bool:

@@ -87,8 +87,11 @@ class CountedStore(SqlStore):
         title: str | None = None,
         alert_key: str | None = None,
         detected_at: datetime | None = None,
+        source_link: str | None = None,
     ) -> Incident:
-        incident = super().open_incident(service, symptom, channel, created_by, title, alert_key, detected_at)
+        incident = super().open_incident(
+            service, symptom, channel, created_by, title, alert_key, detected_at, source_link
+        )
         self._recount()
         return incident
 

@@ -41,7 +41,7 @@ class TerminalView:
         self.write, self.as_json = write, as_json
         self.matched: MatchResult | None = None
 
-    def open_thread(self, incident: Incident, source_link: str | None = None) -> Thread:
+    def open_thread(self, incident: Incident) -> Thread:
         if not self.as_json:
             self.write(f"Incident: {incident.service}: {incident.symptom}")
         return Thread(ts=incident.id)

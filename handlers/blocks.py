@@ -116,6 +116,8 @@ def incident_root(
     if level is not None:
         text += f"\n_{incident.severity}: {escape(level.meaning)}; respond within {_age(level.respond_within) if level.respond_within else 'at once'}_"
     blocks = [section(text, BlockId.HEADER)]
+    if incident.source_link:
+        blocks.append(context(messages.source(incident.source_link)))
     buttons_ = [o for o in controls if o.kind != OfferKind.SET_SEVERITY]
     sevs = [o for o in controls if o.kind == OfferKind.SET_SEVERITY]
     elements = (

@@ -117,11 +117,10 @@ class SlackView:
 
     # -- diagnosing -------------------------------------------------------------------------------
 
-    def open_thread(self, incident: Incident, source_link: str | None = None) -> Thread:
-        root_blocks = blocks.incident_root(incident)
-        if source_link:
-            root_blocks.append(blocks.context(messages.source(source_link)))
-        root = self._post(incident.channel, messages.root_text(incident), root_blocks)
+    def open_thread(self, incident: Incident) -> Thread:
+        root = self._post(
+            incident.channel, messages.root_text(incident), blocks.incident_root(incident, levels=self.levels)
+        )
         try:
             permalink = self.client.chat_getPermalink(channel=root["channel"], message_ts=root["ts"])[
                 "permalink"

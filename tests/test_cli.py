@@ -131,7 +131,7 @@ def test_demo_plays_a_full_incident_in_the_local_slack_workspace(tmp_path: Path)
     assert "0/3 pods ready: 3 CrashLoopBackOff; last exit OOMKilled (137)" in out
     assert "Suggested severity: SEV-1" in out
     assert "@alice set the severity to SEV-1." in out, "the SEV button was pressed"
-    assert "`api-gateway`: open, SEV-1" in out, "@chatops status answered in the thread"
+    assert "`api-gateway`: investigating, SEV-1" in out, "@chatops status answered in the thread"
     assert "That sounds like Database connection pool exhausted" in out, "a reply got an offer"
     assert "You asked for fix request 1" in out, "bob's own approval was refused"
     assert "Approved by @alice: running" in out and "Verified: Roll back the recent deployment" in out

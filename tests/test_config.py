@@ -56,14 +56,15 @@ def test_the_guides_sev_table_and_escalation_timetable_are_the_defaults() -> Non
         {"services": {"x": {"guide": "g", "team": "t"}}, "teams": {"t": {"oncall": {"slack": "U123"}}}}
     )
     policy = config.policy
-    assert [(s.tier, s.after) for s in policy.escalation] == [
-        ("oncall", timedelta(0)),
-        ("team_lead", timedelta(hours=1)),
-        ("engineering_manager", timedelta(hours=4)),
-        ("vp_engineering", timedelta(hours=24)),
+    assert [(s.tier, s.after, s.when) for s in policy.escalation] == [
+        ("oncall", timedelta(minutes=15), "not_acknowledged"),
+        ("team_lead", timedelta(hours=1), "not_resolved"),
+        ("engineering_manager", timedelta(hours=4), "not_resolved"),
+        ("vp_engineering", timedelta(hours=24), "not_resolved"),
     ]
     assert policy.first_response_within == timedelta(minutes=15)
-    assert policy.severities[Sev.SEV1].page_oncall and not policy.severities[Sev.SEV3].page_oncall
+    assert policy.severities[Sev.SEV1].page_oncall, "the guide wakes on-call for SEV-1"
+    assert not policy.severities[Sev.SEV2].page_oncall, "paging SEV-2 is a team's choice, not a default"
     assert policy.severities[Sev.SEV2].respond_within == timedelta(hours=1)
 
 
@@ -119,8 +120,8 @@ def test_services_are_found_by_alias_and_their_values_fill_templates(example_con
             "teams.platform.oncall.slack: String should match pattern",
         ),
         (
-            "    - {tier: team_lead, after: 1h}\n",
-            "    - {tier: team_lead, after: 1h}\n    - {tier: cto, after: 2h}\n",
+            "    - {tier: team_lead, after: 1h, when: not_resolved}\n",
+            "    - {tier: team_lead, after: 1h, when: not_resolved}\n    - {tier: cto, after: 2h}\n",
             "policy.escalation.2.tier: expected 'oncall', 'team_lead', 'engineering_manager' or 'vp_engineering'",
         ),
         ("services:\n", "services: [\n", "invalid YAML"),

@@ -109,9 +109,9 @@ class IncidentFlows:
         asker, service = request.asker, self.config.services[request.service]
         link = view.source_link(*request.source) if request.source else None
         incident = self.store.open_incident(request.service, request.symptom, asker.channel, asker.user,
-                                            request.title, request.alert_key, request.detected_at)  # fmt: skip
+                                            request.title, request.alert_key, request.detected_at, link)  # fmt: skip
         try:
-            thread = view.open_thread(incident, link)
+            thread = view.open_thread(incident)
         except BaseException:  # no thread, no incident: don't leave one open that nobody can see
             self.store.resolve(
                 incident.id, by=asker.user, note="never shown: the root message could not be posted"

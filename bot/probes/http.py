@@ -18,7 +18,7 @@ from pydantic import Field
 
 from bot.findings import ProbeResult
 from bot.params import Params
-from bot.probes.base import ProbeContext, ProbeFailure
+from bot.probes.base import DEADLINE_MARGIN_S, ProbeContext, ProbeFailure
 from bot.probes.network import (
     CertFacts,
     Unreachable,
@@ -105,7 +105,10 @@ def _resolved_get(url: str, timeout: float, ctx: ProbeContext, follow: bool) -> 
     parts = urlsplit(url)
     if parts.hostname:
         lookup(parts.hostname, None, timeout)  # a missing name is Unreachable; a mute resolver a ProbeFailure
-    return in_worker(lambda: _get(url, timeout, ctx.clients.tls(), follow), ctx.remaining(), f"GET {url}")
+    # The bound is a little past httpx's own timeout, so a service that does not answer in time is reported by the
+    # GET itself ("did not answer within 0.7 s", the finding) and only a GET stuck elsewhere hits the bound.
+    bound = timeout + DEADLINE_MARGIN_S / 2
+    return in_worker(lambda: _get(url, timeout, ctx.clients.tls(), follow), bound, f"GET {url}")
 
 
 def _get(url: str, timeout: float, verify: ssl.SSLContext | bool, follow: bool) -> _Answer:

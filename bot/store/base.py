@@ -46,7 +46,7 @@ class State(NamedTuple):
 class IncidentLog(Protocol):
     def open_incident(
         self, service: str, symptom: str, channel: str, created_by: str, title: str | None = None,
-        alert_key: str | None = None, detected_at: datetime | None = None,
+        alert_key: str | None = None, detected_at: datetime | None = None, source_link: str | None = None,
     ) -> Incident: ...  # fmt: skip
     def get(self, incident_id: str) -> Incident | None: ...
     def require(self, incident_id: str) -> Incident: ...

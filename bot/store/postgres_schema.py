@@ -136,7 +136,7 @@ def _v4(db: psycopg.Connection[Any]) -> None:
     """What SQLite's _v4 does: the lifecycle columns, the escalation ladder, the outbox, the alert intake."""
     db.execute("UPDATE incidents SET status = 'investigating' WHERE status = 'open'")
     for column in ("title", "commander", "acknowledged_at", "acknowledged_by", "mitigated_at", "detected_at",
-                   "alert_key"):  # fmt: skip
+                   "alert_key", "source_link"):  # fmt: skip
         db.execute(f"ALTER TABLE incidents ADD COLUMN {column} TEXT")
     db.execute("CREATE INDEX idx_incidents_alert_key_status ON incidents (alert_key, status)")
     db.execute("""

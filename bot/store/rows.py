@@ -39,4 +39,5 @@ def _incident(row: Row) -> Incident:
         mitigated_at=_time(row["mitigated_at"]),
         detected_at=_time(row["detected_at"]),
         alert_key=row["alert_key"],
+        source_link=row["source_link"],
     )

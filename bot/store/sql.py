@@ -96,6 +96,7 @@ class SqlStore(ActionRequestsSql, LifecycleSql):
         title: str | None = None,
         alert_key: str | None = None,
         detected_at: datetime | None = None,
+        source_link: str | None = None,
     ) -> Incident:
         """Open an incident numbered after the others opened the same (UTC) day."""
         now = to_utc(self.clock.now())
@@ -108,12 +109,13 @@ class SqlStore(ActionRequestsSql, LifecycleSql):
                 [day.isoformat()],
             ).fetchone()[0]
             incident = Incident(incident_id(day, seq), service, symptom, channel, created_by, now, title=title,
-                                alert_key=alert_key, detected_at=to_utc(detected_at) if detected_at else None)  # fmt: skip
+                                alert_key=alert_key, detected_at=to_utc(detected_at) if detected_at else None,
+                                source_link=source_link)  # fmt: skip
             db.execute(
                 "INSERT INTO incidents (id, day, seq, service, symptom, channel, status, created_at, created_by, "
-                "title, alert_key, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "title, alert_key, detected_at, source_link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [incident.id, day.isoformat(), seq, service, symptom, channel, incident.status.value,
-                 iso(now), created_by, title, alert_key, iso(detected_at) if detected_at else None],
+                 iso(now), created_by, title, alert_key, iso(detected_at) if detected_at else None, source_link],
             )  # fmt: skip
             data = {"service": service, "channel": channel}
             self._append(db, incident.id, TimelineKind.OPENED, f"{service}: {symptom}", created_by, data)

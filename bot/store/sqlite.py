@@ -140,7 +140,7 @@ def _v4(db: Database) -> None:
     db.execute("UPDATE incidents SET status = 'investigating' WHERE status = 'open'")
     incidents = db.table("incidents")
     for column in ("title", "commander", "acknowledged_at", "acknowledged_by", "mitigated_at", "detected_at",
-                   "alert_key"):  # fmt: skip
+                   "alert_key", "source_link"):  # fmt: skip
         incidents.add_column(column, str)
     incidents.create_index(["alert_key", "status"])
     db.table("escalations").create(

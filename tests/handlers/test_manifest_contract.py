@@ -46,12 +46,14 @@ def manifest_events() -> set[str]:
 def test_the_manifest_has_what_an_import_needs() -> None:
     assert MANIFEST["display_information"]["name"]
     assert MANIFEST["features"]["bot_user"]["display_name"] == "chatops"
-    (command,) = MANIFEST["features"]["slash_commands"]
-    assert command["command"] == "/diagnose" and command["usage_hint"]
+    commands = MANIFEST["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == ["/diagnose", "/incident"] and all(
+        c["usage_hint"] for c in commands
+    )
     assert SETTINGS["interactivity"]["is_enabled"] is True
     assert SETTINGS["socket_mode_enabled"] is False  # the manifest's comment says how to switch
     urls = {
-        command["url"],
+        *(c["url"] for c in commands),
         SETTINGS["event_subscriptions"]["request_url"],
         SETTINGS["interactivity"]["request_url"],
     }
