@@ -69,3 +69,24 @@ class ManualClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+class ShiftedClock(SystemClock):
+    """The real clock, moved on by hand: the shell's `wait 1h` shows what an hour brings without an hour's wait."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return super().now() + timedelta(seconds=self._offset)
+
+    def monotonic(self) -> float:
+        return super().monotonic() + self._offset
+
+    def advance(self, delta: timedelta | float) -> None:
+        seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+        if seconds < 0:
+            raise ValueError("time does not go back")
+        with self._lock:
+            self._offset += seconds

@@ -114,7 +114,8 @@ def incident_root(
     if verdict is not None:
         text += f"\n{STATUS_EMOJI[verdict[0]]} {escape(clip(verdict[1], MAX_ROOT_VERDICT))}"
     if level is not None:
-        text += f"\n_{incident.severity}: {escape(level.meaning)}; respond within {_age(level.respond_within) if level.respond_within else 'at once'}_"
+        within = f"respond within {_age(level.respond_within)}" if level.respond_within else "respond at once"
+        text += f"\n_{incident.severity}: {escape(level.meaning)}; {within}_"
     blocks = [section(text, BlockId.HEADER)]
     if incident.source_link:
         blocks.append(context(messages.source(incident.source_link)))
@@ -280,7 +281,7 @@ def _age(delta: Any) -> str:
     if minutes < 60:
         return f"{minutes} min"
     if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60} min"
+        return f"{minutes // 60} h" + (f" {minutes % 60} min" if minutes % 60 else "")
     return f"{minutes // 1440} days"
 
 

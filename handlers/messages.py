@@ -218,12 +218,16 @@ def severity_changed(user: str | None, sev: str, was: str | None) -> str:
     return f"The severity is *{sev}*{before}, from the alert's severity label."
 
 
+TIERS = {"oncall": "on-call", "team_lead": "team lead", "engineering_manager": "engineering manager",
+         "vp_engineering": "VP Engineering"}  # fmt: skip
+
+
 def notify_tier(tier: str, who: str, why: str, paged: bool) -> str:
-    return f":rotating_light: {'Paging' if paged else 'Calling'} {tier.replace('_', ' ')} {who_is(who)}: {escape(why)}"
+    return f":rotating_light: {'Paging' if paged else 'Calling'} {TIERS.get(tier, tier)} {who_is(who)}: {escape(why)}"
 
 
 def escalated(tier: str, who: str, after: str, condition: str, contacts: list[str], paged: bool) -> str:
-    text = (f":arrow_double_up: Escalating to the {tier.replace('_', ' ')} {who_is(who)}: "
+    text = (f":arrow_double_up: Escalating to the {TIERS.get(tier, tier)} {who_is(who)}: "
             f"{condition.replace('_', ' ')} after {after}{' (paged)' if paged else ''}.")  # fmt: skip
     return text + (f" Other ways to reach the team: {escape('; '.join(contacts))}." if contacts else "")
 

@@ -149,6 +149,12 @@ class SqlStore(ActionRequestsSql, LifecycleSql):
             )
         return [_incident(row) for row in rows]
 
+    def list_all(self, limit: int = 100) -> list[Incident]:
+        """Incidents, newest first, resolved ones too."""
+        with self.backend.read() as db:
+            rows = db.rows("SELECT * FROM incidents ORDER BY created_at DESC, id DESC LIMIT ?", [limit])
+        return [_incident(row) for row in rows]
+
     def count_open(self) -> dict[str, int]:
         """Open incidents by severity ("none" when not set), from the status index."""
         with self.backend.read() as db:

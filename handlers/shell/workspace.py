@@ -20,20 +20,24 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from waitress.server import create_server
 
 from bot.clock import SYSTEM_CLOCK, Clock
+from bot.leader import AlwaysLeader
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
 from bot.settings import Endpoints, Secrets, Settings
 from bot.store import SqlStore, open_store
 from handlers.app import create_app
 from handlers.deps import Deps, Pool, Runtime
+from handlers.reconciler import Reconciler
 from handlers.shell import payloads
 from handlers.slack_web import web_client
 from handlers.web import stop_server, wsgi_app
 from sandbox import FakeKubeApi, sandboxed
+from sandbox.pagerduty import ROUTING_KEY, FakePagerDuty
 from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 from sandbox.slack_render import BOT_NAME, BOT_USER_ID, Button, Message
 
 RETRY_BACKOFF_S = 0.01  # the stand-in fails on purpose, and answers at once when asked again
+ALERTMANAGER_TOKEN = "sandbox-alertmanager-token"
 
 
 class LocalWorkspace:
@@ -73,18 +77,27 @@ class LocalWorkspace:
             )
         if self.store_path is None:
             self.store_path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "chatops.db"
+        # PagerDuty is the local stand-in, every team's routing key its one key.
+        self.pagerduty: FakePagerDuty = stack.enter_context(FakePagerDuty(clock=self.clock))
+        key_names = {c.pagerduty_routing_key_env for t in config.teams.values()
+                     for c in (t.oncall, t.team_lead, t.engineering_manager, t.vp_engineering)
+                     if c is not None and c.pagerduty_routing_key_env}  # fmt: skip
         secrets = Secrets(
-            slack_bot_token=SecretStr(TOKEN), slack_signing_secret=SecretStr(payloads.SIGNING_SECRET)
-        )
+            slack_bot_token=SecretStr(TOKEN), slack_signing_secret=SecretStr(payloads.SIGNING_SECRET),
+            pagerduty_keys={name: SecretStr(ROUTING_KEY) for name in key_names},
+            alertmanager_token=SecretStr(ALERTMANAGER_TOKEN),
+        )  # fmt: skip
         self.settings = settings.model_copy(update={
             "config": config, "store_url": f"sqlite:///{self.store_path}", "secrets": secrets,
-            "endpoints": Endpoints(slack_api_url=self.slack.api_url, kubeconfig=clients.kubeconfig),
+            "endpoints": Endpoints(slack_api_url=self.slack.api_url, kubeconfig=clients.kubeconfig,
+                                   pagerduty_events=self.pagerduty.events_url),
         })  # fmt: skip
         self.store: SqlStore = stack.enter_context(open_store(self.settings.store_url, self.clock))
         client = web_client(TOKEN, self.slack.api_url, backoff_s=RETRY_BACKOFF_S)
         self.pool, self.soon = Pool(8, "incident"), Pool(2, "slack")  # the shell and tests wait for them
         runtime = Runtime.build(self.settings, self.catalog, client, self.store, clients, self.clock)
         self.deps = Deps(self.settings, self.catalog, client, self.store, runtime, self.pool, self.soon)
+        self.reconciler = Reconciler(runtime, self.deps, AlwaysLeader("shell"))  # ticked by hand: `tick()`
         stack.callback(self.soon.shutdown)  # before the store closes and the servers stop
         stack.callback(self.pool.shutdown)
         self.app: App = create_app(self.deps, payloads.SIGNING_SECRET)
@@ -100,13 +113,38 @@ class LocalWorkspace:
 
     # --- what people do ---
 
-    def command(self, text: str, user: str = "U0ALICE", channel: str = CHANNEL_ID) -> BoltResponse:
-        """Type `/diagnose <text>`; the response is Slack's ack (its text is shown only to `user`)."""
+    def command(
+        self, text: str, user: str = "U0ALICE", channel: str = CHANNEL_ID, command: str = "/diagnose"
+    ) -> BoltResponse:
+        """Type `/diagnose <text>` (or another command); the response is Slack's ack (only `user` sees it)."""
         name = self.slack.channels[channel]["name"]
-        body = payloads.slash_command(text, channel_id=channel, channel_name=name, user_id=user,
+        body = payloads.slash_command(text, channel_id=channel, channel_name=name, user_id=user, command=command,
                                       trigger_id=self.slack.trigger_id(user),
                                       response_url=self.slack.response_url(user, channel, None))  # fmt: skip
         return self.send(payloads.signed(body))
+
+    def incident(self, text: str, user: str = "U0ALICE", channel: str = CHANNEL_ID) -> BoltResponse:
+        """Type `/incident <text>`."""
+        return self.command(text, user, channel, command="/incident")
+
+    def alert(self, payload: dict[str, Any], token: str | None = ALERTMANAGER_TOKEN) -> tuple[int, str]:
+        """Alertmanager's webhook delivery (POST /alertmanager with its bearer token): status and body."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            headers = {
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {token}"} if token else {}),
+            }
+            connection.request("POST", "/alertmanager", body=json.dumps(payload).encode(), headers=headers)
+            answer = connection.getresponse()
+            return answer.status, answer.read().decode()
+        finally:
+            connection.close()
+
+    def tick(self) -> None:
+        """One round of the reconciler (escalations, pages, expiries), as `chatops serve` runs every few seconds."""
+        self.reconciler.tick()
+        self.wait_idle()
 
     def press(self, button: Button, user: str = "U0ALICE") -> BoltResponse:
         """Click a button; one on an ephemeral message comes without the message, as Slack sends it."""
