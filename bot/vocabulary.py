@@ -125,6 +125,12 @@ PHRASES: dict[str, str] = {
     "load shedding": "overload",
     "exit code": "crash",
     "exited with": "crash",
+    "does not exist": "notexist",
+    "doesnt exist": "notexist",
+    "do not exist": "notexist",
+    "not exist": "notexist",
+    "no such": "notexist",
+    "not found": "notfound",
     "cold start": "coldstart",
     "cold starts": "coldstart",
 }
@@ -147,7 +153,7 @@ _GROUPS: dict[str, list[str]] = {
     "memory": ["memory", "mem", "ram", "heap", "rss", "gib", "mib"],
     "leak": ["leak", "leaks", "leaking", "leaky", "leaked"],
     "cpu": ["cpu", "cpus", "processor", "throttling", "throttled", "cores", "loadavg", "flamegraph", "profiler"],
-    "db": ["db", "database", "databases", "postgres", "postgresql", "pg", "psql", "psycopg2",
+    "db": ["db", "database", "databases", "postgres", "postgre", "postgresql", "pg", "psql", "psycopg2",
            "psycopg", "asyncpg", "sqlalchemy", "sqlite", "rds"],
     "conn": ["connection", "connections", "conn", "conns", "connect", "connecting", "connectivity",
              "connected"],
@@ -198,6 +204,8 @@ _GROUPS: dict[str, list[str]] = {
     "startup": ["startup", "boot", "booting"],
     "network": ["network", "networking", "mesh", "istio", "envoy", "sidecar", "linkerd"],
     "worker": ["worker", "workers", "wrangler", "cloudflare"],
+    "credentials": ["credentials", "credential", "creds"],
+    "hours": ["hours", "hour", "days", "overnight"],
 }  # fmt: skip
 for _concept, _words in _GROUPS.items():
     for _word in _words:
@@ -208,8 +216,80 @@ for _folded in PHRASES.values():  # concept words produced by phrases are final:
 
 # Words that carry no signal for choosing a playbook (apostrophes are dropped before lookup: "doesn't" -> doesnt).
 STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "we", "you", "i", "me", "my", "our", "your", "they", "them", "he", "she", "his", "her", "us", "what", "which", "who", "whom", "when", "where", "why", "how", "all", "any", "some", "no", "not", "nor", "only", "own", "same", "too", "very", "can", "could", "should", "would", "will", "just", "also", "again", "still", "yet", "now", "since", "after", "before", "while", "about", "up", "down", "out", "off", "get", "got", "getting", "seems", "seem", "seeing", "see", "saw", "keep", "keeps", "kept", "anyone", "someone", "something", "anything", "everyone", "everything", "please", "hi", "hey", "hello", "thanks", "thank", "help", "issue", "issues", "problem", "problems", "doesnt", "dont", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre", "weve", "happening", "happened", "started", "start", "going", "went", "like", "really", "today", "yesterday", "right", "ago", "utc", "minutes", "minute", "hours", "hour", "mins", "min", "sec", "seconds", "secs", "lot", "lots", "many", "much", "more", "most", "less", "high", "higher", "highest", "low", "lower", "increase", "increased", "increasing", "spike", "spiking", "spiked", "huge", "big", "massive"]
+    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "we", "you", "i", "me", "my", "our", "your", "they", "them", "he", "she", "his", "her", "us", "what", "which", "who", "whom", "when", "where", "why", "how", "all", "any", "some", "no", "not", "nor", "only", "own", "same", "too", "very", "can", "could", "should", "would", "will", "just", "also", "again", "still", "yet", "now", "since", "after", "before", "while", "about", "up", "down", "out", "off", "get", "got", "getting", "seems", "seem", "seeing", "see", "saw", "keep", "keeps", "kept", "anyone", "someone", "something", "anything", "everyone", "everything", "please", "hi", "hey", "hello", "thanks", "thank", "help", "issue", "issues", "problem", "problems", "doesnt", "dont", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre", "weve", "happening", "happened", "started", "start", "going", "went", "like", "really", "today", "yesterday", "right", "ago", "utc", "minutes", "minute", "mins", "min", "sec", "seconds", "secs", "lot", "lots", "many", "much", "more", "most", "less", "high", "higher", "highest", "low", "lower", "increase", "increased", "increasing", "spike", "spiking", "spiked", "huge", "big", "massive"]
 )  # fmt: skip
+
+
+# --- Quantities: a number with a unit says what kind of trouble it is -----------------------------------------------
+# "4500ms+", "takes 7 seconds", "timeout of 120000ms exceeded", "CPU at 95%", "512Mi": the matcher reads durations as
+# latency (or, from an hour up, as something running for hours), high percentages as saturation and sizes as memory.
+SLOW_FROM_SECONDS = (
+    0.5  # a request that takes longer than this is slow in every guide (p95 > 200 ms ... > 5 s)
+)
+HOURS_FROM_SECONDS = 3600.0
+SATURATED_FROM_PERCENT = 80.0  # the guides' "CPU usage > 80%", "Memory usage > 80%"
+DURATION_UNITS: dict[str, float] = {
+    "ms": 0.001, "msec": 0.001, "msecs": 0.001, "millis": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
+    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "day": 86400.0, "days": 86400.0, "week": 604800.0, "weeks": 604800.0,
+}  # fmt: skip
+SIZE_UNITS = frozenset(["kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "ki", "mi", "gi", "ti"])
+# Words before a duration that make it an interval, not a delay: "every 10 seconds", "retry in 1 second".
+INTERVAL_WORDS = frozenset(
+    ["every", "each", "per", "interval", "retry", "retrying", "within", "ttl", "expires", "after"]
+)
+
+# --- Typos of key words -------------------------------------------------------------------------------------------
+# A word of 6+ letters one insertion, deletion or swap of neighbours away from exactly one concept word of 6+ letters
+# is read as that word ("timout", "conection", "certficate", "databse"). Substitutions and edits of the last letter
+# are not folded: they turn real words into other real words ("worked"/"worker", "unload"/"upload",
+# "healthy"/"health", "resolved"/"resolve"). Real words one edit away otherwise are listed here.
+TYPO_MIN_LENGTH = 6
+NOT_TYPOS = frozenset(
+    ["cashing", "profile", "profiles", "bouncer", "bouncers", "healthy", "resolved", "pooled", "hooked", "queued"]
+)  # fmt: skip
+
+# --- Library error texts ------------------------------------------------------------------------------------------
+# Exception and error-code names that libraries print, folded into the concepts they mean. Matched as whole words
+# after camelCase splitting is undone (the key is the name lowercased, without dots).
+LIBRARY_ERRORS: dict[str, str] = {
+    "operationalerror": "db",
+    "toomanyconnectionserror": "connlimit",
+    "timeouterror": "timeout",
+    "connectionrefusederror": "connrefused",
+    "connectionreseterror": "connreset",
+    "connectionerror": "conn",
+    "nocredentialserror": "credentials",
+    "partialcredentialserror": "credentials",
+    "invalidaccesskeyid": "credentials",
+    "signaturedoesnotmatch": "signature",
+    "nosuchbucket": "bucket notexist",
+    "nosuchkey": "notexist",
+    "accessdenied": "forbidden",
+    "permissiondenied": "forbidden",
+    "resourceexhausted": "ratelimit quota",
+    "unauthenticated": "unauthorized",
+    "invalidcatalognameerror": "db notexist",
+    "expiredsignatureerror": "jwt expired",
+    "expiredjwtexception": "jwt expired",
+    "invalidaudienceerror": "jwt audience",
+    "securitytokeninvalidaudienceexception": "jwt audience",
+    "invalidtokenerror": "jwt token",
+    "invalidsignatureerror": "jwt signature",
+    "outofmemoryerror": "oom",
+    "memoryerror": "oom",
+    "deadlineexceeded": "timeout",
+    "readtimeout": "timeout",
+    "connecttimeout": "timeout",
+    "readtimeouterror": "timeout",
+    "gaierror": "dns",
+    "modulenotfounderror": "importerror",
+}
+for _folded in LIBRARY_ERRORS.values():
+    for _word in _folded.split():
+        WORDS.setdefault(_word, _word)
 
 # Every concept term: words that carry incident meaning wherever they appear.
 CONCEPTS = frozenset(WORDS.values())

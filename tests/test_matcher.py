@@ -89,7 +89,7 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
         first
         == hinted.match("p95 latency through the roof", service="api-gateway", guide="ai-platform").to_json()
     )
-    assert set(first) == {"query", "service", "abstained", "matches"}
+    assert set(first) == {"query", "service", "abstained", "not_incident", "matches"}
     assert all(set(m) == {"id", "title", "guide", "section", "score", "why"} for m in first["matches"])  # type: ignore[union-attr]
 
 

@@ -1,0 +1,91 @@
+"""Tell a text that reads like a feature request, a documentation report or a how-to question from an incident.
+
+`/diagnose` is for something broken now. Texts that ask for a change ("it would be great to have ...", "add a retry
+button", "expose the metrics on /metrics"), report documentation ("broken link in the docs") or ask how to do
+something ("how do I configure the pool size?") should not start a diagnosis, even when they use incident words.
+The rules are phrase cues, in three strengths:
+
+- urgency ("right now", "prod is down", "outage", "sev1") always means an incident;
+- a request or documentation cue means not an incident, unless the text is urgent;
+- a question cue means not an incident only when nothing in the text says that something is failing.
+"""
+
+from __future__ import annotations
+
+import re
+
+FEATURE_REQUEST = "a feature request"
+DOCUMENTATION = "a documentation report"
+QUESTION = "a how-to question"
+
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_CODE = re.compile(r"`[^`\n]*`")
+
+# Someone is hurting now: never a feature request, whatever else the text says.
+_URGENT = re.compile(
+    r"\b(right now|asap|urgent(?:ly)?|emergency|outage|on fire|sev-?[12]|p[01])\b"
+    r"|\b(prod|production|site|service|api|app|everything|website)\s+(?:is\s+|are\s+)?(down|dead|broken|on fire)\b"
+    r"|\b(customers?|users?)\s+(?:are\s+|is\s+)?(can'?t|cannot|unable|not able|getting|seeing|complaining)\b",
+    re.IGNORECASE,
+)
+
+_REQUEST = re.compile(
+    r"\bfeature[ -]?requests?\b|\[feature\]|\A\s*feat(?:ure)?\s*[:(]|\benhancement\b"
+    r"|\bit\s+(?:would|will|'d)\s+be\s+(?:really\s+|very\s+|so\s+)?(?:great|nice|good|helpful|useful|awesome|cool)\b"
+    r"|\bwould\s+be\s+(?:great|nice|helpful|useful)\s+(?:to|if)\b"
+    r"|\b(?:i|we)(?:\s+would|'d)\s+(?:like|love)\s+to\s+(?:have|see|add|be able|get|consider)\b"
+    r"|\b(?:would|should)\s+like\s+to\s+(?:have|see|consider)\b"
+    r"|\b(?:should|must|needs?\s+to|could)\s+be\s+added\b|\bdescribe\s+the\s+(?:feature|solution)\b"
+    r"|\bplease\s+(?:add|support|expose|provide|allow|implement|consider)\b"
+    r"|\b(?:add|adding|provide|providing)\s+(?:an?\s+)?(?:new\s+)?(?:option|ability|support|setting|flag|parameter|config(?:uration)?\s+option)s?\b"
+    r"|\b(?:add|show|display|need)\s+an?\s+(?:\w+\s+){0,2}button\b|\bbutton\s+to\b"
+    r"|\bsupport\s+for\b|\bconfigurable\b|\bconfiguration\s+option\b|\bmake\s+(?:\w+\s+){1,4}configurable\b"
+    r"|\A\s*(?:add|allow|support|expose|provide|implement|enable|make|handle|reject|return|change|create|introduce)\b",
+    re.IGNORECASE,
+)
+
+_DOCS = re.compile(
+    r"\A\s*\[?docs?\]?\s*[:\]]|\[docs?\]|\bbroken\s+links?\b|\blinks?\s+(?:\S+\s+){0,4}(?:is|are)\s+broken\b"
+    r"|\b(?:the\s+)?(?:docs?|documentation|readme|tutorial|guide)\s+(?:is|are|has|have|says?)\s+"
+    r"(?:wrong|outdated|out of date|incorrect|missing|broken|unclear|confusing)\b"
+    r"|\btypos?\s+in\b|\b(?:missing|add|update|improve)\s+(?:the\s+)?(?:docs?|documentation)\b"
+    r"|\bdocument(?:ation)?\s+(?:for|about|on|how)\b|\A\s*\[guide\]|\A\s*update\b.{0,120}\b(?:docs?|documentation|readme|playbook|runbook|guide)\b",
+    re.IGNORECASE,
+)
+
+_QUESTION = re.compile(
+    r"\bhow\s+(?:do|does|can|could|should)\s+(?:i|we|you|one)\b|\bhow\s+to\b|\bis\s+there\s+(?:a|any)\s+way\b"
+    r"|\bis\s+it\s+possible\b|\bwhat\s+is\s+the\s+(?:best|recommended|right)\s+way\b|\A\s*(?:question|q|qa)\s*[:\]]"
+    r"|\bquestion\s*:|\bgeneral\s+question\b|\blooking\s+for\s+(?:a\s+way|means|how)\b|\bdoes\s+\S+\s+support\b",
+    re.IGNORECASE,
+)
+
+# Something is failing: a how-to question that carries one of these is about an incident.
+_FAILING = re.compile(
+    r"\bfail(?:s|ed|ing|ure|ures)?\b|\berrors?\s*(?:[:=(]|\d|occur|occurs|occurred|appear|shows?|is|was|when|while|after)"
+    r"|\b(?:an?|this|the|same|following)\s+(?:\w+\s+)?(?:error|exception)\b|\bexception\b|\btraceback\b|\berrno\b"
+    r"|\b\w+(?:error|exception)\b|\brefused\b|\bdenied\b|\bforbidden\b|\bunauthori[sz]ed\b|\bcannot\b|\bcan'?t\b"
+    r"|\bunable\s+to\b|\bnot\s+(?:working|responding|starting|sent|delivered|loading|firing)\b"
+    r"|\b(?:doesn'?t|does\s+not|don'?t|won'?t|isn'?t|aren'?t)\s+(?:work|start|respond|load|send|fire|connect|run)\b"
+    r"|\bstopped\s+working\b|\bbroken\b|\bcrash\w*|\bstuck\b|\bhang(?:s|ing)?\b|\btimed?\s*out\b|\bkeeps?\s+\w+ing\b"
+    r"|\b(?:returns?|returning|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b"
+    r"|\bhttp/\d(?:\.\d)?\s+[45]\d\d\b|\boom\w*|\bout\s+of\s+memory\b|\bis\s+down\b",
+    re.IGNORECASE,
+)
+
+
+def not_incident(text: str) -> str | None:
+    """Why a text is not an incident (a feature request, documentation, a how-to question), or None."""
+    if not text or not text.strip():
+        return None
+    unlinked = _URL.sub(" ", text)
+    prose = _CODE.sub(" ", unlinked)  # cues count in the prose; failure evidence counts in code spans too
+    if _URGENT.search(prose):
+        return None
+    if _DOCS.search(prose):
+        return DOCUMENTATION
+    if _REQUEST.search(prose):
+        return FEATURE_REQUEST
+    if _QUESTION.search(prose) and not _FAILING.search(unlinked):
+        return QUESTION
+    return None
