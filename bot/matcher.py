@@ -47,16 +47,19 @@ PATTERN_BONUS, ALERT_BONUS, PHRASE_BONUS = 12.0, 6.0, 1.5
 HINT_BOOST = 2.0
 # Words outside the incident vocabulary count for less: "record", "build" or "time" alone mean little.
 W_PLAIN_WORD = 0.5
+# "alert" says that a monitor fired, rarely what about: "latency alarm going off" is about latency.
+TERM_WEIGHTS = {"alert": 0.3}
+COVERAGE_PLAIN_WORD = 0.5  # a known word outside the vocabulary explains half as much of a text
 # Confidence floors for the whole catalogue (tuned on the tune split, see benchmarks/matcher.py). The matcher
 # abstains below MIN_SCORE, or when too little of the text is explained and no error string or alert name matched.
 MIN_SCORE = 8.0
-MIN_COVERAGE = 0.3
-SURE_SCORE = 12.0  # so many terms agree that coverage does not matter
-# Short texts score low but say little else: accept a lower score when most of the text is explained.
-LOW_SCORE, HIGH_COVERAGE = 4.0, 0.75
+MIN_COVERAGE = 0.25
+SURE_SCORE = 14.0  # so many terms agree that coverage does not matter
+# Short texts score low but say little else: accept a lower score when much of the text is explained.
+LOW_SCORE, HIGH_COVERAGE = 5.0, 0.4
 # With fewer playbooks in play the best one needs less of a lead: the floors scale with log(n) / log(catalogue),
 # never below this share of the catalogue-wide floor.
-MIN_FLOOR_SHARE = 0.45
+MIN_FLOOR_SHARE = 0.6
 
 # Pasted text: how much of it is read.
 HEAD_CHARS = 2000  # the start, read whole
@@ -73,6 +76,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 _STATUS_PLURAL = re.compile(r"\b([1-5]\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
+_SCHEME = re.compile(r"\bhttps?://", re.IGNORECASE)  # a URL's scheme says nothing about TLS trouble
 _NAME = re.compile(r"[A-Za-z]{6,}")  # library error names are looked up whole, before camelCase is split
 # Phrases as word sequences, longest first for each first word ("x-api-key" and "x api key" are the same phrase).
 _PHRASES_BY_FIRST: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
@@ -87,7 +91,7 @@ _BEFORE = re.compile(r"([a-z]+)\W*(?:\d+(?:[.,]\d+)?\s*-\s*)?$")
 
 
 def _quantity(match: re.Match[str], text: str) -> str:
-    """What a number with a unit means: 'slow' (a long wait), 'hours', 'overload' (saturation), 'memory' or nothing."""
+    """What a number with a unit means: 'slow' (a long wait), 'longrun', 'overload' (saturation), 'memory' or nothing."""
     value, unit = float(match.group(1).replace(",", ".")), match.group(2)
     if unit in SIZE_UNITS:
         return " memory "
@@ -98,7 +102,7 @@ def _quantity(match: re.Match[str], text: str) -> str:
     if before and before.group(1) in INTERVAL_WORDS:
         return " "  # "every 10 seconds": how often, not how long
     if seconds >= HOURS_FROM_SECONDS:
-        return " hours "
+        return " longrun "
     return " slow " if seconds >= SLOW_FROM_SECONDS else " "
 
 
@@ -108,7 +112,7 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
     `known` are words not to read as typos (the matcher passes the words its playbooks use).
     """
     extra = [c for name in _NAME.findall(text) for c in LIBRARY_ERRORS.get(name.lower(), "").split()]
-    text = _CAMEL.sub(" ", text).lower().replace("'", "").replace("\u2019", "")
+    text = _CAMEL.sub(" ", _SCHEME.sub(" ", text)).lower().replace("'", "").replace("\u2019", "")
     text = _STATUS_PLURAL.sub(r"\1", text)
     if any(char.isdigit() for char in text):
         text = _QUANTITY.sub(lambda m: _quantity(m, text), text)
@@ -154,7 +158,10 @@ def _stem(word: str) -> str:
         return word
     for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + replacement
+            stem = word[: -len(suffix)] + replacement
+            if suffix in ("ing", "ed") and len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+                stem = stem[:-1]  # "running" -> "run", "stopped" -> "stop"
+            return stem
     return word
 
 
@@ -493,7 +500,10 @@ class Matcher:
             postings = self.postings.get(term)
             if not postings:
                 continue
-            weight = (1.0 if term in CONCEPTS or "_" in term else W_PLAIN_WORD) * self.idf[term]
+            weight = (
+                TERM_WEIGHTS.get(term, 1.0 if term in CONCEPTS or "_" in term else W_PLAIN_WORD)
+                * self.idf[term]
+            )
             for i, tf in postings:
                 if allowed is None or i in allowed:
                     gains.setdefault(i, []).append((weight * tf * (K1 + 1) / (tf + self.norms[i]), term))
@@ -548,10 +558,18 @@ class Matcher:
             out[i] = (score, why, strong)
         return out
 
+    def _coverage(self, seq: list[str]) -> float:
+        """How much of the text the catalogue explains: concept words fully, other known words by half.
+
+        Numbers the catalogue does not know (ids, addresses, counts) are left out rather than counted against.
+        """
+        words = {t for t in seq if not (t.isdigit() and t not in self.idf)}
+        explained = sum(1.0 if t in CONCEPTS else COVERAGE_PLAIN_WORD for t in words if t in self.idf)
+        return explained / max(1, len(words))
+
     def _confident(self, seq: list[str], in_play: int, best: Match, strong: bool) -> bool:
         """An error string or alert matched, or the score is high enough for the playbooks in play and the text explained."""
-        words = set(seq)
-        coverage = len({t for t in words if t in self.idf}) / max(1, len(words))
+        coverage = self._coverage(seq)
         share = max(MIN_FLOOR_SHARE, math.log(max(2, in_play)) / math.log(max(2, len(self.docs))))
         low, floor, sure = LOW_SCORE * share, MIN_SCORE * share, SURE_SCORE * share
         if strong or best.score >= sure:

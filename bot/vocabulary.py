@@ -41,6 +41,8 @@ PHRASES: dict[str, str] = {
     "address already in use": "portinuse",
     "eaddrinuse": "portinuse",
     "port is already allocated": "portinuse",
+    "already in use": "portinuse",
+    "connection in use": "portinuse",
     "no module named": "importerror",
     "modulenotfounderror": "importerror",
     "cannot import name": "importerror",
@@ -62,6 +64,14 @@ PHRASES: dict[str, str] = {
     "response time": "slow",
     "response times": "slow",
     "takes forever": "slow",
+    "too long": "slow",
+    "so long": "slow",
+    "takes long": "slow",
+    "long time": "slow",
+    "loads forever": "slow",
+    "error rate": "errorrate",
+    "error rates": "errorrate",
+    "failure rate": "errorrate",
     "taking forever": "slow",
     "circuit breaker": "circuitbreaker",
     "circuit breakers": "circuitbreaker",
@@ -72,6 +82,9 @@ PHRASES: dict[str, str] = {
     "false positives": "noisy alert",
     "false alarm": "noisy alert",
     "false alarms": "noisy alert",
+    "flapping alert": "noisy alert",
+    "flapping alerts": "noisy alert",
+    "alerts flapping": "noisy alert",
     "alert fatigue": "noisy alert",
     "api key": "apikey",
     "api keys": "apikey",
@@ -131,6 +144,9 @@ PHRASES: dict[str, str] = {
     "not exist": "notexist",
     "no such": "notexist",
     "not found": "notfound",
+    "for hours": "longrun",
+    "for days": "longrun",
+    "for weeks": "longrun",
     "cold start": "coldstart",
     "cold starts": "coldstart",
 }
@@ -152,7 +168,7 @@ _GROUPS: dict[str, list[str]] = {
     "oom": ["oom", "oomkilled", "oomkill", "oomkilling", "oomkiller", "137"],
     "memory": ["memory", "mem", "ram", "heap", "rss", "gib", "mib"],
     "leak": ["leak", "leaks", "leaking", "leaky", "leaked"],
-    "cpu": ["cpu", "cpus", "processor", "throttling", "throttled", "cores", "loadavg", "flamegraph", "profiler"],
+    "cpu": ["cpu", "cpus", "throttling", "throttled", "cores", "loadavg", "flamegraph", "profiler"],
     "db": ["db", "database", "databases", "postgres", "postgre", "postgresql", "pg", "psql", "psycopg2",
            "psycopg", "asyncpg", "sqlalchemy", "sqlite", "rds"],
     "conn": ["connection", "connections", "conn", "conns", "connect", "connecting", "connectivity",
@@ -181,7 +197,7 @@ _GROUPS: dict[str, list[str]] = {
                 "exporter", "telemetry"],
     "alert": ["alert", "alerts", "alerting", "alertmanager", "paged", "paging", "pager", "pagerduty",
               "firing", "notification", "notifications", "alarm", "alarms"],
-    "noisy": ["noisy", "noise", "flapping", "flappy", "fatigue", "twitchy", "flood", "floods",
+    "noisy": ["noisy", "noise", "fatigue", "twitchy", "flood", "floods",
               "flooding", "storm", "blips", "autoresolved"],
     "celery": ["celery", "kombu", "beat"],
     "queue": ["queue", "queues", "queued", "backlog", "enqueued"],
@@ -205,24 +221,24 @@ _GROUPS: dict[str, list[str]] = {
     "network": ["network", "networking", "mesh", "istio", "envoy", "sidecar", "linkerd"],
     "worker": ["worker", "workers", "wrangler", "cloudflare"],
     "credentials": ["credentials", "credential", "creds"],
-    "hours": ["hours", "hour", "days", "overnight"],
 }  # fmt: skip
 for _concept, _words in _GROUPS.items():
     for _word in _words:
         WORDS[_word] = _concept
+WORDS["longrun"] = "longrun"  # produced by durations of an hour or more (see below)
 for _folded in PHRASES.values():  # concept words produced by phrases are final: never stemmed
     for _word in _folded.split():
         WORDS.setdefault(_word, _word)
 
 # Words that carry no signal for choosing a playbook (apostrophes are dropped before lookup: "doesn't" -> doesnt).
 STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "we", "you", "i", "me", "my", "our", "your", "they", "them", "he", "she", "his", "her", "us", "what", "which", "who", "whom", "when", "where", "why", "how", "all", "any", "some", "no", "not", "nor", "only", "own", "same", "too", "very", "can", "could", "should", "would", "will", "just", "also", "again", "still", "yet", "now", "since", "after", "before", "while", "about", "up", "down", "out", "off", "get", "got", "getting", "seems", "seem", "seeing", "see", "saw", "keep", "keeps", "kept", "anyone", "someone", "something", "anything", "everyone", "everything", "please", "hi", "hey", "hello", "thanks", "thank", "help", "issue", "issues", "problem", "problems", "doesnt", "dont", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre", "weve", "happening", "happened", "started", "start", "going", "went", "like", "really", "today", "yesterday", "right", "ago", "utc", "minutes", "minute", "mins", "min", "sec", "seconds", "secs", "lot", "lots", "many", "much", "more", "most", "less", "high", "higher", "highest", "low", "lower", "increase", "increased", "increasing", "spike", "spiking", "spiked", "huge", "big", "massive"]
+    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "we", "you", "i", "me", "my", "our", "your", "they", "them", "he", "she", "his", "her", "us", "what", "which", "who", "whom", "when", "where", "why", "how", "all", "any", "some", "no", "not", "nor", "only", "own", "same", "too", "very", "can", "could", "should", "would", "will", "just", "also", "again", "still", "yet", "now", "since", "after", "before", "while", "about", "up", "down", "out", "off", "get", "got", "getting", "seems", "seem", "seeing", "see", "saw", "keep", "keeps", "kept", "anyone", "someone", "something", "anything", "everyone", "everything", "please", "hi", "hey", "hello", "thanks", "thank", "help", "issue", "issues", "problem", "problems", "doesnt", "dont", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre", "weve", "happening", "happened", "started", "start", "going", "went", "like", "really", "today", "yesterday", "right", "ago", "utc", "minutes", "minute", "hours", "hour", "mins", "min", "sec", "seconds", "secs", "lot", "lots", "many", "much", "more", "most", "less", "high", "higher", "highest", "low", "lower", "increase", "increased", "increasing", "spike", "spiking", "spiked", "huge", "big", "massive"]
 )  # fmt: skip
 
 
 # --- Quantities: a number with a unit says what kind of trouble it is -----------------------------------------------
 # "4500ms+", "takes 7 seconds", "timeout of 120000ms exceeded", "CPU at 95%", "512Mi": the matcher reads durations as
-# latency (or, from an hour up, as something running for hours), high percentages as saturation and sizes as memory.
+# latency (or, from an hour up, as 'longrun': something running or waiting for hours), high percentages as saturation and sizes as memory.
 SLOW_FROM_SECONDS = (
     0.5  # a request that takes longer than this is slow in every guide (p95 > 200 ms ... > 5 s)
 )
@@ -264,7 +280,7 @@ LIBRARY_ERRORS: dict[str, str] = {
     "nocredentialserror": "credentials",
     "partialcredentialserror": "credentials",
     "invalidaccesskeyid": "credentials",
-    "signaturedoesnotmatch": "signature",
+    "signaturedoesnotmatch": "signature credentials",
     "nosuchbucket": "bucket notexist",
     "nosuchkey": "notexist",
     "accessdenied": "forbidden",
