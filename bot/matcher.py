@@ -29,12 +29,15 @@ from bot.vocabulary import (
     HOURS_FROM_SECONDS,
     INTERVAL_WORDS,
     LIBRARY_ERRORS,
+    LIMIT_WORDS,
     NOT_TYPOS,
     PHRASES,
     SATURATED_FROM_PERCENT,
     SIZE_UNITS,
     SLOW_FROM_SECONDS,
+    STATUS_CODES,
     STOPWORDS,
+    THING_WORDS,
     TYPO_MIN_LENGTH,
     WORDS,
 )
@@ -52,11 +55,11 @@ TERM_WEIGHTS = {"alert": 0.3}
 COVERAGE_PLAIN_WORD = 0.5  # a known word outside the vocabulary explains half as much of a text
 # Confidence floors for the whole catalogue (tuned on the tune split, see benchmarks/matcher.py). The matcher
 # abstains below MIN_SCORE, or when too little of the text is explained and no error string or alert name matched.
-MIN_SCORE = 8.0
-MIN_COVERAGE = 0.25
+MIN_SCORE = 7.0
+MIN_COVERAGE = 0.3
 SURE_SCORE = 14.0  # so many terms agree that coverage does not matter
 # Short texts score low but say little else: accept a lower score when much of the text is explained.
-LOW_SCORE, HIGH_COVERAGE = 5.0, 0.4
+LOW_SCORE, HIGH_COVERAGE = 6.0, 0.5
 # With fewer playbooks in play the best one needs less of a lead: the floors scale with log(n) / log(catalogue),
 # never below this share of the catalogue-wide floor.
 MIN_FLOOR_SHARE = 0.6
@@ -93,14 +96,17 @@ _BEFORE = re.compile(r"([a-z]+)\W*(?:\d+(?:[.,]\d+)?\s*-\s*)?$")
 def _quantity(match: re.Match[str], text: str) -> str:
     """What a number with a unit means: 'slow' (a long wait), 'longrun', 'overload' (saturation), 'memory' or nothing."""
     value, unit = float(match.group(1).replace(",", ".")), match.group(2)
+    words_before = set(_WORD.findall(text[max(0, match.start() - 40) : match.start()]))
     if unit in SIZE_UNITS:
-        return " memory "
+        return " " if words_before & THING_WORDS else " memory "  # "a PNG over 10MB" is a file's size
     if unit in ("%", "percent"):
         return " overload " if value >= SATURATED_FROM_PERCENT else " "
     seconds = value * DURATION_UNITS[unit]
-    before = _BEFORE.search(text, max(0, match.start() - 24), match.start())
-    if before and before.group(1) in INTERVAL_WORDS:
+    last = _BEFORE.search(text, max(0, match.start() - 24), match.start())
+    if last and last.group(1) in INTERVAL_WORDS:
         return " "  # "every 10 seconds": how often, not how long
+    if set(_WORD.findall(text[max(0, match.start() - 24) : match.start()])) & LIMIT_WORDS:
+        return " timeout "  # "timeout of 120000ms exceeded": the limit that was hit, not a request's time
     if seconds >= HOURS_FROM_SECONDS:
         return " longrun "
     return " slow " if seconds >= SLOW_FROM_SECONDS else " "
@@ -131,6 +137,8 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
             if word in STOPWORDS or (word.isdigit() and not 3 <= len(word) <= 5):
                 continue  # clock times and ids are noise; status codes, exit codes and ports are signal
             out.append(WORDS.get(word) or _stem(word))
+            if word in STATUS_CODES:
+                out.append(f"http{word}")  # the code itself is more precise than its concept
     return out + extra
 
 
@@ -422,6 +430,7 @@ class Matcher:
             for phrase, pseq in doc.phrases:
                 self.phrases_by_first.setdefault(pseq[0], []).append((i, phrase, pseq))
         self.literals = sorted(self.by_literal)
+        self.docs_terms = {d.playbook.id: frozenset(d.tf) for d in self.docs}
 
     def _index(self, playbook: Playbook) -> _Doc:
         tf: dict[str, float] = {}
@@ -483,6 +492,14 @@ class Matcher:
                 scored.append((Match(doc.playbook, score, why), strong))
         scored.sort(key=lambda pair: (-pair[0].score, pair[0].playbook.id))
         reason = not_incident(read[:INTENT_CHARS])
+        if scored and not scored[0][1] and any(f"http{code}" in positions for code in STATUS_CODES):
+            best, _ = scored[0]  # a status code is evidence as plain as an error string
+            if any(
+                f"http{code}" in self.docs_terms[best.playbook.id]
+                for code in STATUS_CODES
+                if f"http{code}" in positions
+            ):
+                scored[0] = (best, True)
         abstained = reason is not None or not scored or not self._confident(seq, len(in_play), *scored[0])
         return MatchResult(
             query=text,

@@ -29,6 +29,7 @@ PHRASES: dict[str, str] = {
     "gateway timeout": "504 timeout",
     "bad gateway": "5xx",
     "internal server error": "5xx",
+    "internal error": "5xx",
     "server error": "5xx",
     "service unavailable": "503",
     "not responding": "unresponsive",
@@ -36,8 +37,20 @@ PHRASES: dict[str, str] = {
     "permission denied": "forbidden",
     "access denied": "forbidden",
     "accessdenied": "forbidden",
+    "not allowed": "forbidden",
+    "insufficient permissions": "forbidden",
+    "insufficient permission": "forbidden",
+    "does not have permission": "forbidden",
+    "doesnt have permission": "forbidden",
+    "missing permission": "forbidden",
+    "missing permissions": "forbidden",
+    "not permitted": "forbidden",
     "not authorized": "unauthorized",
     "not authenticated": "unauthorized",
+    "authentication failed": "unauthorized",
+    "authentication failure": "unauthorized",
+    "auth failed": "unauthorized",
+    "invalid credentials": "unauthorized credentials",
     "address already in use": "portinuse",
     "eaddrinuse": "portinuse",
     "port is already allocated": "portinuse",
@@ -76,6 +89,13 @@ PHRASES: dict[str, str] = {
     "circuit breaker": "circuitbreaker",
     "circuit breakers": "circuitbreaker",
     "crash loop": "crash",
+    "segmentation fault": "crash",
+    "core dumped": "crash",
+    "no progress": "stuck",
+    "not progressing": "stuck",
+    "empty response": "empty",
+    "empty responses": "empty",
+    "no results": "empty",
     "back off restarting": "crash restart",
     "back-off restarting": "crash restart",
     "false positive": "noisy alert",
@@ -114,6 +134,17 @@ PHRASES: dict[str, str] = {
     "not processed": "stuck",
     "not picking up": "stuck",
     "not delivered": "undelivered",
+    "not sent": "notsent",
+    "never sent": "notsent",
+    "not being sent": "notsent",
+    "doesnt send": "notsent",
+    "does not send": "notsent",
+    "didnt send": "notsent",
+    "not arriving": "notsent",
+    "not received": "notsent",
+    "no alert notifications": "alert notsent",
+    "no notifications": "alert notsent",
+    "no notification": "alert notsent",
     "not being delivered": "undelivered",
     "service mesh": "mesh",
     "network policy": "networkpolicy",
@@ -221,6 +252,7 @@ _GROUPS: dict[str, list[str]] = {
     "network": ["network", "networking", "mesh", "istio", "envoy", "sidecar", "linkerd"],
     "worker": ["worker", "workers", "wrangler", "cloudflare"],
     "credentials": ["credentials", "credential", "creds"],
+    "empty": ["empty", "blank"],
 }  # fmt: skip
 for _concept, _words in _GROUPS.items():
     for _word in _words:
@@ -252,9 +284,42 @@ DURATION_UNITS: dict[str, float] = {
     "day": 86400.0, "days": 86400.0, "week": 604800.0, "weeks": 604800.0,
 }  # fmt: skip
 SIZE_UNITS = frozenset(["kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "ki", "mi", "gi", "ti"])
+# Words before a size that make it the size of a thing, not memory: "a PNG over 10MB", "upload of 2 GB".
+THING_WORDS = frozenset(
+    [
+        "file",
+        "files",
+        "upload",
+        "uploading",
+        "uploads",
+        "image",
+        "images",
+        "png",
+        "jpg",
+        "jpeg",
+        "photo",
+        "video",
+        "attachment",
+        "body",
+        "payload",
+        "download",
+        "object",
+        "objects",
+        "disk",
+        "bucket",
+    ]
+)
 # Words before a duration that make it an interval, not a delay: "every 10 seconds", "retry in 1 second".
+# Words before a duration that make it a limit that was hit: "timeout of 120000ms exceeded", "deadline 30s".
+LIMIT_WORDS = frozenset(["timeout", "timeouts", "deadline", "exceeded", "timed"])
 INTERVAL_WORDS = frozenset(
     ["every", "each", "per", "interval", "retry", "retrying", "within", "ttl", "expires", "after"]
+)
+
+# HTTP status codes that name a playbook's trouble: each also yields its own term ("http429"), more precise than the
+# concept it folds into ("429" and "too many requests" are both 'ratelimit', but only one is the code).
+STATUS_CODES = frozenset(
+    ["400", "401", "403", "404", "408", "422", "429", "500", "502", "503", "504", "520", "521", "522", "524"]
 )
 
 # --- Typos of key words -------------------------------------------------------------------------------------------
@@ -284,6 +349,14 @@ LIBRARY_ERRORS: dict[str, str] = {
     "nosuchbucket": "bucket notexist",
     "nosuchkey": "notexist",
     "accessdenied": "forbidden",
+    "not allowed": "forbidden",
+    "insufficient permissions": "forbidden",
+    "insufficient permission": "forbidden",
+    "does not have permission": "forbidden",
+    "doesnt have permission": "forbidden",
+    "missing permission": "forbidden",
+    "missing permissions": "forbidden",
+    "not permitted": "forbidden",
     "permissiondenied": "forbidden",
     "resourceexhausted": "ratelimit quota",
     "unauthenticated": "unauthorized",
