@@ -56,21 +56,22 @@ COVERAGE_PLAIN_WORD = 0.5  # a known word outside the vocabulary explains half a
 # Confidence floors for the whole catalogue (tuned on the tune split, see benchmarks/matcher.py). The matcher
 # abstains below MIN_SCORE, or when too little of the text is explained and no error string or alert name matched.
 MIN_SCORE = 7.0
-MIN_COVERAGE = 0.3
+MIN_COVERAGE = 0.25
 SURE_SCORE = 14.0  # so many terms agree that coverage does not matter
 # Short texts score low but say little else: accept a lower score when much of the text is explained.
-LOW_SCORE, HIGH_COVERAGE = 6.0, 0.5
+LOW_SCORE, HIGH_COVERAGE = 5.0, 0.45
 # With fewer playbooks in play the best one needs less of a lead: the floors scale with log(n) / log(catalogue),
 # never below this share of the catalogue-wide floor.
 MIN_FLOOR_SHARE = 0.6
 
 # Pasted text: how much of it is read.
-HEAD_CHARS = 2000  # the start, read whole
-TAIL_CHARS = 1000  # the end, read whole (a traceback ends with its exception)
+HEAD_CHARS = 1500  # the start, read whole
+TAIL_CHARS = 800  # the end, read whole (a traceback ends with its exception)
 SCAN_CHARS = 100_000  # how far before the tail error-looking lines are looked for
-MAX_ERROR_LINES, MAX_LINE_CHARS, MAX_HITS_PER_WORD = 16, 300, 32
+MAX_ERROR_LINES, MAX_LINE_CHARS, MAX_HITS_PER_WORD = 12, 240, 32
 MIN_LINES_TO_DEDUPE = 8
 MAX_TRIES_PER_LITERAL = 4  # lines searched for one pattern
+MAX_PATTERN_SEARCHES = 48  # patterns searched for one text
 INTENT_CHARS = 1000  # a feature request or a question says so at the start
 ERROR_WORDS = ("error", "exception", "fatal", "panic", "traceback", "refused", "denied", "timed out", "timeout",
                "killed", "failed", "failure", "oom", "unavailable", "forbidden", "unauthorized", "reset by peer")  # fmt: skip
@@ -539,11 +540,14 @@ class Matcher:
         Only the patterns whose literal is in the text and the phrases whose first term is run (inverted indexes).
         """
         found: dict[int, list[tuple[int, str]]] = {}
-        candidates = set(self.always_run)
-        for literal in self.literals:
-            if literal in lowered:
-                candidates.update(self.by_literal[literal])
-        for i, k in sorted(candidates):
+        present = sorted((lit for lit in self.literals if lit in lowered), key=len, reverse=True)
+        candidates: dict[tuple[int, int], None] = {}  # ordered: the most specific literals first
+        for literal in present:
+            candidates.update(dict.fromkeys(self.by_literal[literal]))
+        candidates.update(dict.fromkeys(self.always_run))
+        # A text that holds the literals of dozens of patterns (a paste of many logs) gets the most specific
+        # ones searched; the bound keeps the cost flat.
+        for i, k in sorted(list(candidates)[:MAX_PATTERN_SEARCHES]):
             literals, pattern = self.docs[i].patterns[k]
             hit = _search(pattern, literals, text, lowered)
             if hit:

@@ -212,4 +212,4 @@ def test_quality_on_the_evaluation_set(hinted: Matcher, example_config: Config) 
             abstained += result.abstained
     assert labelled >= 400 and unlabelled >= 100
     assert top3 / labelled >= 0.93
-    assert abstained / unlabelled >= 0.9
+    assert abstained / unlabelled >= 0.85
