@@ -52,7 +52,7 @@ HINT_BOOST = 2.0
 W_PLAIN_WORD = 0.5
 # "alert" says that a monitor fired, rarely what about: "latency alarm going off" is about latency.
 TERM_WEIGHTS = {"alert": 0.3}
-COVERAGE_PLAIN_WORD = 0.5  # a known word outside the vocabulary explains half as much of a text
+COVERAGE_PLAIN_WORD = 0.5
 # Confidence floors for the whole catalogue (tuned on the tune split, see benchmarks/matcher.py). The matcher
 # abstains below MIN_SCORE, or when too little of the text is explained and no error string or alert name matched.
 MIN_SCORE = 7.0
@@ -60,9 +60,10 @@ MIN_COVERAGE = 0.25
 SURE_SCORE = 14.0  # so many terms agree that coverage does not matter
 # Short texts score low but say little else: accept a lower score when much of the text is explained.
 LOW_SCORE, HIGH_COVERAGE = 5.0, 0.45
-# With fewer playbooks in play the best one needs less of a lead: the floors scale with log(n) / log(catalogue),
-# never below this share of the catalogue-wide floor.
-MIN_FLOOR_SHARE = 0.6
+# With fewer playbooks in play the best one needs less of a lead: the floors scale with
+# (log(n) / log(catalogue))^FLOOR_POWER (a guide's 10-18 playbooks: 0.30-0.48), never below this share.
+MIN_FLOOR_SHARE = 0.35
+FLOOR_POWER = 2.0
 
 # Pasted text: how much of it is read.
 HEAD_CHARS = 1500  # the start, read whole
@@ -591,7 +592,9 @@ class Matcher:
     def _confident(self, seq: list[str], in_play: int, best: Match, strong: bool) -> bool:
         """An error string or alert matched, or the score is high enough for the playbooks in play and the text explained."""
         coverage = self._coverage(seq)
-        share = max(MIN_FLOOR_SHARE, math.log(max(2, in_play)) / math.log(max(2, len(self.docs))))
+        share = max(
+            MIN_FLOOR_SHARE, (math.log(max(2, in_play)) / math.log(max(2, len(self.docs)))) ** FLOOR_POWER
+        )
         low, floor, sure = LOW_SCORE * share, MIN_SCORE * share, SURE_SCORE * share
         if strong or best.score >= sure:
             return best.score >= low
