@@ -41,6 +41,7 @@ _REQUEST = re.compile(
     r"|\b(?:add|adding|provide|providing|introduce)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:option|ability|support|setting|flag|parameter|config(?:uration)?\s+option)s?\b"
     r"|\bability\s+to\b|\boption\s+to\b|\bsupport\s+for\b|\bconfigurable\b|\bconfiguration\s+option\b"
     r"|\b(?:add|show|display|need)\s+an?\s+(?:\w+\s+){0,2}button\b|\bbutton\s+to\b"
+    r"|\A\s*(?:chore|refactor|docs?|tests?|ci|build|style)(?:\([\w-]+\))?\s*:|\A\s*(?:request|wishlist|idea)\s*:"
     r"|\A\s*(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
     r"create|introduce|show|display|include|rename|deprecate|refactor|bump)\b",
     re.IGNORECASE,
@@ -63,18 +64,22 @@ _QUESTION = re.compile(
     r"|\bare\s+there\s+(?:any|ways?)\b|\bis\s+it\s+possible\b|\bwhat\s+is\s+the\s+(?:best|recommended|right|correct)\s+way\b"
     r"|\A\s*(?:question|q|qa|help)\s*[:\]]|\bquestion\s*:|\bgeneral\s+question\b|\blooking\s+for\s+(?:a\s+way|means|how)\b"
     r"|\bdoes\s+\S+\s+support\b|\b(?:can|could)\s+(?:i|someone|anyone)\b|\bdoes\s+anyone\s+know\b"
-    r"|\bany\s+(?:ideas?|way|guidance|docs|documentation|examples?|recommendations?)\b",
+    r"|\bany\s+(?:ideas?|way|guidance|docs|documentation|examples?|recommendations?)\b"
+    r"|\bwhat\s+does\s+\S+(?:\s+\S+)?\s+mean\b|\bwhat\s+(?:is|are)\s+the\s+difference\b",
     re.IGNORECASE,
 )
 _WISH = re.compile(
     r"\bshould\s+(?:be\s+able\s+to|support|allow|have|provide|expose|return|show|display|include|log|emit|retry|use)\b"
     r"|\ba\s+way\s+to\b|\bwe\s+need\s+to\s+(?:add|have|support)\b"
+    r"|\bneeds?\s+(?:an?\s+(?:\w+\s+){0,2}(?:endpoint|option|setting|flag|button|page|api|way)|to\s+(?:support|expose|provide))\b"
+    r"|\A\s*better\b|\b(?:allow|enable)\s+(?:users?|us|people|clients?)\s+to\b"
     r"|\A\s*(?:improve|update|use|upgrade|migrate|replace|remove|move|switch|consider|optimi[sz]e|speed\s+up|cache|"
     r"log|track|detect|validate|verify|configure|define|set\s+up|setup|clean\s+up)\b(?!\s*[:=\]])",
     re.IGNORECASE,
 )
 _DOCS_MENTION = re.compile(
-    r"\b(?:docs?|documentation|readme|wiki|tutorial|clarify|clarification|wording|explain|explanation)\b",
+    r"\b(?:docs?|documentation|readme|wiki|tutorial|clarify|clarification|wording|explain|explanation|typos?|spelling)\b"
+    r"|\bexamples?\s+(?:for|of|on|showing|how)\b",
     re.IGNORECASE,
 )
 
