@@ -235,21 +235,26 @@ def excerpt(text: str) -> str:
 
 
 def _error_lines(region: str) -> list[str]:
-    """Distinct error-looking lines of a region (first and last ones kept when there are many)."""
+    """Distinct error-looking lines of a region (first and last ones kept when there are many).
+
+    A line longer than MAX_LINE_CHARS is cut around the error word, not at its start.
+    """
     lowered = region.lower()
-    starts: set[int] = set()
+    spans: dict[int, int] = {}  # start -> end of each piece, in the order of the text
     for word in ERROR_WORDS:
         pos, hits = lowered.find(word), 0
         while pos != -1 and hits < MAX_HITS_PER_WORD:
-            starts.add(lowered.rfind("\n", 0, pos) + 1)
-            end = lowered.find("\n", pos)
-            pos = -1 if end == -1 else lowered.find(word, end)
+            line_start = lowered.rfind("\n", 0, pos) + 1
+            line_end = lowered.find("\n", pos)
+            line_end = len(lowered) if line_end == -1 else line_end
+            start = max(line_start, min(pos - MAX_LINE_CHARS // 3, line_end - MAX_LINE_CHARS))
+            spans[start] = min(line_end, start + MAX_LINE_CHARS)
+            pos = -1 if line_end == len(lowered) else lowered.find(word, line_end)
             hits += 1
     lines: list[str] = []
     seen: set[str] = set()
-    for start in sorted(starts):
-        end = region.find("\n", start)
-        line = region[start : (len(region) if end == -1 else end)][:MAX_LINE_CHARS]
+    for start in sorted(spans):
+        line = region[start : spans[start]]
         key = _DIGITS.sub("#", line.lower())  # the same message with other numbers says nothing new
         if key not in seen:
             seen.add(key)
