@@ -1,22 +1,46 @@
-"""Rank playbooks for free text (what an on-call engineer types, an alert line, an error string).
+"""Rank playbooks for free text (what an on-call engineer types, an alert line, an error string, a pasted log).
 
-Lexical and explainable: text is folded into concept terms (bot.vocabulary), scored with BM25 over each
-playbook's title, symptoms and signal phrases, plus bonuses for the playbook's error-string patterns and
-alert names found verbatim. Below a confidence floor the matcher abstains and shows the closest candidates.
-No model download, a few hundred microseconds per query.
+Lexical and explainable: text is folded into concept terms (bot.vocabulary: synonyms, phrases, library error names,
+numbers with units, typos of key words), scored with BM25 over each playbook's title, symptoms and signal phrases,
+plus bonuses for the playbook's error-string patterns and alert names found verbatim. The matcher abstains below a
+confidence floor that depends on how many playbooks are in play (a service narrows the catalogue to its guide) and
+how much of the text the vocabulary explains; it also abstains, with a reason, on texts that read like a feature
+request, a documentation report or a how-to question (bot.intents). No model download.
+
+Pasted text costs the same at any length: the matcher reads the first few thousand characters, the error-looking
+lines of what follows (bounded in number and in how far it looks) and the end, where a trace names its exception.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.intents import not_incident
 from bot.playbook import Playbook
-from bot.vocabulary import CONCEPTS, PHRASES, STOPWORDS, WORDS
+from bot.vocabulary import (
+    CONCEPTS,
+    DURATION_UNITS,
+    HOURS_FROM_SECONDS,
+    INTERVAL_WORDS,
+    LIBRARY_ERRORS,
+    LIMIT_WORDS,
+    NOT_TYPOS,
+    PHRASES,
+    SATURATED_FROM_PERCENT,
+    SIZE_UNITS,
+    SLOW_FROM_SECONDS,
+    STATUS_CODES,
+    STOPWORDS,
+    THING_WORDS,
+    TYPO_MIN_LENGTH,
+    WORDS,
+)
 
 # Field weights: what a playbook says about itself, strongest first.
 W_PHRASE, W_TITLE, W_SYMPTOM, W_SUMMARY = 2.0, 2.0, 1.0, 1.0
@@ -26,35 +50,116 @@ PATTERN_BONUS, ALERT_BONUS, PHRASE_BONUS = 12.0, 6.0, 1.5
 HINT_BOOST = 2.0
 # Words outside the incident vocabulary count for less: "record", "build" or "time" alone mean little.
 W_PLAIN_WORD = 0.5
-# The matcher abstains below this score, or when too little of the text is explained and no error string or
-# alert name matched (tuned on benchmarks/matcher_eval.yaml, see benchmarks/matcher.py).
-MIN_SCORE = 8.0
-MIN_COVERAGE = 0.3
-SURE_SCORE = 12.0  # so many terms agree that coverage does not matter
-# Short texts score low but say little else: accept a lower score when most of the text is explained.
-LOW_SCORE, HIGH_COVERAGE = 4.0, 0.75
+# "alert" says that a monitor fired, rarely what about: "latency alarm going off" is about latency.
+TERM_WEIGHTS = {"alert": 0.3}
+COVERAGE_PLAIN_WORD = 0.5
+# Confidence floors for the whole catalogue (tuned on the tune split, see benchmarks/matcher.py). The matcher
+# abstains below MIN_SCORE, or when too little of the text is explained and no error string or alert name matched.
+MIN_SCORE = 7.0
+MIN_COVERAGE = 0.25
+SURE_SCORE = 14.0  # so many terms agree that coverage does not matter
+# Short texts score low but say little else: accept a lower score when much of the text is explained.
+LOW_SCORE, HIGH_COVERAGE = 5.0, 0.45
+# With fewer playbooks in play the best one needs less of a lead: the floors scale with
+# (log(n) / log(catalogue))^FLOOR_POWER (a guide's 10-18 playbooks: 0.30-0.48), never below this share.
+MIN_FLOOR_SHARE = 0.35
+FLOOR_POWER = 2.0
+
+# Pasted text: how much of it is read.
+HEAD_CHARS = 1500  # the start, read whole
+TAIL_CHARS = 800  # the end, read whole (a traceback ends with its exception)
+SCAN_CHARS = 100_000  # how far before the tail error-looking lines are looked for
+MAX_ERROR_LINES, MAX_LINE_CHARS, MAX_HITS_PER_WORD = 12, 240, 32
+MIN_LINES_TO_DEDUPE = 8
+MAX_TRIES_PER_LITERAL = 4  # lines searched for one pattern
+MAX_PATTERN_SEARCHES = 48  # patterns searched for one text
+INTENT_CHARS = 1000  # a feature request or a question says so at the start
+ERROR_WORDS = ("error", "exception", "fatal", "panic", "traceback", "refused", "denied", "timed out", "timeout",
+               "killed", "failed", "failure", "oom", "unavailable", "forbidden", "unauthorized", "reset by peer")  # fmt: skip
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 _WORD = re.compile(r"[a-z0-9]+")
+_DIGITS = re.compile(r"\d+")
 _STATUS_PLURAL = re.compile(r"\b([1-5]\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
-_PHRASE_RE = re.compile(
-    r"(?<![a-z0-9])("
-    + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True))
-    + r")(?![a-z0-9])"
+_SCHEME = re.compile(r"\bhttps?://", re.IGNORECASE)  # a URL's scheme says nothing about TLS trouble
+_NAME = re.compile(r"[A-Za-z]{6,}")  # library error names are looked up whole, before camelCase is split
+# Phrases as word sequences, longest first for each first word ("x-api-key" and "x api key" are the same phrase).
+_PHRASES_BY_FIRST: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+for _phrase, _folded in sorted(PHRASES.items(), key=lambda item: -len(_WORD.findall(item[0]))):
+    _seq = tuple(_WORD.findall(_phrase))
+    _PHRASES_BY_FIRST.setdefault(_seq[0], []).append((_seq, _folded.split()))
+_UNITS = sorted({*DURATION_UNITS, *SIZE_UNITS, "%", "percent"}, key=len, reverse=True)
+_QUANTITY = re.compile(
+    r"(?<![\w.:/])(\d+(?:[.,]\d+)?)\+?\s?(" + "|".join(re.escape(u) for u in _UNITS) + r")(?![a-z0-9])(\+?)"
 )
+_BEFORE = re.compile(r"([a-z]+)\W*(?:\d+(?:[.,]\d+)?\s*-\s*)?$")
 
 
-def terms(text: str) -> list[str]:
-    """Concept terms of a text, in order: camelCase split, phrases folded, synonyms folded, stopwords dropped."""
-    text = _CAMEL.sub(" ", text).lower().replace("'", "").replace("\u2019", "")
+def _quantity(match: re.Match[str], text: str) -> str:
+    """What a number with a unit means: 'slow' (a long wait), 'longrun', 'overload' (saturation), 'memory' or nothing."""
+    value, unit = float(match.group(1).replace(",", ".")), match.group(2)
+    words_before = set(_WORD.findall(text[max(0, match.start() - 40) : match.start()]))
+    if unit in SIZE_UNITS:
+        return " " if words_before & THING_WORDS else " memory "  # "a PNG over 10MB" is a file's size
+    if unit in ("%", "percent"):
+        return " overload " if value >= SATURATED_FROM_PERCENT else " "
+    seconds = value * DURATION_UNITS[unit]
+    last = _BEFORE.search(text, max(0, match.start() - 24), match.start())
+    if last and last.group(1) in INTERVAL_WORDS:
+        return " "  # "every 10 seconds": how often, not how long
+    if set(_WORD.findall(text[max(0, match.start() - 24) : match.start()])) & LIMIT_WORDS:
+        return " timeout "  # "timeout of 120000ms exceeded": the limit that was hit, not a request's time
+    if seconds >= HOURS_FROM_SECONDS:
+        return " longrun "
+    return " slow " if seconds >= SLOW_FROM_SECONDS else " "
+
+
+def terms(text: str, known: Collection[str] = ()) -> list[str]:
+    """Concept terms of a text, in order: camelCase split, phrases, units and synonyms folded, stopwords dropped.
+
+    `known` are words not to read as typos (the matcher passes the words its playbooks use).
+    """
+    extra = [c for name in _NAME.findall(text) for c in LIBRARY_ERRORS.get(name.lower(), "").split()]
+    text = _CAMEL.sub(" ", _SCHEME.sub(" ", text)).lower().replace("'", "").replace("\u2019", "")
     text = _STATUS_PLURAL.sub(r"\1", text)
-    text = _PHRASE_RE.sub(lambda m: f" {PHRASES[m.group(1)]} ", text)
-    out = []
-    for word in _WORD.findall(text):
-        if word in STOPWORDS or (word.isdigit() and not 3 <= len(word) <= 5):
-            continue  # clock times and ids are noise; status codes, exit codes and ports are signal
-        out.append(WORDS.get(word) or _stem(word))
-    return out
+    if any(char.isdigit() for char in text):
+        text = _QUANTITY.sub(lambda m: _quantity(m, text), text)
+    words = [_spelled(word, known) for word in _WORD.findall(text)]
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for phrase, folded in _PHRASES_BY_FIRST.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                out += folded
+                i += len(phrase)
+                break
+        else:
+            word = words[i]
+            i += 1
+            if word in STOPWORDS or (word.isdigit() and not 3 <= len(word) <= 5):
+                continue  # clock times and ids are noise; status codes, exit codes and ports are signal
+            out.append(WORDS.get(word) or _stem(word))
+            if word in STATUS_CODES:
+                out.append(f"http{word}")  # the code itself is more precise than its concept
+    return out + extra
+
+
+def _spelled(word: str, known: Collection[str]) -> str:
+    """The word as meant: a misspelling of a key word is corrected, anything else is left as it is."""
+    if (
+        len(word) < TYPO_MIN_LENGTH
+        or word in WORDS
+        or word in STOPWORDS
+        or word in known
+        or word in NOT_TYPOS
+    ):
+        return word
+    return _typo_cached(word) or word
+
+
+@functools.lru_cache(maxsize=65536)
+def _typo_cached(word: str) -> str | None:
+    return _typo(word)
 
 
 def _stem(word: str) -> str:
@@ -63,12 +168,179 @@ def _stem(word: str) -> str:
         return word
     for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + replacement
+            stem = word[: -len(suffix)] + replacement
+            if suffix in ("ing", "ed") and len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+                stem = stem[:-1]  # "running" -> "run", "stopped" -> "stop"
+            return stem
     return word
+
+
+def _typo_index() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """Concept words long enough to have typos folded, and each one-letter-shorter form to the words it comes from.
+
+    Edits of the last letter are not typos here: they make other words ("health"/"healthy", "bounce"/"bouncer").
+    """
+    targets = frozenset(w for w in WORDS if len(w) >= TYPO_MIN_LENGTH and w.isalpha())
+    shorter: dict[str, set[str]] = {}
+    for word in targets:
+        for i in range(
+            len(word) - 1
+        ):  # not the last letter: "health"/"healthy", "resolve"/"resolved" are words
+            shorter.setdefault(word[:i] + word[i + 1 :], set()).add(word)
+    return targets, {k: frozenset(v) for k, v in shorter.items()}
+
+
+_TYPO_TARGETS, _TYPO_SHORTER = _typo_index()
+
+
+def _typo(word: str) -> str | None:
+    """The key word a misspelling stands for: one insertion, deletion or neighbour swap away, and only one concept."""
+    if not word.isalpha():
+        return None
+    candidates = set(_TYPO_SHORTER.get(word, ()))  # a letter left out: "timout" -> "timeout"
+    for i in range(len(word)):
+        dropped = word[:i] + word[i + 1 :]  # a letter too many: "connnection" -> "connection"
+        if i < len(word) - 1 and dropped in _TYPO_TARGETS:
+            candidates.add(dropped)
+        if i + 1 < len(word) and word[i] != word[i + 1]:
+            swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]  # neighbours swapped: "databse"
+            if swapped in _TYPO_TARGETS:
+                candidates.add(swapped)
+    concepts = {WORDS[c] for c in candidates}
+    return min(candidates) if len(concepts) == 1 else None
 
 
 def _bigrams(seq: list[str]) -> list[str]:
     return [f"{a}_{b}" for a, b in itertools.pairwise(seq) if a != b]
+
+
+def excerpt(text: str) -> str:
+    """The part of a text worth reading: all of a short one; of a long paste its head, error lines and tail.
+
+    Lines that repeat (but for their numbers) are read once: a log says the same thing a thousand times.
+    """
+    if len(text) > HEAD_CHARS + TAIL_CHARS:
+        head, tail = text[:HEAD_CHARS], text[-TAIL_CHARS:]
+        middle = text[max(HEAD_CHARS, len(text) - TAIL_CHARS - SCAN_CHARS) : len(text) - TAIL_CHARS]
+        text = "\n".join([head, *_error_lines(middle), tail])
+    if text.count("\n") < MIN_LINES_TO_DEDUPE:
+        return text
+    lines, seen = [], set()
+    for line in text.split("\n"):
+        key = _DIGITS.sub("#", line.strip().lower())
+        if key not in seen:
+            seen.add(key)
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _error_lines(region: str) -> list[str]:
+    """Distinct error-looking lines of a region (first and last ones kept when there are many).
+
+    A line longer than MAX_LINE_CHARS is cut around the error word, not at its start.
+    """
+    lowered = region.lower()
+    spans: dict[int, int] = {}  # start -> end of each piece, in the order of the text
+    for word in ERROR_WORDS:
+        pos, hits = lowered.find(word), 0
+        while pos != -1 and hits < MAX_HITS_PER_WORD:
+            line_start = lowered.rfind("\n", 0, pos) + 1
+            line_end = lowered.find("\n", pos)
+            line_end = len(lowered) if line_end == -1 else line_end
+            start = max(line_start, min(pos - MAX_LINE_CHARS // 3, line_end - MAX_LINE_CHARS))
+            spans[start] = min(line_end, start + MAX_LINE_CHARS)
+            pos = -1 if line_end == len(lowered) else lowered.find(word, line_end)
+            hits += 1
+    lines: list[str] = []
+    seen: set[str] = set()
+    for start in sorted(spans):
+        line = region[start : spans[start]]
+        key = _DIGITS.sub("#", line.lower())  # the same message with other numbers says nothing new
+        if key not in seen:
+            seen.add(key)
+            lines.append(line)
+    half = MAX_ERROR_LINES // 2
+    return lines if len(lines) <= MAX_ERROR_LINES else lines[:half] + lines[-half:]
+
+
+_SPECIAL = set("\\.^$*+?{}[]()|")
+
+
+def _required_literals(pattern: str) -> tuple[str, ...]:
+    """Literals one of which a regex needs to match (lowercased); () when there is nothing to rely on.
+
+    Used to skip a pattern cheaply when none of them is in the text: one literal per top-level alternative.
+    """
+    alternatives, depth, start = [], 0, 0
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            close = pattern.find("]", i + 2)
+            i = close + 1 if close != -1 else len(pattern)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            alternatives.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    alternatives.append(pattern[start:])
+    literals = tuple(_required_literal(a) for a in alternatives)
+    return () if not all(literals) else literals
+
+
+def _required_literal(pattern: str) -> str:
+    """The longest run of plain characters a regex without top-level alternation needs (lowercased), or ''."""
+    runs, run, depth, i, top_level_or = [], "", 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt.isalnum():  # \b, \d, \s ...: a class or an anchor ends the run
+                runs.append(run)
+                run = ""
+            elif depth == 0:
+                run += nxt
+            i += 2
+            continue
+        if char in "([":
+            if char == "[":
+                close = pattern.find("]", i + 1)
+                i = close + 1 if close != -1 else len(pattern)
+                runs.append(run)
+                run = ""
+                continue
+            depth += 1
+            runs.append(run)
+            run = ""
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            top_level_or = True
+        elif char in "*?{":
+            run = run[:-1]  # the last character may be absent
+            runs.append(run)
+            run = ""
+            if char == "{":
+                close = pattern.find("}", i)
+                i = close if close != -1 else i
+        elif char in "+.^$":
+            runs.append(run)
+            run = ""
+        elif depth == 0:
+            run += char
+        i += 1
+    runs.append(run)
+    if top_level_or:
+        return ""
+    best = max(runs, key=len).lower()
+    return best if len(best) >= 3 else ""
 
 
 @dataclass
@@ -77,8 +349,8 @@ class _Doc:
     tf: dict[str, float]
     length: float
     phrases: list[tuple[str, tuple[str, ...]]]
-    patterns: list[re.Pattern[str]]
-    alerts: list[tuple[str, re.Pattern[str]]]
+    patterns: list[tuple[tuple[str, ...], re.Pattern[str]]]
+    alerts: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -92,12 +364,17 @@ class Match:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """The ranking for a query; `abstained` means no candidate cleared the confidence floor."""
+    """The ranking for a query; `abstained` means no candidate cleared the confidence floor.
+
+    `not_incident` says why the text was not taken as an incident ("a feature request", "a documentation report",
+    "a how-to question"); the matcher then abstains whatever the scores, and still shows the closest candidates.
+    """
 
     query: str
     service: str | None
     abstained: bool
     matches: list[Match]
+    not_incident: str | None = None
 
     @property
     def best(self) -> Match | None:
@@ -108,6 +385,7 @@ class MatchResult:
             "query": self.query,
             "service": self.service,
             "abstained": self.abstained,
+            "not_incident": self.not_incident,
             "matches": [
                 {
                     "id": m.playbook.id,
@@ -127,9 +405,11 @@ class Matcher:
 
     def __init__(self, playbooks: Iterable[Playbook], hints: Mapping[str, str] | None = None) -> None:
         """`hints` maps names seen in text (services, aliases, namespaces, deployments) to their guide."""
+        playbooks = list(playbooks)
+        self.known = frozenset(word for p in playbooks for word in _WORD.findall(_indexed_text(p).lower()))
         self.docs = [self._index(p) for p in playbooks]
         self.hints = [
-            (name, guide, re.compile(rf"(?<![a-z0-9-]){re.escape(name.lower())}(?![a-z0-9])"))
+            (name.lower(), guide, re.compile(rf"(?<![a-z0-9-]){re.escape(name.lower())}(?![a-z0-9])"))
             for name, guide in sorted((hints or {}).items())
         ]
         n = len(self.docs)
@@ -138,9 +418,28 @@ class Matcher:
             df.update(doc.tf.keys())
         self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.avg_length = sum(d.length for d in self.docs) / n if n else 1.0
+        self.norms = [K1 * (1 - B + B * d.length / self.avg_length) for d in self.docs]
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        for i, doc in enumerate(self.docs):
+            for term, tf in doc.tf.items():
+                self.postings.setdefault(term, []).append((i, tf))
+        # Inverted indexes for the evidence: patterns by literal, phrases by first term, alert names flat.
+        self.by_literal: dict[str, list[tuple[int, int]]] = {}
+        self.always_run: list[tuple[int, int]] = []
+        self.phrases_by_first: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+        self.alerts = [(i, name, lowered) for i, d in enumerate(self.docs) for name, lowered in d.alerts]
+        for i, doc in enumerate(self.docs):
+            for k, (literals, _) in enumerate(doc.patterns):
+                for literal in literals:
+                    self.by_literal.setdefault(literal, []).append((i, k))
+                if not literals:
+                    self.always_run.append((i, k))
+            for phrase, pseq in doc.phrases:
+                self.phrases_by_first.setdefault(pseq[0], []).append((i, phrase, pseq))
+        self.literals = sorted(self.by_literal)
+        self.docs_terms = {d.playbook.id: frozenset(d.tf) for d in self.docs}
 
-    @staticmethod
-    def _index(playbook: Playbook) -> _Doc:
+    def _index(self, playbook: Playbook) -> _Doc:
         tf: dict[str, float] = {}
         fields: list[tuple[float, list[str]]] = [
             (W_TITLE, [playbook.title, playbook.source.section]),
@@ -150,94 +449,209 @@ class Matcher:
         ]
         for weight, texts in fields:
             for text in texts:
-                seq = terms(text)
+                seq = terms(text, self.known)
                 for term in set(seq) | set(_bigrams(seq)):
                     tf[term] = tf.get(term, 0.0) + weight
-        phrases = [(p, tuple(terms(p))) for p in playbook.signals.phrases + playbook.symptoms]
+        phrases = [(p, tuple(terms(p, self.known))) for p in playbook.signals.phrases + playbook.symptoms]
         return _Doc(
             playbook=playbook,
             tf=tf,
             length=sum(tf.values()),
             phrases=[(text, seq) for text, seq in phrases if len(seq) >= 2],
-            patterns=[re.compile(p, re.IGNORECASE) for p in playbook.signals.patterns],
-            alerts=[(a, re.compile(rf"\b{re.escape(a)}\b", re.IGNORECASE)) for a in playbook.signals.alerts],
+            patterns=[
+                (_required_literals(p), re.compile(p, re.IGNORECASE)) for p in playbook.signals.patterns
+            ],
+            alerts=[(a, a.lower()) for a in playbook.signals.alerts],
         )
 
     def match(
         self, text: str, guide: str | None = None, service: str | None = None, top: int = 3
     ) -> MatchResult:
         """Rank the playbooks (of one guide, if given) for a text; the best `top` come back with reasons."""
-        seq = terms(text)
+        read = excerpt(text)
+        lowered = read.lower()
+        seq = terms(read, self.known)
+        positions: dict[str, list[int]] = {}
+        for i, term in enumerate(seq):
+            positions.setdefault(term, []).append(i)
         query_terms = set(seq) | set(_bigrams(seq))
-        lowered = text.lower()
-        named = {} if guide else {g: n for n, g, pattern in self.hints if pattern.search(lowered)}
+        named = (
+            {}
+            if guide
+            else {g: n for n, g, pattern in self.hints if n in lowered and pattern.search(lowered)}
+        )
+        in_play = [i for i, d in enumerate(self.docs) if guide is None or d.playbook.guide == guide]
+        bm25 = self._bm25(query_terms, in_play)
+        evidence = self._evidence(read, lowered, seq, positions)
         scored = []
-        for doc in self.docs:
-            if guide is not None and doc.playbook.guide != guide:
-                continue
-            score, why, strong = self._score(doc, text, seq, query_terms)
+        for i in in_play:
+            doc = self.docs[i]
+            bonus, reasons, strong = evidence.get(i, (0.0, [], False))
+            why = list(reasons)
+            gain, words = bm25.get(i, (0.0, []))
+            score = bonus + gain
+            if words:
+                why.append("terms: " + ", ".join(words))
             if score > 0 and len(named) == 1 and doc.playbook.guide in named:
                 score *= HINT_BOOST
                 why.append(f"mentions {named[doc.playbook.guide]}")
             if score > 0:
                 scored.append((Match(doc.playbook, score, why), strong))
         scored.sort(key=lambda pair: (-pair[0].score, pair[0].playbook.id))
-        abstained = not scored or not self._confident(seq, *scored[0])
+        reason = not_incident(read[:INTENT_CHARS])
+        if scored and not scored[0][1] and any(f"http{code}" in positions for code in STATUS_CODES):
+            best, _ = scored[0]  # a status code is evidence as plain as an error string
+            if any(
+                f"http{code}" in self.docs_terms[best.playbook.id]
+                for code in STATUS_CODES
+                if f"http{code}" in positions
+            ):
+                scored[0] = (best, True)
+        abstained = reason is not None or not scored or not self._confident(seq, len(in_play), *scored[0])
         return MatchResult(
-            query=text, service=service, abstained=abstained, matches=[m for m, _ in scored[:top]]
+            query=text,
+            service=service,
+            abstained=abstained,
+            matches=[m for m, _ in scored[:top]],
+            not_incident=reason,
         )
 
-    def _confident(self, seq: list[str], best: Match, strong: bool) -> bool:
-        """An error string or alert matched, or the score is high enough for how much of the text is explained."""
-        words = set(seq)
-        coverage = len({t for t in words if t in self.idf}) / max(1, len(words))
-        if strong or best.score >= SURE_SCORE:
-            return best.score >= LOW_SCORE
-        if coverage >= HIGH_COVERAGE:
-            return best.score >= LOW_SCORE
-        return coverage >= MIN_COVERAGE and best.score >= MIN_SCORE
-
-    def _score(
-        self, doc: _Doc, text: str, seq: list[str], query_terms: set[str]
-    ) -> tuple[float, list[str], bool]:
-        why: list[str] = []
-        score = 0.0
-        for pattern in doc.patterns:
-            found = pattern.search(text)
-            if found:
-                score += PATTERN_BONUS if not why else PATTERN_BONUS / 3
-                why.append(f"error string '{found.group(0).strip()}'")
-        for name, pattern in doc.alerts:
-            if pattern.search(text):
-                score += ALERT_BONUS
-                why.append(f"alert {name}")
-        strong = bool(why)
-        matched_phrases = [p for p, pseq in doc.phrases if _contains(seq, pseq)]
-        if matched_phrases:
-            score += PHRASE_BONUS
-            why += [f"phrase '{p}'" for p in matched_phrases[:2]]
-        contributions = []
-        norm = K1 * (1 - B + B * doc.length / self.avg_length)
+    def _bm25(self, query_terms: set[str], in_play: list[int]) -> dict[int, tuple[float, list[str]]]:
+        """BM25 gain per playbook in play, with its strongest single-word terms (for the explanation)."""
+        allowed = None if len(in_play) == len(self.docs) else set(in_play)
+        gains: dict[int, list[tuple[float, str]]] = {}
         for term in query_terms:
-            tf = doc.tf.get(term)
-            if tf:
-                weight = 1.0 if term in CONCEPTS or "_" in term else W_PLAIN_WORD
-                gain = weight * self.idf[term] * tf * (K1 + 1) / (tf + norm)
-                score += gain
-                contributions.append((gain, term))
-        words = [t for _, t in sorted(contributions, reverse=True) if "_" not in t][:4]
-        if words:
-            why.append("terms: " + ", ".join(words))
-        return score, why, strong
+            postings = self.postings.get(term)
+            if not postings:
+                continue
+            weight = (
+                TERM_WEIGHTS.get(term, 1.0 if term in CONCEPTS or "_" in term else W_PLAIN_WORD)
+                * self.idf[term]
+            )
+            for i, tf in postings:
+                if allowed is None or i in allowed:
+                    gains.setdefault(i, []).append((weight * tf * (K1 + 1) / (tf + self.norms[i]), term))
+        out = {}
+        for i, contributions in gains.items():
+            contributions.sort(reverse=True)
+            words = [t for _, t in contributions if "_" not in t][:4]
+            out[i] = (sum(g for g, _ in contributions), words)
+        return out
+
+    def _evidence(
+        self, text: str, lowered: str, seq: list[str], positions: dict[str, list[int]]
+    ) -> dict[int, tuple[float, list[str], bool]]:
+        """Error strings, alert names and phrases found in the text, per playbook: bonus, reasons, strong or not.
+
+        Only the patterns whose literal is in the text and the phrases whose first term is run (inverted indexes).
+        """
+        found: dict[int, list[tuple[int, str]]] = {}
+        present = sorted((lit for lit in self.literals if lit in lowered), key=len, reverse=True)
+        candidates: dict[tuple[int, int], None] = {}  # ordered: the most specific literals first
+        for literal in present:
+            candidates.update(dict.fromkeys(self.by_literal[literal]))
+        candidates.update(dict.fromkeys(self.always_run))
+        # A text that holds the literals of dozens of patterns (a paste of many logs) gets the most specific
+        # ones searched; the bound keeps the cost flat.
+        for i, k in sorted(list(candidates)[:MAX_PATTERN_SEARCHES]):
+            literals, pattern = self.docs[i].patterns[k]
+            hit = _search(pattern, literals, text, lowered)
+            if hit:
+                found.setdefault(i, []).append((k, f"error string '{hit.group(0).strip()}'"))
+        alerts: dict[int, list[str]] = {}
+        for i, name, lowered_name in self.alerts:
+            start = lowered.find(lowered_name)
+            while start != -1 and not _whole_word(lowered, start, len(lowered_name)):
+                start = lowered.find(lowered_name, start + 1)
+            if start != -1:
+                alerts.setdefault(i, []).append(f"alert {name}")
+        phrases: dict[int, list[str]] = {}
+        for term in positions:
+            for i, phrase, pseq in self.phrases_by_first.get(term, ()):
+                if _contains(seq, pseq, positions):
+                    phrases.setdefault(i, []).append(phrase)
+        out: dict[int, tuple[float, list[str], bool]] = {}
+        for i in set(found) | set(alerts) | set(phrases):
+            why = [reason for _, reason in sorted(found.get(i, []))]
+            score = PATTERN_BONUS + PATTERN_BONUS / 3 * (len(why) - 1) if why else 0.0
+            why += alerts.get(i, [])
+            score += ALERT_BONUS * len(alerts.get(i, []))
+            strong = bool(why)
+            if i in phrases:
+                order = {p: n for n, (p, _) in enumerate(self.docs[i].phrases)}
+                matched = sorted(set(phrases[i]), key=order.__getitem__)
+                score += PHRASE_BONUS
+                why += [f"phrase '{p}'" for p in matched[:2]]
+            out[i] = (score, why, strong)
+        return out
+
+    def _coverage(self, seq: list[str]) -> float:
+        """How much of the text the catalogue explains: concept words fully, other known words by half.
+
+        Numbers the catalogue does not know (ids, addresses, counts) are left out rather than counted against.
+        """
+        words = {t for t in seq if not (t.isdigit() and t not in self.idf)}
+        explained = sum(1.0 if t in CONCEPTS else COVERAGE_PLAIN_WORD for t in words if t in self.idf)
+        return explained / max(1, len(words))
+
+    def _confident(self, seq: list[str], in_play: int, best: Match, strong: bool) -> bool:
+        """An error string or alert matched, or the score is high enough for the playbooks in play and the text explained."""
+        coverage = self._coverage(seq)
+        share = max(
+            MIN_FLOOR_SHARE, (math.log(max(2, in_play)) / math.log(max(2, len(self.docs)))) ** FLOOR_POWER
+        )
+        low, floor, sure = LOW_SCORE * share, MIN_SCORE * share, SURE_SCORE * share
+        if strong or best.score >= sure:
+            return best.score >= low
+        if coverage >= HIGH_COVERAGE:
+            return best.score >= low
+        return coverage >= MIN_COVERAGE and best.score >= floor
 
 
-def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
+def _search(
+    pattern: re.Pattern[str], literals: tuple[str, ...], text: str, lowered: str
+) -> re.Match[str] | None:
+    """Search a pattern only in the lines that hold one of its literals (the whole text when it has none)."""
+    if not literals or len(lowered) != len(text):
+        return pattern.search(text)
+    for literal in literals:
+        pos, tries = lowered.find(literal), 0
+        while pos != -1 and tries < MAX_TRIES_PER_LITERAL:
+            start = lowered.rfind("\n", 0, pos) + 1
+            end = lowered.find("\n", pos + len(literal))
+            end = len(lowered) if end == -1 else end
+            found = pattern.search(text, start, end)
+            if found:
+                return found
+            pos, tries = lowered.find(literal, end), tries + 1
+    return None
+
+
+def _indexed_text(playbook: Playbook) -> str:
+    signals = playbook.signals
+    return " ".join(
+        [
+            playbook.title,
+            playbook.source.section,
+            playbook.summary,
+            *playbook.symptoms,
+            *signals.phrases,
+            *signals.alerts,
+        ]
+    )
+
+
+def _whole_word(text: str, start: int, length: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[start + length] if start + length < len(text) else " "
+    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
+
+
+def _contains(seq: list[str], sub: tuple[str, ...], positions: Mapping[str, list[int]]) -> bool:
     """True when `sub` occurs in `seq` in order (gaps allowed, within a short window)."""
-    if not sub:
+    if not sub or any(term not in positions for term in sub):
         return False
-    for start, term in enumerate(seq):
-        if term != sub[0]:
-            continue
+    for start in positions[sub[0]]:
         position, window = 1, seq[start + 1 : start + 1 + 2 * len(sub)]
         for item in window:
             if position < len(sub) and item == sub[position]:

@@ -29,6 +29,7 @@ PHRASES: dict[str, str] = {
     "gateway timeout": "504 timeout",
     "bad gateway": "5xx",
     "internal server error": "5xx",
+    "internal error": "5xx",
     "server error": "5xx",
     "service unavailable": "503",
     "not responding": "unresponsive",
@@ -36,11 +37,25 @@ PHRASES: dict[str, str] = {
     "permission denied": "forbidden",
     "access denied": "forbidden",
     "accessdenied": "forbidden",
+    "not allowed": "forbidden",
+    "insufficient permissions": "forbidden",
+    "insufficient permission": "forbidden",
+    "does not have permission": "forbidden",
+    "doesnt have permission": "forbidden",
+    "missing permission": "forbidden",
+    "missing permissions": "forbidden",
+    "not permitted": "forbidden",
     "not authorized": "unauthorized",
     "not authenticated": "unauthorized",
+    "authentication failed": "unauthorized",
+    "authentication failure": "unauthorized",
+    "auth failed": "unauthorized",
+    "invalid credentials": "unauthorized credentials",
     "address already in use": "portinuse",
     "eaddrinuse": "portinuse",
     "port is already allocated": "portinuse",
+    "already in use": "portinuse",
+    "connection in use": "portinuse",
     "no module named": "importerror",
     "modulenotfounderror": "importerror",
     "cannot import name": "importerror",
@@ -62,16 +77,34 @@ PHRASES: dict[str, str] = {
     "response time": "slow",
     "response times": "slow",
     "takes forever": "slow",
+    "too long": "slow",
+    "so long": "slow",
+    "takes long": "slow",
+    "long time": "slow",
+    "loads forever": "slow",
+    "error rate": "errorrate",
+    "error rates": "errorrate",
+    "failure rate": "errorrate",
     "taking forever": "slow",
     "circuit breaker": "circuitbreaker",
     "circuit breakers": "circuitbreaker",
     "crash loop": "crash",
+    "segmentation fault": "crash",
+    "core dumped": "crash",
+    "no progress": "stuck",
+    "not progressing": "stuck",
+    "empty response": "empty",
+    "empty responses": "empty",
+    "no results": "empty",
     "back off restarting": "crash restart",
     "back-off restarting": "crash restart",
     "false positive": "noisy alert",
     "false positives": "noisy alert",
     "false alarm": "noisy alert",
     "false alarms": "noisy alert",
+    "flapping alert": "noisy alert",
+    "flapping alerts": "noisy alert",
+    "alerts flapping": "noisy alert",
     "alert fatigue": "noisy alert",
     "api key": "apikey",
     "api keys": "apikey",
@@ -101,6 +134,17 @@ PHRASES: dict[str, str] = {
     "not processed": "stuck",
     "not picking up": "stuck",
     "not delivered": "undelivered",
+    "not sent": "notsent",
+    "never sent": "notsent",
+    "not being sent": "notsent",
+    "doesnt send": "notsent",
+    "does not send": "notsent",
+    "didnt send": "notsent",
+    "not arriving": "notsent",
+    "not received": "notsent",
+    "no alert notifications": "alert notsent",
+    "no notifications": "alert notsent",
+    "no notification": "alert notsent",
     "not being delivered": "undelivered",
     "service mesh": "mesh",
     "network policy": "networkpolicy",
@@ -125,6 +169,15 @@ PHRASES: dict[str, str] = {
     "load shedding": "overload",
     "exit code": "crash",
     "exited with": "crash",
+    "does not exist": "notexist",
+    "doesnt exist": "notexist",
+    "do not exist": "notexist",
+    "not exist": "notexist",
+    "no such": "notexist",
+    "not found": "notfound",
+    "for hours": "longrun",
+    "for days": "longrun",
+    "for weeks": "longrun",
     "cold start": "coldstart",
     "cold starts": "coldstart",
 }
@@ -146,8 +199,8 @@ _GROUPS: dict[str, list[str]] = {
     "oom": ["oom", "oomkilled", "oomkill", "oomkilling", "oomkiller", "137"],
     "memory": ["memory", "mem", "ram", "heap", "rss", "gib", "mib"],
     "leak": ["leak", "leaks", "leaking", "leaky", "leaked"],
-    "cpu": ["cpu", "cpus", "processor", "throttling", "throttled", "cores", "loadavg", "flamegraph", "profiler"],
-    "db": ["db", "database", "databases", "postgres", "postgresql", "pg", "psql", "psycopg2",
+    "cpu": ["cpu", "cpus", "throttling", "throttled", "cores", "loadavg", "flamegraph", "profiler"],
+    "db": ["db", "database", "databases", "postgres", "postgre", "postgresql", "pg", "psql", "psycopg2",
            "psycopg", "asyncpg", "sqlalchemy", "sqlite", "rds"],
     "conn": ["connection", "connections", "conn", "conns", "connect", "connecting", "connectivity",
              "connected"],
@@ -175,7 +228,7 @@ _GROUPS: dict[str, list[str]] = {
                 "exporter", "telemetry"],
     "alert": ["alert", "alerts", "alerting", "alertmanager", "paged", "paging", "pager", "pagerduty",
               "firing", "notification", "notifications", "alarm", "alarms"],
-    "noisy": ["noisy", "noise", "flapping", "flappy", "fatigue", "twitchy", "flood", "floods",
+    "noisy": ["noisy", "noise", "fatigue", "twitchy", "flood", "floods",
               "flooding", "storm", "blips", "autoresolved"],
     "celery": ["celery", "kombu", "beat"],
     "queue": ["queue", "queues", "queued", "backlog", "enqueued"],
@@ -198,18 +251,138 @@ _GROUPS: dict[str, list[str]] = {
     "startup": ["startup", "boot", "booting"],
     "network": ["network", "networking", "mesh", "istio", "envoy", "sidecar", "linkerd"],
     "worker": ["worker", "workers", "wrangler", "cloudflare"],
+    "credentials": ["credentials", "credential", "creds"],
+    "empty": ["empty", "blank"],
 }  # fmt: skip
 for _concept, _words in _GROUPS.items():
     for _word in _words:
         WORDS[_word] = _concept
+WORDS["longrun"] = "longrun"  # produced by durations of an hour or more (see below)
 for _folded in PHRASES.values():  # concept words produced by phrases are final: never stemmed
     for _word in _folded.split():
         WORDS.setdefault(_word, _word)
 
 # Words that carry no signal for choosing a playbook (apostrophes are dropped before lookup: "doesn't" -> doesnt).
 STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "we", "you", "i", "me", "my", "our", "your", "they", "them", "he", "she", "his", "her", "us", "what", "which", "who", "whom", "when", "where", "why", "how", "all", "any", "some", "no", "not", "nor", "only", "own", "same", "too", "very", "can", "could", "should", "would", "will", "just", "also", "again", "still", "yet", "now", "since", "after", "before", "while", "about", "up", "down", "out", "off", "get", "got", "getting", "seems", "seem", "seeing", "see", "saw", "keep", "keeps", "kept", "anyone", "someone", "something", "anything", "everyone", "everything", "please", "hi", "hey", "hello", "thanks", "thank", "help", "issue", "issues", "problem", "problems", "doesnt", "dont", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre", "weve", "happening", "happened", "started", "start", "going", "went", "like", "really", "today", "yesterday", "right", "ago", "utc", "minutes", "minute", "hours", "hour", "mins", "min", "sec", "seconds", "secs", "lot", "lots", "many", "much", "more", "most", "less", "high", "higher", "highest", "low", "lower", "increase", "increased", "increasing", "spike", "spiking", "spiked", "huge", "big", "massive"]
+    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "we", "you", "i", "me", "my", "our", "your", "they", "them", "he", "she", "his", "her", "us", "what", "which", "who", "whom", "when", "where", "why", "how", "all", "any", "some", "no", "not", "nor", "only", "own", "same", "too", "very", "can", "could", "should", "would", "will", "just", "also", "again", "still", "yet", "now", "since", "after", "before", "while", "about", "up", "down", "out", "off", "get", "got", "getting", "seems", "seem", "seeing", "see", "saw", "keep", "keeps", "kept", "anyone", "someone", "something", "anything", "everyone", "everything", "please", "hi", "hey", "hello", "thanks", "thank", "help", "issue", "issues", "problem", "problems", "doesnt", "dont", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre", "weve", "happening", "happened", "started", "start", "going", "went", "like", "really", "today", "yesterday", "right", "ago", "utc", "minutes", "minute", "hours", "hour", "mins", "min", "sec", "seconds", "secs", "lot", "lots", "many", "much", "more", "most", "less", "high", "higher", "highest", "low", "lower", "increase", "increased", "increasing", "spike", "spiking", "spiked", "huge", "big", "massive",
+     # the scaffolding of issue templates and chat: "Describe the bug", "Steps to reproduce", "Expected behavior"
+     "describe", "bug", "steps", "reproduce", "expected", "behavior", "behaviour", "actual", "additional",
+     "context", "screenshot", "screenshots", "version", "versions", "details", "using", "used", "tried", "trying",
+     "try", "guys", "anybody", "somebody", "idea", "ideas", "happens", "occurs", "occurred", "sometimes"]
 )  # fmt: skip
+
+
+# --- Quantities: a number with a unit says what kind of trouble it is -----------------------------------------------
+# "4500ms+", "takes 7 seconds", "timeout of 120000ms exceeded", "CPU at 95%", "512Mi": the matcher reads durations as
+# latency (or, from an hour up, as 'longrun': something running or waiting for hours), high percentages as saturation and sizes as memory.
+SLOW_FROM_SECONDS = (
+    0.5  # a request that takes longer than this is slow in every guide (p95 > 200 ms ... > 5 s)
+)
+HOURS_FROM_SECONDS = 3600.0
+SATURATED_FROM_PERCENT = 80.0  # the guides' "CPU usage > 80%", "Memory usage > 80%"
+DURATION_UNITS: dict[str, float] = {
+    "ms": 0.001, "msec": 0.001, "msecs": 0.001, "millis": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
+    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "day": 86400.0, "days": 86400.0, "week": 604800.0, "weeks": 604800.0,
+}  # fmt: skip
+SIZE_UNITS = frozenset(["kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "ki", "mi", "gi", "ti"])
+# Words before a size that make it the size of a thing, not memory: "a PNG over 10MB", "upload of 2 GB".
+THING_WORDS = frozenset(
+    [
+        "file",
+        "files",
+        "upload",
+        "uploading",
+        "uploads",
+        "image",
+        "images",
+        "png",
+        "jpg",
+        "jpeg",
+        "photo",
+        "video",
+        "attachment",
+        "body",
+        "payload",
+        "download",
+        "object",
+        "objects",
+        "disk",
+        "bucket",
+    ]
+)
+# Words before a duration that make it an interval, not a delay: "every 10 seconds", "retry in 1 second".
+# Words before a duration that make it a limit that was hit: "timeout of 120000ms exceeded", "deadline 30s".
+LIMIT_WORDS = frozenset(["timeout", "timeouts", "deadline", "exceeded", "timed"])
+INTERVAL_WORDS = frozenset(
+    ["every", "each", "per", "interval", "retry", "retrying", "within", "ttl", "expires", "after"]
+)
+
+# HTTP status codes that name a playbook's trouble: each also yields its own term ("http429"), more precise than the
+# concept it folds into ("429" and "too many requests" are both 'ratelimit', but only one is the code).
+STATUS_CODES = frozenset(
+    ["400", "401", "403", "404", "408", "422", "429", "500", "502", "503", "504", "520", "521", "522", "524"]
+)
+
+# --- Typos of key words -------------------------------------------------------------------------------------------
+# A word of 6+ letters one insertion, deletion or swap of neighbours away from exactly one concept word of 6+ letters
+# is read as that word ("timout", "conection", "certficate", "databse"). Substitutions and edits of the last letter
+# are not folded: they turn real words into other real words ("worked"/"worker", "unload"/"upload",
+# "healthy"/"health", "resolved"/"resolve"). Real words one edit away otherwise are listed here.
+TYPO_MIN_LENGTH = 6
+NOT_TYPOS = frozenset(
+    ["cashing", "profile", "profiles", "bouncer", "bouncers", "healthy", "resolved", "pooled", "hooked", "queued"]
+)  # fmt: skip
+
+# --- Library error texts ------------------------------------------------------------------------------------------
+# Exception and error-code names that libraries print, folded into the concepts they mean. Matched as whole words
+# after camelCase splitting is undone (the key is the name lowercased, without dots).
+LIBRARY_ERRORS: dict[str, str] = {
+    "operationalerror": "db",
+    "toomanyconnectionserror": "connlimit",
+    "timeouterror": "timeout",
+    "connectionrefusederror": "connrefused",
+    "connectionreseterror": "connreset",
+    "connectionerror": "conn",
+    "nocredentialserror": "credentials",
+    "partialcredentialserror": "credentials",
+    "invalidaccesskeyid": "credentials",
+    "signaturedoesnotmatch": "signature credentials",
+    "nosuchbucket": "bucket notexist",
+    "nosuchkey": "notexist",
+    "accessdenied": "forbidden",
+    "not allowed": "forbidden",
+    "insufficient permissions": "forbidden",
+    "insufficient permission": "forbidden",
+    "does not have permission": "forbidden",
+    "doesnt have permission": "forbidden",
+    "missing permission": "forbidden",
+    "missing permissions": "forbidden",
+    "not permitted": "forbidden",
+    "permissiondenied": "forbidden",
+    "resourceexhausted": "ratelimit quota",
+    "unauthenticated": "unauthorized",
+    "invalidcatalognameerror": "db notexist",
+    "expiredsignatureerror": "jwt expired",
+    "expiredjwtexception": "jwt expired",
+    "invalidaudienceerror": "jwt audience",
+    "securitytokeninvalidaudienceexception": "jwt audience",
+    "invalidtokenerror": "jwt token",
+    "invalidsignatureerror": "jwt signature",
+    "outofmemoryerror": "oom",
+    "memoryerror": "oom",
+    "deadlineexceeded": "timeout",
+    "readtimeout": "timeout",
+    "connecttimeout": "timeout",
+    "readtimeouterror": "timeout",
+    "gaierror": "dns",
+    "modulenotfounderror": "importerror",
+}
+for _folded in LIBRARY_ERRORS.values():
+    for _word in _folded.split():
+        WORDS.setdefault(_word, _word)
 
 # Every concept term: words that carry incident meaning wherever they appear.
 CONCEPTS = frozenset(WORDS.values())

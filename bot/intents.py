@@ -1,0 +1,121 @@
+"""Tell a text that reads like a feature request, a documentation report or a how-to question from an incident.
+
+`/diagnose` is for something broken now. Texts that ask for a change ("it would be great to have ...", "add a retry
+button", "expose the metrics on /metrics"), report documentation ("broken link in the docs") or ask how to do
+something ("how do I configure the pool size?") should not start a diagnosis, even when they use incident words.
+The rules are phrase cues, in three strengths:
+
+- urgency ("right now", "prod is down", "outage", "sev1") always means an incident;
+- a request or documentation cue means not an incident, unless the text is urgent;
+- a question, a wish for other behaviour, a chore ("improve ...", "update ...") or a mention of the docs means not
+  an incident only when nothing in the text says that something is failing.
+"""
+
+from __future__ import annotations
+
+import re
+
+FEATURE_REQUEST = "a feature request"
+DOCUMENTATION = "a documentation report"
+QUESTION = "a how-to question"
+
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_CODE = re.compile(r"`[^`\n]*`")
+
+# Someone is hurting now: never a feature request, whatever else the text says.
+_URGENT = re.compile(
+    r"\b(right now|asap|urgent(?:ly)?|emergency|outage|on fire|sev-?[12]|p[01])\b"
+    r"|\b(prod|production|site|service|api|app|everything|website)\s+(?:is\s+|are\s+)?(down|dead|broken|on fire)\b"
+    r"|\b(customers?|users?)\s+(?:are\s+|is\s+)?(can'?t|cannot|unable|not able|getting|seeing|complaining)\b",
+    re.IGNORECASE,
+)
+
+_REQUEST = re.compile(
+    r"\bfeature[ -]?requests?\b|\[feature\]|\A\s*feat(?:ure)?\s*[:(/]|\benhancements?\b|\bnew\s+feature\b"
+    r"|\bwould\s+be\s+(?:really\s+|very\s+|so\s+|much\s+)?(?:great|nice|good|helpful|useful|awesome|cool|better)\b"
+    r"|\bnice\s+to\s+have\b|\bwould\s+love\b|\bwish\s*list\b|\b(?:proposal|propose|proposing|suggestion|rfc)\b"
+    r"|\b(?:i|we)(?:\s+would|'d)\s+(?:like|love)\s+to\s+(?:have|see|add|be able|get|consider)\b"
+    r"|\b(?:would|should)\s+like\s+to\s+(?:have|see|consider)\b"
+    r"|\b(?:should|must|needs?\s+to|could)\s+be\s+added\b|\bdescribe\s+the\s+(?:feature|solution)\b"
+    r"|\bplease\s+(?:add|support|expose|provide|allow|implement|consider|make)\b"
+    r"|\b(?:add|adding|provide|providing|introduce)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:option|ability|support|setting|flag|parameter|config(?:uration)?\s+option)s?\b"
+    r"|\bability\s+to\b|\boption\s+to\b|\bsupport\s+for\b|\bconfigurable\b|\bconfiguration\s+option\b"
+    r"|\b(?:add|show|display|need)\s+an?\s+(?:\w+\s+){0,2}button\b|\bbutton\s+to\b"
+    r"|\A\s*(?:chore|refactor|docs?|tests?|ci|build|style)(?:\([\w-]+\))?\s*:|\A\s*(?:request|wishlist|idea)\s*:"
+    r"|\A\s*(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
+    r"create|introduce|show|display|include|rename|deprecate|refactor|bump)\b",
+    re.IGNORECASE,
+)
+
+_DOCS = re.compile(
+    r"\A\s*\[?docs?\]?\s*[:\]]|\[docs?\]|\bbroken\s+links?\b|\blinks?\s+(?:\S+\s+){0,4}(?:is|are)\s+broken\b"
+    r"|\b(?:the\s+)?(?:docs?|documentation|readme|tutorial|guide|wiki)\s+(?:is|are|has|have|says?)\s+"
+    r"(?:wrong|outdated|out of date|incorrect|missing|broken|unclear|confusing|misleading)\b"
+    r"|\btypos?\s+in\b|\b(?:missing|add|update|improve|fix)\s+(?:the\s+)?(?:docs?|documentation|readme)\b"
+    r"|\bdocument(?:ation)?\s+(?:for|about|on|how)\b|\A\s*\[guide\]"
+    r"|\A\s*update\b.{0,120}\b(?:docs?|documentation|readme|playbook|runbook|guide)\b",
+    re.IGNORECASE,
+)
+
+# Weaker cues: a question, a wish for other behaviour, a chore or a mention of the docs. They mean "not an
+# incident" only when nothing in the text says that something is failing.
+_QUESTION = re.compile(
+    r"\bhow\s+(?:do|does|can|could|should|would)\s+(?:i|we|you|one)\b|\bhow\s+to\b|\bis\s+there\s+(?:a|any)\b"
+    r"|\bare\s+there\s+(?:any|ways?)\b|\bis\s+it\s+possible\b|\bwhat\s+is\s+the\s+(?:best|recommended|right|correct)\s+way\b"
+    r"|\A\s*(?:question|q|qa|help)\s*[:\]]|\bquestion\s*:|\bgeneral\s+question\b|\blooking\s+for\s+(?:a\s+way|means|how)\b"
+    r"|\bdoes\s+\S+\s+support\b|\b(?:can|could)\s+(?:i|someone|anyone)\b|\bdoes\s+anyone\s+know\b"
+    r"|\bany\s+(?:ideas?|way|guidance|docs|documentation|examples?|recommendations?)\b"
+    r"|\bwhat\s+does\s+\S+(?:\s+\S+)?\s+mean\b|\bwhat\s+(?:is|are)\s+the\s+difference\b",
+    re.IGNORECASE,
+)
+_WISH = re.compile(
+    r"\bshould\s+(?:be\s+able\s+to|support|allow|have|provide|expose|return|show|display|include|log|emit|retry|use)\b"
+    r"|\ba\s+way\s+to\b|\bwe\s+need\s+to\s+(?:add|have|support)\b"
+    r"|\bneeds?\s+(?:an?\s+(?:\w+\s+){0,2}(?:endpoint|option|setting|flag|button|page|api|way)|to\s+(?:support|expose|provide))\b"
+    r"|\A\s*better\b|\b(?:allow|enable)\s+(?:users?|us|people|clients?)\s+to\b"
+    r"|\A\s*(?:improve|update|use|upgrade|migrate|replace|remove|move|switch|consider|optimi[sz]e|speed\s+up|cache|"
+    r"log|track|detect|validate|verify|configure|define|set\s+up|setup|clean\s+up)\b(?!\s*[:=\]])",
+    re.IGNORECASE,
+)
+_DOCS_MENTION = re.compile(
+    r"\b(?:docs?|documentation|readme|wiki|tutorial|clarify|clarification|wording|explain|explanation|typos?|spelling)\b"
+    r"|\bexamples?\s+(?:for|of|on|showing|how)\b",
+    re.IGNORECASE,
+)
+
+# Something is failing: a how-to question that carries one of these is about an incident.
+_FAILING = re.compile(
+    r"\bfail(?:s|ed|ing|ure|ures)?\b|\berrors?\s*(?:[:=(]|\d|occur|occurs|occurred|appear|shows?|is|was|when|while|after)"
+    r"|\b(?:an?|this|the|same|following)\s+(?:\w+\s+)?(?:error|exception)\b|\bexception\b|\btraceback\b|\berrno\b"
+    r"|\b\w+(?:error|exception)\b|\brefused\b|\bdenied\b|\bforbidden\b|\bunauthori[sz]ed\b|\bcannot\b|\bcan'?t\b"
+    r"|\bunable\s+to\b|\bnot\s+(?:working|responding|starting|sent|delivered|loading|firing)\b"
+    r"|\b(?:doesn'?t|does\s+not|didn'?t|did\s+not|don'?t|won'?t|isn'?t|aren'?t|wasn'?t|weren'?t)\s+(?:\w+\s+)?(?:work|start|respond|load|send|fire|connect|run|pick|show|reach|return|arrive|get|come)\w*\b"
+    r"|\berrors\b|\bexited\b|\bexit\s+code\b|\bexpired\b|\btimeouts?\b|\bkilled\b|\bdown\s+(?:for|since)\b"
+    r"|\bstopped\s+working\b|\bbroken\b|\bcrash\w*|\bstuck\b|\bhang(?:s|ing)?\b|\btimed?\s*out\b|\bkeeps?\s+\w+ing\b"
+    r"|\b(?:returns?|returning|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b"
+    r"|\bhttp/\d(?:\.\d)?\s+[45]\d\d\b|\boom\w*|\bout\s+of\s+memory\b|\bis\s+down\b",
+    re.IGNORECASE,
+)
+
+
+def not_incident(text: str) -> str | None:
+    """Why a text is not an incident (a feature request, documentation, a how-to question), or None."""
+    if not text or not text.strip():
+        return None
+    unlinked = _URL.sub(" ", text)
+    prose = _CODE.sub(" ", unlinked)  # cues count in the prose; failure evidence counts in code spans too
+    if _URGENT.search(prose):
+        return None
+    if _DOCS.search(prose):
+        return DOCUMENTATION
+    if _REQUEST.search(prose):
+        return FEATURE_REQUEST
+    if _FAILING.search(unlinked):
+        return None
+    if _QUESTION.search(prose):
+        return QUESTION
+    if _WISH.search(prose):
+        return FEATURE_REQUEST
+    if _DOCS_MENTION.search(prose):
+        return DOCUMENTATION
+    return None
