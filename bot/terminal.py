@@ -79,6 +79,8 @@ def match_text(result: MatchResult) -> str:
     scope = f" (service {result.service})" if result.service else ""
     if result.abstained:
         lines = [f'No confident match for "{result.query}"{scope}.']
+        if result.not_incident:
+            lines.append(f"It reads like {result.not_incident}, not an incident.")
         if result.matches:
             lines.append("Closest candidates:")
     else:

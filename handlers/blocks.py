@@ -140,7 +140,8 @@ def incident_root(
 def match_blocks(result: MatchResult, offers: Sequence[Offer]) -> list[Block]:
     """The pick and why, with the runners-up as buttons; or, on abstention, the candidates as buttons."""
     if result.best is None:
-        text = messages.closest(result.query) if offers else messages.nothing_fits(result.query)
+        said = messages.closest if offers else messages.nothing_fits
+        text = said(result.query, result.not_incident)
         blocks = [section(text, BlockId.MATCH)]
     else:
         best = result.best

@@ -62,13 +62,20 @@ def root_text(incident: Incident) -> str:
     return f"{incident.id} {incident.service}: {escape(incident.symptom)}"
 
 
-def closest(query: str) -> str:
+def closest(query: str, not_incident: str | None = None) -> str:
+    if not_incident:
+        return f"_{escape(query)}_ reads like {not_incident}, not an incident, so I ran no checks. If it is one, pick a playbook:"
     return f"No confident match for _{escape(query)}_. Closest playbooks:"
 
 
-def nothing_fits(query: str) -> str:
+def nothing_fits(query: str, not_incident: str | None = None) -> str:
+    said = (
+        f"_{escape(query)}_ reads like {not_incident}, not an incident"
+        if not_incident
+        else f"No playbook fits _{escape(query)}_"
+    )
     return (
-        f"No playbook fits _{escape(query)}_. Describe what you see in this thread with `@chatops diagnose <symptom>` "
+        f"{said}. Describe what you see in this thread with `@chatops diagnose <symptom>` "
         "(an error message, an alert name, what users notice)."
     )
 

@@ -66,7 +66,7 @@ def test_match_json_has_the_documented_shape() -> None:
     run = chatops("match", "FATAL: sorry, too many clients already", "--service", "tldr-api", "--json")
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
-    assert set(result) == {"query", "service", "abstained", "matches"}
+    assert set(result) == {"query", "service", "abstained", "not_incident", "matches"}
     assert result["service"] == "tldr-api" and result["abstained"] is False
     best = result["matches"][0]
     assert set(best) == {"id", "title", "guide", "section", "score", "why"}

@@ -92,9 +92,14 @@ def test_text_from_people_and_systems_cannot_ping_or_link() -> None:
 
 
 def test_when_nothing_fits_the_thread_says_how_to_describe_it(matcher: Matcher) -> None:
-    rendered = blocks.match_blocks(matcher.match("how do I enable dark mode"), [])
+    rendered = blocks.match_blocks(matcher.match("the purple widget wobbles"), [])
     assert "No playbook fits" in texts(rendered) and "@chatops diagnose" in texts(rendered)
     assert buttons(rendered) == []
+
+
+def test_a_how_to_question_is_told_apart_from_an_incident(matcher: Matcher) -> None:
+    rendered = blocks.match_blocks(matcher.match("how do I enable dark mode"), [])
+    assert "reads like a how-to question, not an incident" in texts(rendered) and buttons(rendered) == []
 
 
 def test_every_playbook_renders_within_slacks_limits(catalog: Catalog, example_config: Config) -> None:
