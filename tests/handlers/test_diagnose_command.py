@@ -254,7 +254,9 @@ def test_run_instead_reruns_once_even_when_double_clicked(workspace: Workspace) 
 
 
 def test_a_feature_request_runs_no_checks_and_says_why(workspace: Workspace) -> None:
-    _, thread = opened_incident(workspace, "api-gateway it would be great to have a retry button on 5xx errors")
+    _, thread = opened_incident(
+        workspace, "api-gateway it would be great to have a retry button on 5xx errors"
+    )
     match = thread[1]
     assert "reads like a feature request, not an incident" in shown(match)
     assert len(thread) == 2 and not any("*Verdict:*" in shown(m) for m in thread), "no checks ran"
