@@ -229,12 +229,16 @@ TIERS = {"oncall": "on-call", "team_lead": "team lead", "engineering_manager": "
          "vp_engineering": "VP Engineering"}  # fmt: skip
 
 
+def tier_name(tier: str) -> str:
+    return TIERS.get(tier, tier.replace("_", " "))
+
+
 def notify_tier(tier: str, who: str, why: str, paged: bool) -> str:
-    return f":rotating_light: {'Paging' if paged else 'Calling'} {TIERS.get(tier, tier)} {who_is(who)}: {escape(why)}"
+    return f":rotating_light: {'Paging' if paged else 'Calling'} {tier_name(tier)} {who_is(who)}: {escape(why)}"
 
 
 def escalated(tier: str, who: str, after: str, condition: str, contacts: list[str], paged: bool) -> str:
-    text = (f":arrow_double_up: Escalating to the {TIERS.get(tier, tier)} {who_is(who)}: "
+    text = (f":arrow_double_up: Escalating to the {tier_name(tier)} {who_is(who)}: "
             f"{condition.replace('_', ' ')} after {after}{' (paged)' if paged else ''}.")  # fmt: skip
     return text + (f" Other ways to reach the team: {escape('; '.join(contacts))}." if contacts else "")
 
@@ -245,7 +249,7 @@ def who_is(slack_id: str) -> str:
 
 def page_refused(tier: str, reason: str) -> str:
     return (
-        f":x: PagerDuty refused the page to {tier.replace('_', ' ')}, so nobody was paged: {escape(reason)}"
+        f":x: PagerDuty refused the page to the {tier_name(tier)}, so nobody was paged: {escape(reason)}"
     )
 
 
