@@ -20,6 +20,7 @@ from bot import terminal
 from bot.audit_cli import add_audit_command
 from bot.config import Config
 from bot.errors import ChatOpsError, ProblemsError
+from bot.escalation_check import add_escalation_command
 from bot.importer.cli import add_import_command
 from bot.incident_cli import add_incident_commands
 from bot.matcher import Matcher
@@ -261,6 +262,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     cfg.add_parser("check", help="validate the config file").set_defaults(func=cmd_config_check)
     add_audit_command(sub)
     add_incident_commands(sub)
+    add_escalation_command(sub)
     add_store_commands(sub)
 
     add_prune_command(sub)

@@ -147,6 +147,8 @@ class Service(Strict):
 
 
 Tier = Literal["oncall", "team_lead", "engineering_manager", "vp_engineering"]
+TIER_NAMES = {"oncall": "on-call", "team_lead": "team lead", "engineering_manager": "engineering manager",
+              "vp_engineering": "VP Engineering"}  # fmt: skip
 
 
 class Contact(Strict):
@@ -179,6 +181,17 @@ class Team(Strict):
         contact: Contact | None = getattr(self, tier)
         return contact
 
+    @model_validator(mode="after")
+    def _ladder_in_order(self) -> Team:
+        _check_order(self.escalation or [])
+        return self
+
+
+def _check_order(ladder: list[EscalationStep]) -> None:
+    afters = [step.after for step in ladder]
+    if afters != sorted(afters):
+        raise ValueError("escalation steps must be in order of 'after'")
+
 
 class SevLevel(Strict):
     name: str
@@ -194,6 +207,12 @@ class EscalationStep(Strict):
     tier: Tier
     after: Duration = Field(description="time since the incident opened")
     when: Literal["not_acknowledged", "not_resolved"] = "not_resolved"
+    page: bool | None = Field(
+        None, description="page the tier (if it has a routing key); by default, when the SEV pages on-call"
+    )
+
+    def pages(self, level: SevLevel) -> bool:
+        return level.page_oncall if self.page is None else self.page
 
 
 def _default_severities() -> dict[Sev, SevLevel]:
@@ -235,9 +254,7 @@ class Policy(Strict):
         if missing:
             raise ValueError(f"severities must define every level; missing {', '.join(missing)}")
         for ladder in [self.escalation, *self.escalation_by_severity.values()]:
-            afters = [step.after for step in ladder]
-            if afters != sorted(afters):
-                raise ValueError("escalation steps must be in order of 'after'")
+            _check_order(ladder)
         return self
 
 
@@ -293,8 +310,14 @@ class Config(Strict):
 
     def ladder(self, service: str, sev: Sev) -> list[EscalationStep]:
         """The escalation ladder of an incident: the team's own, else the policy's for its SEV, else the policy's."""
-        team = self.teams[self.services[service].team]
-        return team.escalation or self.policy.escalation_by_severity.get(sev) or self.policy.escalation
+        return self.team_ladder(self.services[service].team, sev)
+
+    def team_ladder(self, team: str, sev: Sev) -> list[EscalationStep]:
+        return (
+            self.teams[team].escalation
+            or self.policy.escalation_by_severity.get(sev)
+            or self.policy.escalation
+        )
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.config import TIER_NAMES
 from bot.incidents import Incident
 from bot.matcher import MatchResult
 
@@ -225,16 +226,14 @@ def severity_changed(user: str | None, sev: str, was: str | None) -> str:
     return f"The severity is *{sev}*{before}, from the alert's severity label."
 
 
-TIERS = {"oncall": "on-call", "team_lead": "team lead", "engineering_manager": "engineering manager",
-         "vp_engineering": "VP Engineering"}  # fmt: skip
-
-
 def tier_name(tier: str) -> str:
-    return TIERS.get(tier, tier.replace("_", " "))
+    return TIER_NAMES.get(tier, tier.replace("_", " "))
 
 
 def notify_tier(tier: str, who: str, why: str, paged: bool) -> str:
-    return f":rotating_light: {'Paging' if paged else 'Calling'} {tier_name(tier)} {who_is(who)}: {escape(why)}"
+    return (
+        f":rotating_light: {'Paging' if paged else 'Calling'} {tier_name(tier)} {who_is(who)}: {escape(why)}"
+    )
 
 
 def escalated(tier: str, who: str, after: str, condition: str, contacts: list[str], paged: bool) -> str:
@@ -248,9 +247,7 @@ def who_is(slack_id: str) -> str:
 
 
 def page_refused(tier: str, reason: str) -> str:
-    return (
-        f":x: PagerDuty refused the page to the {tier_name(tier)}, so nobody was paged: {escape(reason)}"
-    )
+    return f":x: PagerDuty refused the page to the {tier_name(tier)}, so nobody was paged: {escape(reason)}"
 
 
 def commander_set(user: str, commander: str) -> str:

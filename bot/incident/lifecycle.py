@@ -103,7 +103,9 @@ class Lifecycle:
                      if s.tier == row.tier and s.when == row.condition), None)  # fmt: skip
         if contact is None or step is None:
             return
-        paged = self._page(incident, row.tier)
+        paged = step.pages(self.config.policy.severities[incident.severity or Sev.SEV1]) and self._page(
+            incident, row.tier
+        )
         self.store.append(incident.id, TimelineKind.ESCALATED, f"escalated to {row.tier}: {row.condition.replace('_', ' ')}",
                           None, {"tier": row.tier, "condition": row.condition, "paged": paged})  # fmt: skip
         view.escalated(incident, step, contact.slack, team.contacts, paged)

@@ -6,13 +6,18 @@ outage and arrive once each, in order. The clock is a ManualClock moved by hand;
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_workspace import OOM_REPORT, button, shown
 
 from bot.clock import ManualClock
 from bot.incidents import Incident, IncidentStatus
@@ -226,3 +231,71 @@ def test_a_page_pagerduty_refuses_is_said_in_the_thread(workspace: LocalWorkspac
     assert "to the on-call, so nobody was paged" in refused
     workspace.tick()
     assert len(workspace.pagerduty.received()) == 1, "a refused page is not retried"
+
+
+def test_a_sev2_escalates_by_mentioning_on_call_without_paging(
+    workspace: LocalWorkspace, clock: ManualClock
+) -> None:
+    incident = declare(workspace, "declare api-gateway search is slow sev 2")
+    later(workspace, clock, timedelta(minutes=16))
+    (step,) = escalations(workspace, incident)
+    assert f"<!subteam^{ONCALL}>" in step and "(paged)" not in step
+    assert workspace.pagerduty.received() == []
+
+
+def chatops(ws: LocalWorkspace, *args: str) -> str:
+    exe = str(Path(sys.executable).parent / "chatops")
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "CHATOPS_STORE_URL": ws.settings.store_url,
+    }
+    run = subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_the_summary_and_the_postmortem_export_show_everything_that_happened(
+    workspace: LocalWorkspace, clock: ManualClock
+) -> None:
+    workspace.command(OOM_REPORT)
+    workspace.wait_idle()
+    (incident,) = workspace.store.list_open()
+    run(workspace, f"sev 1 {incident.id}")
+    clock.advance(timedelta(minutes=3))
+    run(workspace, "ack", user="U0BOB")
+    said = workspace.slack.thread(CHANNEL_ID, incident.thread_ts or "")
+    verdict = next(m for m in said if "*Verdict:*" in shown(m))
+    workspace.press(button(verdict, "Roll back the recent deployment (breaking change)"), user="U0BOB")
+    workspace.wait_idle()
+    request = next(
+        m for m in workspace.slack.thread(CHANNEL_ID, incident.thread_ts or "") if "Fix request 1" in m.text
+    )
+    workspace.press(button(request, "Approve"), user="U0ALICE")
+    workspace.wait_idle()
+    clock.advance(timedelta(minutes=10))
+    run(workspace, "resolve rolled back to 1.8.2; pods healthy", user="U0BOB")
+
+    (summary,) = [m for m in thread(workspace, incident) if f"Summary of {incident.id}" in m]
+    assert "first diagnosis → acknowledged 3 min" in summary and "acknowledged → resolved 10 min" in summary
+    assert (
+        "*Fix:* Roll back the recent deployment (breaking change): asked by <@U0BOB>, approved by <@U0ALICE>: succeeded"
+        in summary
+    )
+    assert (
+        "PagerDuty trigger for oncall" in summary
+        and "*Resolution:* rolled back to 1.8.2; pods healthy" in summary
+    )
+
+    listed = json.loads(chatops(workspace, "incident", "list", "--json"))
+    assert [(i["id"], i["status"], i["severity"]) for i in listed] == [(incident.id, "resolved", "SEV-1")]
+    shown_text = chatops(workspace, "incident", "show", incident.id)
+    assert "first diagnosis → acknowledged: 3 min" in shown_text and "U0ALICE" in shown_text
+    export = chatops(workspace, "incident", "export", incident.id)
+    assert export.startswith(f"# Postmortem draft: {incident.id} api-gateway:")
+    assert (
+        "- Roll back the recent deployment (breaking change): asked by U0BOB, succeeded (approved by U0ALICE)"
+        in export
+    )
+    assert "## Root cause\n\n_Why did it happen? (to be written by people)_" in export
+    assert "- [ ] Steps to reproduce" in export or "- [ ] Steps to reproduce the issue" in export
