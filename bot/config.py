@@ -31,13 +31,16 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
+def parse_duration(text: str) -> timedelta:
+    """15m, 1h, 4h, 24h, 90s, 2d."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"expected a duration such as 15m, 1h, 4h or 24h (got {text!r})")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
 def _parse_duration(value: object) -> object:
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(f"expected a duration such as 15m, 1h, 4h or 24h (got {value!r})")
-        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    return value
+    return parse_duration(value) if isinstance(value, str) else value
 
 
 Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]

@@ -31,6 +31,7 @@ EMOJI = {
     "wrench": "🔧", "lock": "🔒", "bell": "🔔", "memo": "📝", "link": "🔗", "tada": "🎉", "+1": "👍",
     "thumbsup": "👍", "no_entry": "⛔", "information_source": "\u2139\ufe0f", "robot_face": "🤖", "stopwatch": "⏱️",
     "arrow_forward": "▶️", "gear": "⚙️", "ballot_box_with_check": "☑️", "recycle": "♻️", "hourglass": "⌛",
+    "arrow_double_up": "⏫", "adhesive_bandage": "🩹", "arrows_counterclockwise": "🔄", "man_in_tuxedo": "🤵",
 }  # fmt: skip
 RULE = "─" * 40
 TEAM_ID, BOT_USER_ID, BOT_ID, APP_ID, BOT_NAME = "T0SANDBOX", "U0CHATOPS", "B0CHATOPS", "A0CHATOPS", "chatops"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.clock import Clock
-from bot.config import Config, EscalationStep
+from bot.config import TIER_NAMES, Config, EscalationStep
 from bot.incidents import EscalationStep as LadderRow
 from bot.incidents import Incident, IncidentStatus, TimelineKind
 from bot.paging.outbox import Action, Pager, PageView
@@ -106,7 +106,7 @@ class Lifecycle:
         paged = step.pages(self.config.policy.severities[incident.severity or Sev.SEV1]) and self._page(
             incident, row.tier
         )
-        self.store.append(incident.id, TimelineKind.ESCALATED, f"escalated to {row.tier}: {row.condition.replace('_', ' ')}",
+        self.store.append(incident.id, TimelineKind.ESCALATED, f"escalated to the {TIER_NAMES[row.tier]}: {row.condition.replace('_', ' ')}",
                           None, {"tier": row.tier, "condition": row.condition, "paged": paged})  # fmt: skip
         view.escalated(incident, step, contact.slack, team.contacts, paged)
         if paged and self.pager is not None:

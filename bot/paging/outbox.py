@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 
 import httpx
 
+from bot.config import TIER_NAMES
 from bot.errors import ChatOpsError
 from bot.incidents import Incident, OutboxMessage, TimelineKind
 from bot.paging import pagerduty
@@ -72,7 +73,7 @@ class Pager:
         if delivery.outcome == pagerduty.Outcome.DELIVERED:
             self.store.outbox_done(message.id, "delivered")
             if incident is not None:
-                self.store.append(incident.id, TimelineKind.PAGED, f"PagerDuty {payload['action']} for {payload['tier']}",
+                self.store.append(incident.id, TimelineKind.PAGED, f"PagerDuty {payload['action']} to the {TIER_NAMES[payload['tier']]}",
                                   None, {"tier": payload["tier"], "action": payload["action"]})  # fmt: skip
             return True
         if delivery.outcome == pagerduty.Outcome.RETRY:
@@ -88,7 +89,7 @@ class Pager:
     ) -> bool:
         self.store.outbox_done(message.id, "rejected", reason)
         if incident is not None:
-            self.store.append(incident.id, TimelineKind.PAGED, f"page to {message.payload['tier']} refused: {reason}",
+            self.store.append(incident.id, TimelineKind.PAGED, f"page to the {TIER_NAMES[message.payload['tier']]} refused: {reason}",
                               None, {"tier": message.payload["tier"], "refused": True})  # fmt: skip
             view.page_refused(incident, message.payload["tier"], reason)
         return False

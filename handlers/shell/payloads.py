@@ -3,6 +3,7 @@ and the tests send them (tests/fixtures/slack/ holds the documented samples thes
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import time
@@ -133,3 +134,21 @@ def input_state(view: dict[str, Any], fields: dict[str, str]) -> dict[str, dict[
             state["value"] = wanted
         values[block["block_id"]] = {element["action_id"]: state}
     return values
+
+
+def alertmanager_webhook(labels: dict[str, str], annotations: dict[str, str], starts_at: str,
+                         ends_at: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """What Alertmanager POSTs for one alert (webhook payload version 4); resolved when `ends_at` is given."""
+    status = "resolved" if ends_at else "firing"
+    grouped = {k: labels[k] for k in ("alertname", "service") if k in labels}
+    return {
+        "version": "4",
+        "groupKey": "{}:{" + ", ".join(f'{k}="{v}"' for k, v in grouped.items()) + "}",
+        "truncatedAlerts": 0, "status": status, "receiver": "chatops-bot",
+        "groupLabels": grouped, "commonLabels": labels, "commonAnnotations": annotations,
+        "externalURL": "http://alertmanager.sandbox:9093",
+        "alerts": [{"status": status, "labels": labels, "annotations": annotations, "startsAt": starts_at,
+                    "endsAt": ends_at or "0001-01-01T00:00:00Z",
+                    "generatorURL": "http://prometheus.sandbox:9090/graph",
+                    "fingerprint": hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]}],
+    }  # fmt: skip

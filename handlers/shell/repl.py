@@ -7,6 +7,11 @@
     shortcut                        "Diagnose this" on the newest message someone posted
     home                            the bot's App Home tab (the open incidents)
     audit                           the audit log of fixes (what `chatops audit` prints)
+    /incident ack | sev 1 | resolve  run the incident (`/incident help` lists it all)
+    alert KubePodCrashLooping service=api-gateway severity=critical  pods restart
+                                    Alertmanager delivers a firing alert (labels, then its summary)
+    alert KubePodCrashLooping resolved   ... and its resolve
+    wait 15m                        move the clock on: due escalations fire (pages show as PagerDuty gets them)
     anything else                   a reply in the current incident thread (`@chatops status` mentions the bot)
     as bob                          act as another person (alice, bob)
     help | quit
@@ -17,14 +22,18 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.audit_cli import entry_line
+from bot.clock import ManualClock, ShiftedClock
+from bot.config import parse_duration
 from bot.playbooks_loader import Catalog
 from bot.settings import Settings
+from handlers.shell import payloads
 from handlers.shell.workspace import LocalWorkspace, ack_text
 from sandbox.slack_api import CHANNEL_ID, CHANNEL_NAME, PEOPLE
 from sandbox.slack_render import BOT_NAME, Button, Buttons, Message, render_message
@@ -43,6 +52,11 @@ as alice
 press Approve
 # The audit log: who asked, who approved, the exact change, the outcome.
 audit
+# SEV-1 paged on-call (PagerDuty got the trigger). Nobody acknowledges for 15 minutes: the ladder escalates.
+wait 16m
+/incident ack
+/incident commander @bob
+/incident resolve rolled back to 1.8.2; pods healthy
 # A vague report: no confident match, so the closest playbooks are offered instead.
 /diagnose api-gateway the gateway feels weird
 press slow or timing out
@@ -58,6 +72,9 @@ submit
 as bob
 post [FIRING:1] KubePodCrashLooping: pod arch-separation/api-gateway-7d9f6b8c5-abc12 is restarting
 shortcut
+# Alertmanager: a firing alert opens an incident by itself, SEV from its labels; its resolve is noted.
+alert DatabaseDown service=tldr-api severity=warning tldr-api cannot reach PostgreSQL
+alert DatabaseDown resolved
 # The App Home tab lists the open incidents.
 home
 """
@@ -76,6 +93,7 @@ class Transcript:
     _versions: dict[str, int] = field(default_factory=dict)  # message ts -> edits printed
     _ephemerals: dict[str, int] = field(default_factory=dict)  # user -> ephemerals printed
     _views: dict[str, str] = field(default_factory=dict)  # view id -> the version (hash) printed
+    _pages: int = 0  # PagerDuty deliveries printed
 
     def refresh(self) -> None:
         slack = self.workspace.slack
@@ -101,6 +119,9 @@ class Transcript:
                 what = f"a form opens for {name}" if view["type"] == "modal" else f"{name}'s App Home"
                 self.write(f"  ({what})")
                 self.write(indent(slack.render_view(view["id"], self.buttons), "  │ "))
+        for delivery in self.workspace.pagerduty.received()[self._pages :]:
+            self._pages += 1
+            self.write(f"  (PagerDuty got: {delivery.describe()})")
 
     def _show(self, msg: Message, rendered: str, edited: bool) -> None:
         where = "thread" if msg.is_reply else f"#{CHANNEL_NAME}"
@@ -120,6 +141,7 @@ class Shell:
     user: str = "U0ALICE"
     transcript: Transcript = field(init=False)
     fields: dict[str, str] = field(default_factory=dict)  # what was filled in the open form
+    firing: dict[str, tuple[dict[str, str], dict[str, str], str]] = field(default_factory=dict)  # alerts sent
 
     def __post_init__(self) -> None:
         self.transcript = Transcript(self.workspace, self.write)
@@ -155,12 +177,16 @@ class Shell:
         elif word == "audit":
             for entry in self.workspace.store.audit():
                 self.write(f"  {entry_line(entry)}")
-        elif line.startswith("/diagnose"):
-            response = self.workspace.command(line.removeprefix("/diagnose").strip(), user=self.user)
+        elif word == "alert":
+            self._alert(rest.split())
+        elif word == "wait":
+            self._wait(rest.strip())
+        elif word in ("/diagnose", "/incident"):
+            response = self.workspace.command(mentions(rest.strip()), user=self.user, command=word)
             if text := ack_text(response):
                 self.write(indent(f"(only {self.name} sees this) {text}", "  "))
         elif line.startswith("/"):
-            self.write(f"  Slack: {word} is not a command here; try /diagnose.")
+            self.write(f"  Slack: {word} is not a command here; try /diagnose or /incident.")
         else:
             self.workspace.say(line, user=self.user, thread_ts=self.current_thread())
         self.settle()
@@ -226,6 +252,41 @@ class Shell:
             return
         self.fields = {}
 
+    def _alert(self, words: list[str]) -> None:
+        if not words:
+            self.write("  alert <AlertName> label=value ... [summary]  |  alert <AlertName> resolved")
+            return
+        name, rest = words[0], words[1:]
+        now = self.workspace.clock.now().isoformat().replace("+00:00", "Z")
+        if rest == ["resolved"]:
+            if name not in self.firing:
+                self.write(f"  No {name} is firing; fire it first.")
+                return
+            labels, annotations, started = self.firing.pop(name)
+            payload = payloads.alertmanager_webhook(labels, annotations, started, ends_at=now)
+        else:
+            labels = {"alertname": name} | dict(w.split("=", 1) for w in rest if "=" in w)
+            summary = " ".join(w for w in rest if "=" not in w)
+            annotations = {"summary": summary} if summary else {}
+            self.firing[name] = (labels, annotations, now)
+            payload = payloads.alertmanager_webhook(labels, annotations, now)
+        status, body = self.workspace.alert(payload)
+        self.write(f"  (Alertmanager delivered {name} {payload['status']}: the bot answered {status} {body})")
+
+    def _wait(self, how_long: str) -> None:
+        clock = self.workspace.clock
+        try:
+            delta = parse_duration(how_long)
+        except ValueError as error:
+            self.write(f"  {error}")
+            return
+        if not isinstance(clock, ShiftedClock | ManualClock):
+            self.write("  This workspace runs on the real clock.")
+            return
+        clock.advance(delta)
+        self.write(f"  ({how_long} later: {clock.now():%H:%M} UTC)")
+        self.workspace.tick()
+
     def _shortcut(self) -> None:
         posted = [m for m in self.workspace.slack.messages(CHANNEL_ID, top_level=True) if m.bot_id is None]
         if not posted:
@@ -239,6 +300,12 @@ class Shell:
             return self.transcript.buttons.get(int(which))
         newest_first = reversed(list(self.transcript.buttons))
         return next((b for b in newest_first if which.lower() in b.text.lower()), None)
+
+
+def mentions(text: str) -> str:
+    """@alice as Slack sends it in a command's text (the manifest's should_escape): <@U0ALICE|alice>."""
+    users = {name: uid for uid, name in PEOPLE.items()}
+    return re.sub(r"(?<![<\w])@(\w+)", lambda m: f"<@{users[m[1]]}|{m[1]}>" if m[1] in users else m[0], text)
 
 
 def indent(text: str, prefix: str) -> str:
@@ -256,7 +323,7 @@ def run_shell(settings: Settings, catalog: Catalog, scenario: str | None, lines:
     write(
         f"Local Slack workspace: #{CHANNEL_NAME}; you are alice, bob is a teammate. Checks go to {cluster}."
     )
-    with LocalWorkspace(settings, catalog, scenario) as workspace:
+    with LocalWorkspace(settings, catalog, scenario, clock=ShiftedClock()) as workspace:
         shell = Shell(workspace, write)
         if lines is None:
             write("Type `help` for what you can do.")

@@ -20,6 +20,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from waitress.server import create_server
 
 from bot.clock import SYSTEM_CLOCK, Clock
+from bot.config import Config
 from bot.leader import AlwaysLeader
 from bot.playbooks_loader import Catalog
 from bot.probes.base import Clients
@@ -75,6 +76,7 @@ class LocalWorkspace:
             config = config.model_copy(
                 update={"services": {n: sandboxed(s) for n, s in config.services.items()}}
             )
+        self._furnish(config)
         if self.store_path is None:
             self.store_path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "chatops.db"
         # PagerDuty is the local stand-in, every team's routing key its one key.
@@ -110,6 +112,24 @@ class LocalWorkspace:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def _furnish(self, config: Config) -> None:
+        """The people the config names, as members of the workspace: the thread shows names, not ids."""
+        for team_name, team in config.teams.items():
+            for tier, handle in (("oncall", "oncall"), ("team_lead", "lead"), ("engineering_manager", "manager"),
+                                 ("vp_engineering", "vp-engineering")):  # fmt: skip
+                contact = team.contact(tier)
+                if (
+                    contact is None
+                    or contact.slack in self.slack.users
+                    or contact.slack in self.slack.usergroups
+                ):
+                    continue
+                name = handle if tier == "vp_engineering" else f"{team_name}-{handle}"
+                if contact.slack.startswith("S"):
+                    self.slack.add_usergroup(contact.slack, name, ["U0ALICE", "U0BOB"])
+                else:
+                    self.slack.add_user(contact.slack, name)
 
     # --- what people do ---
 

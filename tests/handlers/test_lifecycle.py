@@ -283,7 +283,7 @@ def test_the_summary_and_the_postmortem_export_show_everything_that_happened(
         in summary
     )
     assert (
-        "PagerDuty trigger for oncall" in summary
+        "PagerDuty trigger to the on-call" in summary
         and "*Resolution:* rolled back to 1.8.2; pods healthy" in summary
     )
 

@@ -102,3 +102,23 @@ def test_the_shell_at_a_terminal_prompts_and_answers(tmp_path: Path) -> None:
     finally:
         os.close(terminal)
     assert b"Type `help` for what you can do." in seen and b"CrashLoopBackOff" in seen
+
+
+def test_the_shell_runs_an_incident_moves_the_clock_and_delivers_alerts(
+    example_settings: Settings, catalog: Catalog
+) -> None:
+    out = play(example_settings, catalog, "healthy", "/incident declare api-gateway checkout down sev 1", "wait 16m",
+               "/incident ack", "/incident commander @bob", "/incident resolve fixed",
+               "alert DatabaseDown service=tldr-api severity=critical tldr-api cannot reach PostgreSQL",
+               "alert DatabaseDown resolved", "wait soon")  # fmt: skip
+    assert "(PagerDuty got: trigger INC-" in out and "[SEV-1] api-gateway: checkout down -> 202)" in out
+    assert (
+        "(16m later:" in out
+        and "Escalating to the on-call @platform-oncall: not acknowledged after 15 min" in out
+    )
+    assert "(PagerDuty got: acknowledge INC-" in out and "made @bob the incident commander" in out
+    assert "📝 Summary of INC-" in out and "Resolution: fixed" in out
+    assert "(Alertmanager delivered DatabaseDown firing: the bot answered 200" in out
+    assert "The severity is SEV-1, from the alert's severity label." in out
+    assert "🟢 Alert DatabaseDown resolved: tldr-api cannot reach PostgreSQL" in out
+    assert "expected a duration such as 15m" in out
