@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "handlers"))  # the scenario helpers
 
-from slack_workspace import OOM_REPORT, button, shown  # noqa: E402
+from slack_workspace import OOM_REPORT, button, shown
 
-from bot.playbooks_loader import load_catalog  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from handlers.shell.workspace import LocalWorkspace  # noqa: E402
-from sandbox.slack_api import CHANNEL_ID  # noqa: E402
+from bot.playbooks_loader import load_catalog
+from bot.settings import Settings
+from handlers.shell.workspace import LocalWorkspace
+from sandbox.slack_api import CHANNEL_ID
 
 ROLLBACK = "Roll back the recent deployment (breaking change)"
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,9 @@ def main() -> None:
     settings = Settings.load(str(ROOT / "config.example.yaml"), guides=load_catalog().guides(), env={})
     runs = [one_run(settings) for _ in range(args.runs)]
     print(f"approve -> ack:      {figure([a for a, _ in runs])}  over {args.runs} runs")
-    print(f"approve -> verified: {figure([v for _, v in runs])}  (rollback; 3 pods replaced by the controller)")
+    print(
+        f"approve -> verified: {figure([v for _, v in runs])}  (rollback; 3 pods replaced by the controller)"
+    )
 
 
 if __name__ == "__main__":
