@@ -114,10 +114,12 @@ def cmd_shell(app: cli.App, args: argparse.Namespace) -> int:
 
 def cmd_demo(app: cli.App, args: argparse.Namespace) -> int:
     """A scripted incident, end to end, in the shell against the simulated cluster."""
+    from handlers.shell.own_guide import play_own_guide
     from handlers.shell.repl import DEMO, run_shell
 
     print(f"Config: {app.settings.config_file}; {len(app.catalog)} playbooks.")
-    return run_shell(app.settings, app.catalog, DEMO_SCENARIO, DEMO.splitlines())
+    played = run_shell(app.settings, app.catalog, DEMO_SCENARIO, DEMO.splitlines())
+    return played or play_own_guide(lambda text: print(text, flush=True))
 
 
 def add_slack_commands(sub: Any) -> None:

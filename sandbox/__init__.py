@@ -7,7 +7,7 @@ its other systems are left out, so their probes report `skipped` instead of wait
 from __future__ import annotations
 
 from bot.config import Service
-from sandbox.kube_api import CONTEXT, FIXTURES, NAMESPACE, FakeKubeApi
+from sandbox.kube_api import CONTEXT, DEPLOYMENT, FIXTURES, NAMESPACE, FakeKubeApi
 
 __all__ = ["FakeKubeApi", "config_yaml", "sandboxed", "scenarios"]
 
@@ -36,17 +36,16 @@ def scenarios() -> list[str]:
     return sorted(path.stem for path in FIXTURES.glob("*.yaml"))
 
 
+SIMULATED_WORKLOAD = {"context": CONTEXT, "namespace": NAMESPACE, "deployment": DEPLOYMENT, "selector": None,
+                      "service": None, "container": None}  # fmt: skip
 APPROVERS = "S0ONCALL"  # the stand-in Slack's on-call group: alice and bob
 
 
 def sandboxed(service: Service) -> Service:
-    """The service as the sandbox sees it: Kubernetes in the simulated cluster, no other systems, and the
-    sandbox's people (the on-call group) as its approvers."""
-    kubernetes = (
-        service.kubernetes.model_copy(update={"context": CONTEXT, "namespace": NAMESPACE})
-        if service.kubernetes
-        else None
-    )
+    """The service as the sandbox sees it: its Kubernetes workload is the simulated cluster's one deployment
+    (whatever the config calls it), no other systems, and the sandbox's people (the on-call group) as its
+    approvers."""
+    kubernetes = service.kubernetes.model_copy(update=SIMULATED_WORKLOAD) if service.kubernetes else None
     return service.model_copy(
         update={
             "kubernetes": kubernetes,
