@@ -145,11 +145,15 @@ def test_demo_plays_a_full_incident_in_the_local_slack_workspace(tmp_path: Path)
     assert 'used "Diagnose this" on: [FIRING:1] KubePodCrashLooping' in out, "the message shortcut"
     assert "Opened from this message" in out, "the incident links the message it came from"
     assert "bob's App Home" in out and out.count("·  `api-gateway`  ·") >= 5, "App Home lists the incidents"
-    assert "Escalating to the on-call @platform-oncall: not acknowledged after 15 min (paged)" in out, "the ladder"
+    assert "Escalating to the on-call @platform-oncall: not acknowledged after 15 min (paged)" in out, (
+        "the ladder"
+    )
     assert "(PagerDuty got: acknowledge INC-" in out and "📝 Summary of INC-" in out, "ack, resolve, summary"
     assert "The severity is SEV-3, from the alert's severity label." in out, "an Alertmanager alert"
     assert "Imported 3 playbooks from guide 'shop' for service shop-api" in out and "lint: clean" in out
-    assert "📖 Playbook Shop API pods crash after a deploy (shop)" in out, "/diagnose with the imported playbooks"
+    assert "📖 Playbook Shop API pods crash after a deploy (shop)" in out, (
+        "/diagnose with the imported playbooks"
+    )
     assert "[8] Roll back the release" in out, "the guide's fix, as an action"
     assert list(tmp_path.iterdir()) == [], "the demo leaves nothing behind in the working directory"
 
