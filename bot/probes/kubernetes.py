@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
+from bot.faults import Rank, fault
 from bot.findings import ProbeResult
 from bot.params import Params
 from bot.probes import kube_checks as checks
@@ -29,10 +30,18 @@ CRASH_REASONS = [
 ]
 
 
+Scope = Literal["service", "namespace"]
+SCOPE = (
+    "service: the service's own objects; namespace: every one in its namespace (`kubectl get pods -n NS`), "
+    "so dependencies are seen too"
+)
+
+
 class PodsParams(Params):
     """Pod phase, readiness, restarts, waiting reasons and last termination of the service's pods."""
 
     selector: str = "{selector}"
+    scope: Scope = Field("service", description=SCOPE)
     warn_restarts: int = Field(3, ge=0, description="warn when a container restarted more often than this")
     critical_reasons: list[str] = Field(default_factory=lambda: list(CRASH_REASONS))
     critical_terminations: list[str] = Field(default_factory=lambda: ["OOMKilled", "Error"])
@@ -94,6 +103,7 @@ class EndpointsParams(Params):
 
     service_name: str = "{k8s_service}"
     min_ready: int = Field(1, ge=0)
+    scope: Scope = Field("service", description=SCOPE)
 
 
 class NetworkPoliciesParams(Params):
@@ -144,12 +154,15 @@ def _pods(kube: Kube, selector: str) -> list[Any]:
 
 def pods(ctx: ProbeContext, params: PodsParams) -> ProbeResult:
     kube = Kube(ctx)
+    if params.scope == "namespace":
+        everything = [pod_state(p) for p in _pods(kube, "")]
+        return checks.pods_result(everything, params, namespace=kube.namespace)
     selector = ctx.render(params.selector)
     states = [pod_state(p) for p in _pods(kube, selector)]
     if not states:
-        return ProbeResult(
-            Status.CRITICAL, f"no pods match {selector} in {kube.namespace}", data={"pods": []}
-        )
+        text = f"no pods match {selector} in {kube.namespace}"
+        faults = [fault(f"Pods/{selector}:no-pods", Rank.NOT_SERVING, Status.CRITICAL, text, "no-pods")]
+        return ProbeResult(Status.CRITICAL, text, data={"pods": [], "faults": faults})
     return checks.pods_result(states, params)
 
 
@@ -168,7 +181,7 @@ def logs(ctx: ProbeContext, params: LogsParams) -> ProbeResult:
         if text is None and previous:  # the kubelet no longer has the previous container: read the current
             previous, text = False, _read_log(kube, pod.metadata.name, container, False, params)
         tails.append(checks.LogTail(pod.metadata.name, previous, (text or "").splitlines()))
-    return checks.logs_result(tails, params, skipped=len(listed) - len(chosen))
+    return checks.logs_result(tails, params, len(listed) - len(chosen), ctx.render(params.selector))
 
 
 def _read_log(kube: Kube, pod: str, container: str, previous: bool, params: LogsParams) -> str | None:
@@ -259,6 +272,14 @@ def hpa(ctx: ProbeContext, params: HpaParams) -> ProbeResult:
 def endpoints(ctx: ProbeContext, params: EndpointsParams) -> ProbeResult:
     kube = Kube(ctx)
     name = ctx.render(params.service_name)
+    if params.scope == "namespace":
+        services = kube.call(
+            kube.core.list_namespaced_service, kube.namespace, limit=500, resource="services"
+        )
+        found = kube.call(
+            kube.core.list_namespaced_endpoints, kube.namespace, limit=500, resource="endpoints"
+        )
+        return serving.namespace_endpoints_result(services.items, found.items, kube.namespace, name)
     service = kube.call(
         kube.core.read_namespaced_service, name, kube.namespace, resource="services", name=name
     )

@@ -204,7 +204,7 @@ def test_crashloop_pods_name_the_oom_kill(cluster: FakeKubeApi) -> None:
     status, summary, evidence = run(cluster.kubeconfig_path, "k8s.pods")
     at = f"{cluster.now - timedelta(minutes=2):%H:%M} UTC"
     assert status == Status.CRITICAL
-    assert summary == f"0/3 pods ready: 3 CrashLoopBackOff; last exit OOMKilled (137) at {at}; 16 restarts"
+    assert summary == f"0/3 pods ready: 3 CrashLoopBackOff; last exit OOMKilled (137) at {at}"
     assert (
         "api-gateway-7d9f6b8c5-def34  0/1    CrashLoopBackOff  6         OOMKilled (137) 2 min ago"
         in evidence
@@ -228,7 +228,8 @@ def test_crashloop_logs_come_from_the_previous_containers(cluster: FakeKubeApi) 
     status, summary, evidence = run(cluster.kubeconfig_path, "k8s.logs", params)
     assert (status, summary) == (
         Status.CRITICAL,
-        "9 matching lines in the previous containers of 3 pods, last 60 min: MemoryError x6, ^Killed$ x3; newest: Killed",
+        "9 matching lines in the previous containers of 3 pods, last 60 min: MemoryError x6, ^Killed$ x3; "
+        "exception: MemoryError",
     )
     assert "== api-gateway-7d9f6b8c5-abc12 (previous container, 13 lines) ==" in evidence
     assert all(r.query["previous"] == "true" for r in cluster.requests if r.path.endswith("/log"))
@@ -254,10 +255,12 @@ def test_crashloop_events_are_deduplicated_newest_first(cluster: FakeKubeApi) ->
 @pytest.mark.parametrize("cluster", ["crashloop-oom"], indirect=True)
 def test_crashloop_memory_near_the_limit(cluster: FakeKubeApi) -> None:
     status, summary, _ = run(cluster.kubeconfig_path, "k8s.resource_usage")
-    assert (status, summary) == (
+    assert (
+        status,
+        summary,
+    ) == (  # CPU at 41% is no evidence of anything: the evidence has it, not the summary
         Status.CRITICAL,
-        "memory 97% of limit on api-gateway-7d9f6b8c5-abc12 (497Mi of 512Mi); "
-        "CPU 41% of limit on api-gateway-7d9f6b8c5-abc12 (412m of 1000m); no metrics for 1 pod",
+        "memory 97% of limit on api-gateway-7d9f6b8c5-abc12 (497Mi of 512Mi) (no metrics for 1 pod)",
     )
 
 
@@ -290,7 +293,7 @@ def test_service_without_ready_endpoints_means_nothing_is_serving(cluster: FakeK
     status, summary, evidence = run(cluster.kubeconfig_path, "k8s.endpoints")
     assert (status, summary) == (
         Status.CRITICAL,
-        "nothing is serving api-gateway: 0 ready endpoints, 3 not ready (api-gateway-5f7b8c9d4-k2x7p, "
+        "nothing is serving api-gateway: 0 of 3 endpoints ready (not ready: api-gateway-5f7b8c9d4-k2x7p, "
         "api-gateway-5f7b8c9d4-m9q4z, api-gateway-5f7b8c9d4-t5r8w)",
     )
     assert "10.42.1.17  NOT ready  api-gateway-5f7b8c9d4-k2x7p" in evidence
