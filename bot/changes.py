@@ -127,7 +127,9 @@ def changes(before: Sequence[TimelineEntry], playbook: Playbook, diagnosis: Diag
     if not history:
         return None
     previous = open_faults(history)
-    now: dict[str, Fault] = {f.key: f for f in diagnosis.faults}
+    now: dict[str, Fault] = {}
+    for found in diagnosis.faults:  # most decisive first; of two checks seeing one fault, the first says it
+        now.setdefault(found.key, found)
     rechecked = {
         check_id(playbook, f.step)
         for f in diagnosis.findings

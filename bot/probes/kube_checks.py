@@ -231,7 +231,7 @@ def logs_result(tails: list[LogTail], params: LogsParams, skipped: int, subject:
     faults = []
     if status != Status.OK:
         facts = ["error-lines", *(["exception"] if exceptions else [])]
-        facts += ["out-of-memory"] if any(OUT_OF_MEMORY.search(line) for _, line in hits) else []
+        facts += ["out-of-memory"] if any(OUT_OF_MEMORY.search(line) for _, line in shown) else []
         faults.append(fault(f"Logs/{subject}:errors", Rank.SIGN, status, summary, *facts))
     blocks = []
     for tail in tails:
@@ -268,7 +268,9 @@ def events_result(found: list[Any], prefix: str, params: EventsParams) -> ProbeR
     recent.sort(key=lambda e: event_time(e) or since, reverse=True)
     window = f"the last {params.since_minutes} min"
     if not recent:
-        return ProbeResult(Status.OK, f"no Warning events for {prefix}* in {window}", data={"events": []})
+        return ProbeResult(
+            Status.OK, f"no Warning events for {prefix}* in {window}", data={"events": [], "faults": []}
+        )
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for e in recent:  # newest first, so the first of a group carries its newest message
         group = groups.setdefault(
