@@ -46,6 +46,7 @@ def diagnosis_json(
                 "title": a.title,
                 "params": a.typed_params.model_dump(),
                 "needs_approval": True,
+                "undo": {"action": a.undo.action, "title": a.undo.title} if a.undo else None,
             }
             for a in diagnosis.remediations
         ],

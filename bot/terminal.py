@@ -125,7 +125,10 @@ STATUS_MARK = {"ok": "ok  ", "warn": "WARN", "critical": "CRIT", "error": "ERR "
 def finding_line(finding: Finding, label: str = "") -> str:
     """One line per finding, as it arrives: status, probe step (and what kind of check), summary, time taken."""
     mark = STATUS_MARK[finding.status.value]
-    return f"  [{mark}] {finding.title}{label}: {finding.summary}  ({finding.duration_ms:.0f} ms)"
+    summary = finding.summary
+    if finding.status.value == "error" and not summary.startswith("could not"):
+        summary = f"could not check: {summary}"
+    return f"  [{mark}] {finding.title}{label}: {summary}  ({finding.duration_ms:.0f} ms)"
 
 
 def step_label(playbook: Playbook, step_key: str) -> str:

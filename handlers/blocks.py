@@ -134,8 +134,15 @@ def checklist(playbook: Playbook, findings: Mapping[str, Finding]) -> list[Block
         finding = findings.get(step.key)
         emoji = STATUS_EMOJI[finding.status if finding else None]
         title = f"*{step.title or step.probe}*" + (f" {INVENTED}" if step.origin == "invented" else "")
-        lines.append(f"{emoji} {title}" + (f": {escape(finding.summary)}" if finding else ": running…"))
+        lines.append(f"{emoji} {title}" + (f": {escape(said(finding))}" if finding else ": running…"))
     return _sections("\n".join(lines), BlockId.CHECKLIST)
+
+
+def said(finding: Finding) -> str:
+    """A finding's summary; one that could not run says so, whatever its reason says."""
+    if finding.status == Status.ERROR and not finding.summary.startswith("could not"):
+        return f"could not check: {finding.summary}"
+    return finding.summary
 
 
 def verdict_blocks(
@@ -159,6 +166,11 @@ def verdict_blocks(
     if fixes:
         blocks.append(section("*Fixes that fit* (a second person must approve before anything runs):"))
         blocks.append(buttons(BlockId.REMEDIATIONS, fixes))
+        ways_back = [
+            f"{escape(a.title)}: way back, {escape(a.undo.title)}" for a in diagnosis.remediations if a.undo
+        ]
+        if ways_back:
+            blocks.append(context("\n".join(ways_back)))
     manual = diagnosis.playbook.manual_steps
     if manual:
         lines = ["*Manual steps*"]

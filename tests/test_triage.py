@@ -123,3 +123,20 @@ def test_a_triage_checks_recent_changes_readiness_and_the_health_url(catalog: Ca
     if guide in ("ai-platform", "microservices-platform", "convergence-data-pipeline"):
         assert {"k8s.pods", "k8s.endpoints", "k8s.events"} <= probes
     assert all(isinstance(s, ManualStep) or s.probe for s in triage.diagnostics)
+
+
+def test_debug_logging_is_offered_for_errors_of_a_running_service_with_its_way_back(catalog: Catalog) -> None:
+    triage = catalog.triage("microservices-platform")
+    assert triage is not None
+    errors = fault("Logs/app=auth-service:errors", Rank.SIGN, Status.WARN, "3 matching lines", "error-lines")
+    logs = Finding("logs", "k8s.logs", "logs", Status.WARN, "3 matching lines", data={"faults": [errors]})
+    (fix,) = diagnose(triage, [logs], 10).remediations
+    assert (fix.action, fix.typed_params.model_dump()["env"]) == ("k8s.set_env", {"LOG_LEVEL": "DEBUG"})
+    assert fix.undo is not None and fix.undo.action == "k8s.rollout_undo", (
+        "LOG_LEVEL back to its previous value"
+    )
+    crash = fault("Pods/auth-service:CrashLoopBackOff", Rank.FAILING, Status.CRITICAL, "0/2", "crash-loop")
+    pods = Finding("pods", "k8s.pods", "pods", Status.CRITICAL, "0/2", data={"faults": [crash]})
+    assert "k8s.set_env" not in [a.action for a in diagnose(triage, [logs, pods], 10).remediations], (
+        "a new rollout of crashing pods is no time for debug logs"
+    )
