@@ -90,21 +90,34 @@ class Diagnosis:
         return join_reasons(self.sev_reasons)
 
     @property
+    def headline(self) -> str:
+        """What the run amounts to, in two or three words."""
+        confirmed = self.faults
+        if confirmed:
+            return (
+                "Problem confirmed"
+                if any(f.status == Status.CRITICAL for f in confirmed)
+                else "Warning signs"
+            )
+        if any(f.status == Status.OK for f in self.findings):
+            return "Checks are healthy"
+        if any(f.status == Status.ERROR for f in self.findings):
+            return "Could not check"
+        return "Nothing could be checked for this service"
+
+    @property
     def verdict(self) -> str:
+        """The headline and the most decisive faults (or what could not be checked), with the tally."""
         confirmed = self.faults
         unknown = [f for f in self.findings if f.status == Status.ERROR]
         ran = [f for f in self.findings if f.status != Status.SKIPPED]
+        text = self.headline
         if confirmed:
-            critical = any(f.status == Status.CRITICAL for f in confirmed)
-            head = "Problem confirmed" if critical else "Warning signs"
-            text = f"{head}: {lead_text(confirmed, self.symptom)}"
-            text += self._no_recent_change()
+            text += f": {lead_text(confirmed, self.symptom)}{self._no_recent_change()}"
         elif any(f.status == Status.OK for f in self.findings):
-            text = "Checks are healthy" + self._no_recent_change()
+            text += self._no_recent_change()
         elif unknown:
-            text = f"Could not check: {'; '.join(f.summary for f in unknown[:2])}"
-        else:
-            text = "Nothing could be checked for this service"
+            text += f": {'; '.join(f.summary for f in unknown[:2])}"
         if unknown and 2 * len(unknown) > len(ran) and (confirmed or any(f.status == Status.OK for f in ran)):
             text += f" - but {len(unknown)} of {len(ran)} checks could not run ({unknown[0].summary})"
         return f"{text} ({self.tally})"
@@ -132,7 +145,11 @@ def lead_text(faults: list[Fault], symptom: str = "") -> str:
 
 def join_reasons(reasons: list[str]) -> str:
     """Reasons written as sentences, joined as one ("...outage; the database ...", not "outage.; The")."""
-    parts = [r.strip().rstrip(".") for r in reasons if r.strip()]
+    clauses = [c.strip().rstrip(".") for r in reasons for c in r.split("; ") if c.strip()]
+    first: dict[str, str] = {}
+    for clause in clauses:  # two hints that both say "complete outage" say it once
+        first.setdefault(clause.lower(), clause)
+    parts = list(first.values())
     return "; ".join([parts[0], *map(_sentence_tail, parts[1:])]) + "." if parts else ""
 
 

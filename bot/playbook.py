@@ -68,7 +68,6 @@ class ProbeStep(Strict):
         description="invented: the query or thresholds are ours, not the guide's (shown wherever it is)",
     )
     _typed: Params | None = None
-    _source: str | None = None  # the id of the playbook the step comes from (set by the loader)
 
     @property
     def key(self) -> str:
@@ -80,11 +79,6 @@ class ProbeStep(Strict):
         """The parameters validated against the probe's model (set by the loader)."""
         assert self._typed is not None, "params are validated by bot.playbooks_loader"
         return self._typed
-
-    @property
-    def source(self) -> str | None:
-        """The id of the playbook this step was written in (a triage step keeps its own in a combined run)."""
-        return self._source
 
 
 class Condition(Strict):

@@ -57,8 +57,6 @@ def _check_steps(doc: YamlDocument, playbook: Playbook) -> list[Problem]:
         for i, s in enumerate(playbook.remediations)
         if isinstance(s, ActionStep) and s.undo
     ]
-    for probe in playbook.probes:
-        probe._source = playbook.id
     for index, action in enumerate(playbook.actions):
         action._source = (playbook.id, index)
     for loc, step in steps:

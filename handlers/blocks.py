@@ -153,9 +153,11 @@ def verdict_blocks(
 ) -> list[Block]:
     """Verdict and what changed since the last run, suggested SEV with buttons to set it, fixes as approval
     buttons, manual steps to copy, and the guide's escalation notes with the service's values."""
-    blocks = [section(f"*Verdict:* {escape(diagnosis.verdict)}", BlockId.VERDICT)]
-    if diagnosis.changes is not None:
-        blocks.append(context(escape(diagnosis.changes.text)))
+    if diagnosis.changes is None:
+        blocks = [section(f"*Verdict:* {escape(diagnosis.verdict)}", BlockId.VERDICT)]
+    else:  # a re-run says what changed rather than everything again
+        said = f"{diagnosis.headline}. {diagnosis.changes.text} ({diagnosis.tally})"
+        blocks = [section(f"*Verdict:* {escape(said)}", BlockId.VERDICT)]
     if diagnosis.suggested_sev is None:
         blocks.append(section(NO_SEV_SUGGESTED))
     else:

@@ -224,3 +224,9 @@ def test_every_fix_of_the_bundled_playbooks_waits_for_its_findings(catalog: Cata
     assert {
         pid: run for pid, run in ((p.id, run_of(catalog, p.id, healthy[p.id])) for p in every) if run
     } == {}
+
+
+def test_two_hints_that_say_the_same_say_it_once() -> None:
+    assert join_reasons(
+        ["Gateway pods are not serving; complete outage.", "Nothing is serving; complete outage."]
+    ) == ("Gateway pods are not serving; complete outage; nothing is serving.")

@@ -10,6 +10,7 @@ from bot.faults import Rank, fault
 from bot.findings import ProbeResult
 from bot.params import Params
 from bot.probes import kube_checks as checks
+from bot.probes import kube_pods
 from bot.probes import kube_serving as serving
 from bot.probes.base import ProbeContext, Skip
 from bot.probes.kube_client import Kube
@@ -156,14 +157,14 @@ def pods(ctx: ProbeContext, params: PodsParams) -> ProbeResult:
     kube = Kube(ctx)
     if params.scope == "namespace":
         everything = [pod_state(p) for p in _pods(kube, "")]
-        return checks.pods_result(everything, params, namespace=kube.namespace)
+        return kube_pods.pods_result(everything, params, namespace=kube.namespace)
     selector = ctx.render(params.selector)
     states = [pod_state(p) for p in _pods(kube, selector)]
     if not states:
         text = f"no pods match {selector} in {kube.namespace}"
         faults = [fault(f"Pods/{selector}:no-pods", Rank.NOT_SERVING, Status.CRITICAL, text, "no-pods")]
         return ProbeResult(Status.CRITICAL, text, data={"pods": [], "faults": faults})
-    return checks.pods_result(states, params)
+    return kube_pods.pods_result(states, params)
 
 
 def logs(ctx: ProbeContext, params: LogsParams) -> ProbeResult:

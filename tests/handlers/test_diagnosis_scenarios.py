@@ -198,9 +198,11 @@ def test_a_rerun_says_what_changed_since_the_last_run(cluster: Workspace) -> Non
     cluster.say("@chatops diagnose pods keep restarting, OOMKilled", "U0BOB", root.ts)
     cluster.wait_idle()
     rerun = parts(cluster.slack.thread(CHANNEL_ID, root.ts)[first:])
-    (said,) = [
-        t.split(" UTC: ", 1)[1] for t in lines(rerun["verdict"]) if re.match(r"Since \d\d:\d\d UTC: ", t)
-    ]
+    verdict = lines(rerun["verdict"])[0]
+    assert re.match(r"\*Verdict:\* Problem confirmed\. Since \d\d:\d\d UTC: ", verdict), (
+        "what changed, not all again"
+    )
+    said = verdict.split(" UTC: ", 1)[1]
     assert said.startswith("new: FailedMount x1 on 1 pod: MountVolume.SetUp failed")
     assert "still: " in said and "0/3 pods ready: 3 CrashLoopBackOff" in said
     assert "resolved: nothing is serving api-gateway: 0 of 3 endpoints ready" in said
