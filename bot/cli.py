@@ -18,7 +18,7 @@ from typing import Any
 
 from bot import terminal
 from bot.audit_cli import add_audit_command
-from bot.config import Config
+from bot.config import Config, load_config
 from bot.errors import ChatOpsError, ProblemsError
 from bot.escalation_check import add_escalation_command
 from bot.importer.cli import add_import_command
@@ -103,7 +103,10 @@ def cmd_playbooks_lint(app: App, args: argparse.Namespace) -> int:
     if missing:
         print(f"chatops: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    count, problems = lint(paths)
+    config = None
+    if args.lint_config:  # also what that config leaves unable to run
+        config = load_config(Path(args.lint_config), guides=app.catalog.guides())
+    count, problems = lint(paths, config, Path(args.lint_config).name if args.lint_config else "")
     for problem in problems:
         print(problem)
     files_with = len({p.file for p in problems})
@@ -231,6 +234,9 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_playbooks_show)
     p = pb.add_parser("lint", help="validate playbook files (default: the bundled ones)")
     p.add_argument("paths", nargs="*")
+    p.add_argument(
+        "--config", dest="lint_config", metavar="FILE", help="also report every step this config cannot run"
+    )
     p.set_defaults(func=cmd_playbooks_lint, needs_config=False)
     add_import_command(pb)
     for kind, text in (("probes", "the read-only probes"), ("actions", "the approval-gated actions")):

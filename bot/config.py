@@ -76,6 +76,22 @@ class CloudLoggingTarget(Strict):
     filter: str = Field(min_length=1, description="the service's base filter; probes add time and severity")
 
 
+_MATCHER = r'[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"'
+
+
+class Metrics(Strict):
+    """How the service's series are found in Prometheus: the playbooks' queries use these through the
+    placeholders {metrics_selector} and {status_label}, so no query hard-codes one service's labels."""
+
+    selector: str = Field(
+        pattern=rf"^\s*{_MATCHER}(\s*,\s*{_MATCHER})*\s*$",
+        description='PromQL label matchers that select the service\'s series, e.g. job="api-gateway"',
+    )
+    status_label: str = Field(
+        "code", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", description="the label holding the HTTP status code"
+    )
+
+
 class ActionPolicy(Strict):
     """Who may approve one action for one service, and how many approvals it needs (the service's if unset)."""
 
@@ -101,6 +117,7 @@ class Service(Strict):
     readiness_url: str | None = Field(None, pattern=r"^https?://")
     prometheus_url: str | None = Field(None, pattern=r"^https?://")
     alertmanager_url: str | None = Field(None, pattern=r"^https?://")
+    metrics: Metrics | None = Field(None, description="its series in Prometheus (prometheus.query steps)")
     postgres: HostPort | None = None
     redis: HostPort | None = None
     approvers: list[Annotated[str, Field(pattern=SLACK_ID)]] = Field(
@@ -138,6 +155,8 @@ class Service(Strict):
             "host": parts.hostname if parts else None,
             "prometheus_url": self.prometheus_url,
             "alertmanager_url": self.alertmanager_url,
+            "metrics_selector": self.metrics.selector if self.metrics else None,
+            "status_label": self.metrics.status_label if self.metrics else None,
             "project": run.project if run else (self.cloud_logging.project if self.cloud_logging else None),
             "region": run.region if run else None,
             "cloud_run_service": run.service if run else None,

@@ -15,6 +15,7 @@ from bot.params import Params
 from bot.severity import Sev, Status
 
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Origin = Literal["guide", "invented"]
 ID = r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+(-[a-z0-9]+)*$"
 
 
@@ -62,6 +63,10 @@ class ProbeStep(Strict):
     id: str | None = Field(None, pattern=r"^[a-z0-9_.-]+$", description="defaults to the probe name")
     title: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    origin: Origin = Field(
+        "guide",
+        description="invented: the query or thresholds are ours, not the guide's (shown wherever it is)",
+    )
     _typed: Params | None = None
 
     @property
@@ -77,12 +82,46 @@ class ProbeStep(Strict):
 
 
 class Condition(Strict):
-    """Findings that trigger a hint: a probe step (by id) or any probe, with one of these statuses."""
+    """Findings that make a hint fire or a fix fit: of one diagnostics step (by id) or of any, with one of
+    these statuses and, if `facts` are named, showing one of them; and no finding of the run shows an
+    `unless` fact (e.g. a restart does not fix a crash loop: `unless: [crash-loop]`)."""
 
     probe: str | None = None
-    status: list[Literal[Status.WARN, Status.CRITICAL, Status.ERROR]] = Field(
-        default=[Status.CRITICAL], min_length=1
+    status: list[Literal[Status.WARN, Status.CRITICAL]] | None = Field(
+        None, min_length=1, description="critical by default; warn or critical when facts are named"
     )
+    facts: list[str] = Field(default_factory=list, description="what a finding shows, e.g. oom-killed")
+    unless: list[str] = Field(default_factory=list, description="facts that rule the condition out")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _no_unknowns(cls, value: Any) -> Any:
+        # A check that could not run proves nothing: it may neither raise the SEV nor justify a fix.
+        if isinstance(value, list) and Status.ERROR.value in value:
+            raise ValueError(
+                "'error' means the check could not run, which proves nothing: use warn or critical"
+            )
+        return value
+
+    @property
+    def statuses(self) -> list[Status]:
+        if self.status:
+            return list(self.status)
+        return [Status.WARN, Status.CRITICAL] if self.facts else [Status.CRITICAL]
+
+
+class ActionUndo(Strict):
+    """The way back from a fix (e.g. LOG_LEVEL back to its previous value): offered once the fix has run."""
+
+    action: str
+    title: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    _typed: Params | None = None
+
+    @property
+    def typed_params(self) -> Params:
+        assert self._typed is not None, "params are validated by bot.playbooks_loader"
+        return self._typed
 
 
 class ActionStep(Strict):
@@ -91,14 +130,32 @@ class ActionStep(Strict):
     action: str
     title: str = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
-    when: Condition | None = Field(None, description="offer only when these findings occur; always if absent")
+    when: Condition | list[Condition] | None = Field(
+        None, description="offer only when these findings occur (all of a list); lint requires it"
+    )
+    undo: ActionUndo | None = Field(None, description="the way back, for a fix meant to be temporary")
     _typed: Params | None = None
+    _source: tuple[str, int] | None = None  # (playbook id, index among its actions), set by the loader
 
     @property
     def typed_params(self) -> Params:
         """The parameters validated against the action's model (set by the loader)."""
         assert self._typed is not None, "params are validated by bot.playbooks_loader"
         return self._typed
+
+    @property
+    def conditions(self) -> list[Condition]:
+        """What must all hold for the fix to be offered."""
+        if self.when is None:
+            return []
+        return self.when if isinstance(self.when, list) else [self.when]
+
+    @property
+    def source(self) -> tuple[str, int]:
+        """The playbook the fix was written in and its index among that playbook's actions (what a button
+        stands for, also when the fix comes from the triage run beside the matched playbook)."""
+        assert self._source is not None, "set by bot.playbooks_loader"
+        return self._source
 
 
 def _step_kind(value: Any) -> str | None:
@@ -147,9 +204,12 @@ class Severity(Strict):
 
 
 class Playbook(Strict):
-    """One guide entry as a runnable playbook."""
+    """One guide entry as a runnable playbook, or a guide's triage: its general checks, run with every incident."""
 
     id: str = Field(pattern=ID, description="<guide>/<slug>, the file's path under playbooks/")
+    kind: Literal["issue", "triage"] = Field(
+        "issue", description="triage: <guide>/triage, never matched, run beside the matched playbook"
+    )
     title: str = Field(min_length=1)
     summary: str = Field(min_length=1)
     source: Source
@@ -160,9 +220,19 @@ class Playbook(Strict):
     severity: Severity
     escalation: list[str] = Field(default_factory=list, description="the guide's escalation notes")
 
+    _triage_steps: frozenset[str] = frozenset()  # in a combined run (bot.triage): the triage's step keys
+
     @property
     def guide(self) -> str:
         return self.source.guide
+
+    @property
+    def is_triage(self) -> bool:
+        return self.kind == "triage"
+
+    def from_triage(self, step: ProbeStep) -> bool:
+        """Whether a step of this run comes from the guide's triage (the checks every incident gets)."""
+        return self.is_triage or step.key in self._triage_steps
 
     @property
     def probes(self) -> list[ProbeStep]:

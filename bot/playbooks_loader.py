@@ -1,4 +1,5 @@
-"""Load and lint playbook files: strict models, registry-checked parameters, known placeholders."""
+"""Load and lint playbook files: strict models, registry-checked parameters, known placeholders, and the checks
+of bot.playbook_lint (text cut by YAML, conditions on real facts, honest metrics, what a config cannot run)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot import catalogue_cache, registry
+from bot import catalogue_cache, playbook_lint, registry
+from bot.config import Config
 from bot.errors import PlaybookError, Problem, UnknownNameError
-from bot.playbook import STEP_TAGS, ActionStep, Condition, Playbook, ProbeStep
+from bot.playbook import STEP_TAGS, ActionStep, ActionUndo, Condition, Playbook, ProbeStep
 from bot.resources import bundled
 from bot.templating import VARIABLES, unknown_placeholders
 from bot.yamlfile import Loc, YamlDocument, read, validation_problems
@@ -33,6 +35,8 @@ def load_file(path: Path, root: Path | None = None) -> tuple[Playbook | None, li
     except ValidationError as err:
         return None, validation_problems(doc, err, model=Playbook, drop=STEP_TAGS)
     problems = _check_steps(doc, playbook) + _check_references(doc, playbook) + _check_placeholders(doc)
+    if not problems:
+        problems += playbook_lint.check(doc, playbook, path)
     if root is not None:
         expected = path.relative_to(root).with_suffix("").as_posix()
         if playbook.id != expected:
@@ -43,10 +47,18 @@ def load_file(path: Path, root: Path | None = None) -> tuple[Playbook | None, li
 
 
 def _check_steps(doc: YamlDocument, playbook: Playbook) -> list[Problem]:
+    """Registry names and parameters; each step learns the playbook it comes from."""
     problems: list[Problem] = []
-    steps: list[tuple[Loc, ProbeStep | ActionStep]] = [
+    steps: list[tuple[Loc, ProbeStep | ActionStep | ActionUndo]] = [
         (("diagnostics", i), s) for i, s in enumerate(playbook.diagnostics) if isinstance(s, ProbeStep)
     ] + [(("remediations", i), s) for i, s in enumerate(playbook.remediations) if isinstance(s, ActionStep)]
+    steps += [
+        (("remediations", i, "undo"), s.undo)
+        for i, s in enumerate(playbook.remediations)
+        if isinstance(s, ActionStep) and s.undo
+    ]
+    for index, action in enumerate(playbook.actions):
+        action._source = (playbook.id, index)
     for loc, step in steps:
         kind, name = ("probe", step.probe) if isinstance(step, ProbeStep) else ("action", step.action)
         known = registry.PROBES if kind == "probe" else registry.ACTIONS
@@ -77,11 +89,13 @@ def _check_references(doc: YamlDocument, playbook: Playbook) -> list[Problem]:
     conditions: list[tuple[Loc, Condition]] = [
         (("severity", "hints", i, "when", "probe"), h.when) for i, h in enumerate(playbook.severity.hints)
     ]
-    conditions += [
-        (("remediations", i, "when", "probe"), step.when)
-        for i, step in enumerate(playbook.remediations)
-        if isinstance(step, ActionStep) and step.when
-    ]
+    for i, fix in enumerate(playbook.remediations):
+        if isinstance(fix, ActionStep):
+            listed = isinstance(fix.when, list)
+            conditions += [
+                (("remediations", i, "when", *((n,) if listed else ()), "probe"), c)
+                for n, c in enumerate(fix.conditions)
+            ]
     for loc, condition in conditions:
         if condition.probe and condition.probe not in keys:
             known = ", ".join(keys) or "none"
@@ -120,8 +134,13 @@ def files_under(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def lint(paths: Iterable[Path]) -> tuple[int, list[Problem]]:
-    """Check playbook files (or folders of them); returns how many files were checked and the problems."""
+def lint(
+    paths: Iterable[Path], config: Config | None = None, config_name: str = "the config"
+) -> tuple[int, list[Problem]]:
+    """Check playbook files (or folders of them); returns how many files were checked and the problems.
+
+    With a config, also every step that config leaves unable to run (no service of the guide has the values).
+    """
     files = files_under(paths)
     problems: list[Problem] = []
     seen: dict[str, Path] = {}
@@ -134,14 +153,19 @@ def lint(paths: Iterable[Path]) -> tuple[int, list[Problem]]:
                     Problem(str(path), 1, "id", f"id '{playbook.id}' is also used by {seen[playbook.id]}")
                 )
             seen.setdefault(playbook.id, path)
+            if config is not None:
+                problems += playbook_lint.unrunnable(read(path), playbook, config, config_name)
     return len(files), problems
 
 
 class Catalog:
-    """The loaded playbooks, by id, in a stable order."""
+    """The loaded playbooks, by id, in a stable order: the issue playbooks (what matching ranks, what iterating
+    gives) and each guide's triage (run with every incident, never matched)."""
 
     def __init__(self, playbooks: Iterable[Playbook]) -> None:
-        self.by_id = {p.id: p for p in sorted(playbooks, key=lambda p: p.id)}
+        ordered = sorted(playbooks, key=lambda p: p.id)
+        self.by_id = {p.id: p for p in ordered if not p.is_triage}
+        self.triages = {p.guide: p for p in ordered if p.is_triage}
 
     def __iter__(self) -> Iterator[Playbook]:
         return iter(self.by_id.values())
@@ -150,13 +174,22 @@ class Catalog:
         return len(self.by_id)
 
     def get(self, playbook_id: str) -> Playbook:
-        try:
-            return self.by_id[playbook_id]
-        except KeyError:
-            raise UnknownNameError("playbook", playbook_id, list(self.by_id)) from None
+        """An issue playbook or a triage, by id."""
+        found = self.by_id.get(playbook_id) or next(
+            (t for t in self.triages.values() if t.id == playbook_id), None
+        )
+        if found is None:
+            raise UnknownNameError(
+                "playbook", playbook_id, [*self.by_id, *(t.id for t in self.triages.values())]
+            )
+        return found
+
+    def triage(self, guide: str) -> Playbook | None:
+        """The guide's triage playbook, if it has one."""
+        return self.triages.get(guide)
 
     def guides(self) -> list[str]:
-        return sorted({p.guide for p in self})
+        return sorted({p.guide for p in self} | set(self.triages))
 
 
 def load_catalog(root: Path | None = None, cache_dir: Path | None = None) -> Catalog:

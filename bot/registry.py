@@ -14,7 +14,16 @@ from bot.actions import cloud_run as cloud_run_actions
 from bot.actions import kubernetes as k8s_actions
 from bot.actions.base import ActionSpec
 from bot.params import Params
-from bot.probes import cloud_logging, cloud_run, http, kube_client, kubernetes, network, prometheus
+from bot.probes import (
+    cloud_logging,
+    cloud_run,
+    cloud_run_revisions,
+    http,
+    kube_client,
+    kubernetes,
+    network,
+    prometheus,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,7 @@ PROBES: dict[str, Spec] = _specs(
     ("alertmanager.alerts", prometheus.AlertsParams, prometheus.alerts),
     ("cloud_logging.query", cloud_logging.CloudLoggingParams, cloud_logging.query),
     ("cloud_run.service", cloud_run.CloudRunServiceParams, cloud_run.service),
+    ("cloud_run.revisions", cloud_run_revisions.CloudRunRevisionsParams, cloud_run_revisions.revisions),
     ("dns.resolve", network.DnsParams, network.resolve),
     ("tcp.connect", network.TcpParams, network.connect),
     ("tls.certificate", network.TlsParams, network.certificate),

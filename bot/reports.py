@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.findings import STATUS_ORDER, Diagnosis, Finding
+from bot.playbook import Playbook
 from bot.templating import render
 
 
-def finding_json(finding: Finding) -> dict[str, Any]:
+def finding_json(finding: Finding, labels: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {
+        **(labels or {}),
         "step": finding.step,
         "probe": finding.probe,
         "title": finding.title,
@@ -19,6 +21,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "summary": finding.summary,
         "evidence": finding.evidence,
         "data": finding.data,
+        "faults": [f.as_data() for f in finding.faults],
         "duration_ms": round(finding.duration_ms, 1),
     }
 
@@ -32,16 +35,18 @@ def diagnosis_json(
         "service": service,
         "playbook": {"id": playbook.id, "title": playbook.title, "guide": playbook.guide},
         "verdict": diagnosis.verdict,
+        "changes": diagnosis.changes.text if diagnosis.changes else None,
         "worst": diagnosis.worst.value,
-        "suggested_sev": diagnosis.suggested_sev.value,
+        "suggested_sev": diagnosis.suggested_sev.value if diagnosis.suggested_sev else None,
         "sev_reasons": diagnosis.sev_reasons,
-        "findings": [finding_json(f) for f in diagnosis.findings],
+        "findings": [finding_json(f, _labels(playbook, f.step)) for f in diagnosis.findings],
         "remediations": [
             {
                 "action": a.action,
                 "title": a.title,
                 "params": a.typed_params.model_dump(),
                 "needs_approval": True,
+                "undo": {"action": a.undo.action, "title": a.undo.title} if a.undo else None,
             }
             for a in diagnosis.remediations
         ],
@@ -53,7 +58,17 @@ def diagnosis_json(
             }
             for m in playbook.manual_steps
         ],
+        "escalation": [render(e, values) for e in playbook.escalation],
         "duration_ms": round(diagnosis.duration_ms, 1),
+    }
+
+
+def _labels(playbook: Playbook, step_key: str) -> dict[str, Any]:
+    """Where a finding's check comes from: the guide's triage or the playbook, the guide or us."""
+    step = next((s for s in playbook.probes if s.key == step_key), None)
+    return {
+        "triage": bool(step and playbook.from_triage(step)),
+        "origin": step.origin if step else "guide",
     }
 
 
@@ -66,10 +81,18 @@ def evidence_text(incident_id: str, service: str, diagnosis: Diagnosis) -> str:
     if not findings:
         return ""
     lines = [f"{incident_id} {service}: {diagnosis.playbook.title}", diagnosis.verdict]
+    lines += [diagnosis.changes.text] if diagnosis.changes else []
     for finding in findings:
+        label = _labels(diagnosis.playbook, finding.step)
+        notes = (["triage"] if label["triage"] else []) + (
+            ["invented check: our query and thresholds, not the guide's"]
+            if label["origin"] == "invented"
+            else []
+        )
         lines += [
             "",
-            f"== {finding.title} [{finding.status.value}] ({finding.duration_ms:.0f} ms)",
+            f"== {finding.title} [{finding.status.value}] ({finding.duration_ms:.0f} ms)"
+            + (f" ({'; '.join(notes)})" if notes else ""),
             finding.summary,
             "",
         ]

@@ -15,7 +15,7 @@ VARIABLES = frozenset(
     {
         "service", "team", "namespace", "deployment", "selector", "context", "k8s_service", "container",
         "configmap", "ingress", "certificate", "health_url", "readiness_url", "base_url", "host",
-        "prometheus_url", "alertmanager_url", "project", "region", "cloud_run_service", "log_filter",
+        "prometheus_url", "alertmanager_url", "metrics_selector", "status_label", "project", "region", "cloud_run_service", "log_filter",
         "postgres_host", "postgres_port", "redis_host", "redis_port",
     }
 )  # fmt: skip

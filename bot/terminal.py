@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from bot.findings import Diagnosis, Finding
 from bot.matcher import MatchResult
 from bot.params import Params
-from bot.playbook import ActionStep, ManualStep, Playbook, ProbeStep
+from bot.playbook import ActionStep, Condition, ManualStep, Playbook, ProbeStep
 from bot.registry import ACTIONS, PROBES
 from bot.templating import render
 
@@ -42,30 +42,47 @@ def playbook_text(playbook: Playbook, values: Mapping[str, str | None] | None = 
     if playbook.severity.hints:
         lines += ["", "Severity hints:"]
         for hint in playbook.severity.hints:
-            what = hint.when.probe or "any probe"
-            lines.append(f"  - {hint.sev} when {what} is {'/'.join(hint.when.status)}: {hint.why}")
+            lines.append(f"  - {hint.sev} when {condition_text(hint.when)}: {hint.why}")
     if playbook.escalation:
-        lines += ["", "Escalation:", *[f"  - {e}" for e in playbook.escalation]]
+        lines += ["", "Escalation:", *[f"  - {render(e, values)}" for e in playbook.escalation]]
     return "\n".join(lines)
+
+
+def condition_text(condition: Condition) -> str:
+    """`k8s.pods is critical showing oom-killed, unless crash-loop`."""
+    text = f"{condition.probe or 'any probe'} is {'/'.join(condition.statuses)}"
+    text += f" showing {' or '.join(condition.facts)}" if condition.facts else ""
+    return text + (f", unless {' or '.join(condition.unless)}" if condition.unless else "")
 
 
 def _step_lines(step: ProbeStep | ActionStep | ManualStep, values: Mapping[str, str | None]) -> list[str]:
     if isinstance(step, ProbeStep):
         title = step.title or PROBES[step.probe].summary
         preview = params_preview(step.typed_params, values)
-        return [f"  [probe]  {step.probe}: {title}" + (f"  ({preview})" if preview else "")]
+        kind = (
+            "probe, invented: our query and thresholds, not the guide's"
+            if step.origin == "invented"
+            else "probe"
+        )
+        return [f"  [{kind}]  {step.probe}: {title}" + (f"  ({preview})" if preview else "")]
     if isinstance(step, ActionStep):
         preview = params_preview(step.typed_params, values)
         condition = (
-            f"  (offered when {step.when.probe or 'any probe'} is {'/'.join(step.when.status)})"
+            f"  (offered when {' and '.join(condition_text(c) for c in step.conditions)})"
             if step.when
             else ""
         )
-        return [
+        lines = [
             f"  [action, needs approval]  {step.action}: {step.title}"
             + (f"  ({preview})" if preview else "")
             + condition
         ]
+        if step.undo is not None:
+            back = params_preview(step.undo.typed_params, values)
+            lines.append(
+                f"      way back: {step.undo.action}: {step.undo.title}" + (f"  ({back})" if back else "")
+            )
+        return lines
     lines = [f"  [manual]  {step.manual}"]
     if step.command:
         lines += [f"      $ {line}" for line in render(step.command, values).splitlines()]
@@ -107,18 +124,36 @@ def registry_text(kind: str) -> str:
 STATUS_MARK = {"ok": "ok  ", "warn": "WARN", "critical": "CRIT", "error": "ERR ", "skipped": "skip"}
 
 
-def finding_line(finding: Finding) -> str:
-    """One line per finding, as it arrives: status, probe step, summary, time taken."""
+def finding_line(finding: Finding, label: str = "") -> str:
+    """One line per finding, as it arrives: status, probe step (and what kind of check), summary, time taken."""
     mark = STATUS_MARK[finding.status.value]
-    return f"  [{mark}] {finding.title}: {finding.summary}  ({finding.duration_ms:.0f} ms)"
+    summary = finding.summary
+    if finding.status.value == "error" and not summary.startswith("could not"):
+        summary = f"could not check: {summary}"
+    return f"  [{mark}] {finding.title}{label}: {summary}  ({finding.duration_ms:.0f} ms)"
+
+
+def step_label(playbook: Playbook, step_key: str) -> str:
+    """` (triage)`, ` (invented query)`: what a checklist line says of where its check comes from."""
+    step = next((s for s in playbook.probes if s.key == step_key), None)
+    if step is None:
+        return ""
+    labels = ["triage"] if playbook.from_triage(step) and not playbook.is_triage else []
+    labels += ["invented query"] if step.origin == "invented" else []
+    return f" ({', '.join(labels)})" if labels else ""
 
 
 def diagnosis_text(diagnosis: Diagnosis, values: Mapping[str, str | None]) -> str:
-    """The verdict, suggested SEV, evidence, fixes that fit (they need approval) and the manual steps."""
+    """The verdict, what changed since the last run, suggested SEV, evidence, fixes that fit (they need
+    approval), the manual steps and the guide's escalation notes."""
+    sev = diagnosis.suggested_sev
     lines = [
         "",
         f"Verdict: {diagnosis.verdict}",
-        f"Suggested severity: {diagnosis.suggested_sev} ({'; '.join(diagnosis.sev_reasons)})",
+        *([diagnosis.changes.text] if diagnosis.changes else []),
+        f"Suggested severity: {sev} ({diagnosis.sev_reason})"
+        if sev
+        else "Suggested severity: none (no problem confirmed)",
         f"Checks took {diagnosis.duration_ms / 1000:.1f} s.",
     ]
     evidence = [
@@ -138,4 +173,10 @@ def diagnosis_text(diagnosis: Diagnosis, values: Mapping[str, str | None]) -> st
         lines += ["", "Manual steps:"]
         for manual_step in manual:
             lines += _step_lines(manual_step, values)
+    if diagnosis.playbook.escalation:
+        lines += [
+            "",
+            "Escalation (from the guide):",
+            *[f"  - {render(e, values)}" for e in diagnosis.playbook.escalation],
+        ]
     return "\n".join(lines)

@@ -18,17 +18,18 @@ Write = Callable[[str], None]
 
 
 class TerminalChecklist:
-    """Prints each check once, as it finishes."""
+    """Prints each check once, as it finishes (saying which are triage checks and invented queries)."""
 
-    def __init__(self, write: Write) -> None:
-        self.write = write
+    def __init__(self, write: Write, playbook: Playbook | None = None) -> None:
+        self.write, self.playbook = write, playbook
         self.printed: set[str] = set()
 
     def update(self, findings: Mapping[str, Finding]) -> None:
         for step, finding in findings.items():
             if step not in self.printed:
                 self.printed.add(step)
-                self.write(terminal.finding_line(finding))
+                label = terminal.step_label(self.playbook, step) if self.playbook else ""
+                self.write(terminal.finding_line(finding, label))
 
     def close(self, findings: Mapping[str, Finding]) -> None:
         self.update(findings)
@@ -60,8 +61,10 @@ class TerminalView:
     def start_checklist(self, incident: Incident, playbook: Playbook) -> TerminalChecklist:
         if self.as_json:
             return TerminalChecklist(lambda line: None)
-        self.write(f"Running {len(playbook.probes)} read-only checks...")
-        return TerminalChecklist(self.write)
+        triage = sum(playbook.from_triage(s) for s in playbook.probes)
+        beside = f" ({triage} of them the guide's triage)" if triage and not playbook.is_triage else ""
+        self.write(f"Running {len(playbook.probes)} read-only checks{beside}...")
+        return TerminalChecklist(self.write, playbook)
 
     def queued(self, incident: Incident, ahead: int) -> None:
         if not self.as_json:

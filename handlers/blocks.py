@@ -34,6 +34,11 @@ MAX_ROOT_VERDICT = 300  # the channel shows the gist; the thread has the rest
 MAX_HOME_INCIDENTS = 40
 CONTROL_LABELS = {OfferKind.ACKNOWLEDGE: "Acknowledge", OfferKind.MITIGATE: "Mitigated", OfferKind.RESOLVE: "Resolve",
                   OfferKind.REOPEN: "Reopen"}  # fmt: skip
+# The thread's words for the triage and verdict parts (kept beside the blocks that show them).
+TRIAGE_HEADING = "_Triage: the guide's general checks, run with every incident_"
+INVENTED = "_(our query and thresholds, not the guide's)_"
+NO_SEV_SUGGESTED = "*Suggested severity:* none: no problem confirmed"
+ESCALATION_HEADING = "*Escalation* (from the guide)"
 STATUS_EMOJI = {
     None: ":hourglass_flowing_sand:",
     Status.OK: ":white_check_mark:",
@@ -155,14 +160,24 @@ def match_blocks(result: MatchResult, offers: Sequence[Offer]) -> list[Block]:
 
 
 def checklist(playbook: Playbook, findings: Mapping[str, Finding]) -> list[Block]:
-    """The probes as a checklist that fills in: pending, then ok / warn / critical / error / skipped."""
+    """The probes as a checklist that fills in: pending, then ok / warn / critical / error / skipped; the
+    guide's triage checks under their own heading, a check whose query is ours marked as such."""
     lines = []
     for step in playbook.probes:
+        if playbook.from_triage(step) and TRIAGE_HEADING not in lines:
+            lines.append(TRIAGE_HEADING)
         finding = findings.get(step.key)
         emoji = STATUS_EMOJI[finding.status if finding else None]
-        title = step.title or step.probe
-        lines.append(f"{emoji} *{title}*" + (f": {escape(finding.summary)}" if finding else ": running…"))
+        title = f"*{step.title or step.probe}*" + (f" {INVENTED}" if step.origin == "invented" else "")
+        lines.append(f"{emoji} {title}" + (f": {escape(said(finding))}" if finding else ": running…"))
     return _sections("\n".join(lines), BlockId.CHECKLIST)
+
+
+def said(finding: Finding) -> str:
+    """A finding's summary; one that could not run says so, whatever its reason says."""
+    if finding.status == Status.ERROR and not finding.summary.startswith("could not"):
+        return f"could not check: {finding.summary}"
+    return finding.summary
 
 
 def verdict_blocks(
@@ -171,16 +186,28 @@ def verdict_blocks(
     severities: Sequence[Offer],
     fixes: Sequence[Offer],
 ) -> list[Block]:
-    """Verdict, suggested SEV with buttons to set it, fixes as approval buttons, manual steps to copy."""
-    reasons = escape("; ".join(diagnosis.sev_reasons))
-    blocks = [
-        section(f"*Verdict:* {escape(diagnosis.verdict)}", BlockId.VERDICT),
-        section(f"*Suggested severity:* {diagnosis.suggested_sev} ({reasons})"),
-        buttons(BlockId.SEVERITY, severities),
-    ]
+    """Verdict and what changed since the last run, suggested SEV with buttons to set it, fixes as approval
+    buttons, manual steps to copy, and the guide's escalation notes with the service's values."""
+    if diagnosis.changes is None:
+        blocks = [section(f"*Verdict:* {escape(diagnosis.verdict)}", BlockId.VERDICT)]
+    else:  # a re-run says what changed rather than everything again
+        said = f"{diagnosis.headline}. {diagnosis.changes.text} ({diagnosis.tally})"
+        blocks = [section(f"*Verdict:* {escape(said)}", BlockId.VERDICT)]
+    if diagnosis.suggested_sev is None:
+        blocks.append(section(NO_SEV_SUGGESTED))
+    else:
+        blocks.append(
+            section(f"*Suggested severity:* {diagnosis.suggested_sev} ({escape(diagnosis.sev_reason)})")
+        )
+    blocks.append(buttons(BlockId.SEVERITY, severities))
     if fixes:
         blocks.append(section("*Fixes that fit* (a second person must approve before anything runs):"))
         blocks.append(buttons(BlockId.REMEDIATIONS, fixes))
+        ways_back = [
+            f"{escape(a.title)}: way back, {escape(a.undo.title)}" for a in diagnosis.remediations if a.undo
+        ]
+        if ways_back:
+            blocks.append(context("\n".join(ways_back)))
     manual = diagnosis.playbook.manual_steps
     if manual:
         lines = ["*Manual steps*"]
@@ -191,6 +218,9 @@ def verdict_blocks(
             if step.note:
                 lines.append(f"_{escape(render(step.note, values))}_")
         blocks += _sections("\n".join(lines), BlockId.MANUAL)
+    if diagnosis.playbook.escalation:
+        notes = [f"• {escape(render(note, values))}" for note in diagnosis.playbook.escalation]
+        blocks.append(section("\n".join([ESCALATION_HEADING, *notes])))
     return blocks[:MAX_BLOCKS]
 
 

@@ -45,7 +45,7 @@ def test_show_of_an_unknown_playbook_lists_nothing_else_and_exits_2() -> None:
 def test_lint_is_clean_on_the_bundled_playbooks() -> None:
     run = chatops("playbooks", "lint")
     assert run.returncode == 0, run.stdout
-    assert "65 files checked, 0 with problems" in run.stderr
+    assert "70 files checked, 0 with problems" in run.stderr
 
 
 def test_lint_reports_a_users_broken_playbook_and_fails(tmp_path: Path) -> None:

@@ -22,7 +22,12 @@ def health_checks(url: str) -> list[dict[str, object]]:
             "params": {"url": f"{url}/slow", "timeout_s": 30},
         },
         {"probe": "http.check", "id": "down", "title": "Down", "params": {"url": f"{url}/down"}},
-        {"probe": "prometheus.query", "id": "p95", "params": {"query": "up", "label": "up"}},
+        {
+            "probe": "prometheus.query",
+            "id": "p95",
+            "origin": "invented",
+            "params": {"query": "up", "label": "up"},
+        },
     ]
 
 
@@ -58,7 +63,8 @@ def test_findings_stream_in_completion_order_and_a_slow_system_times_out_alone(t
     assert by_step["p95"].status == Status.SKIPPED and "prometheus_url" in by_step["p95"].summary
     assert diagnosis.suggested_sev == Sev.SEV1
     assert diagnosis.sev_reasons == ["Health endpoint failing."]
-    assert diagnosis.verdict.startswith("Problem confirmed (2 critical, 1 ok, 1 skipped)")
+    assert diagnosis.verdict.startswith("Problem confirmed: ")
+    assert diagnosis.verdict.endswith("(2 critical, 1 ok, 1 skipped)")
     assert server.methods() == {"GET"}
 
 
@@ -73,7 +79,7 @@ def test_remediations_are_offered_only_when_their_findings_occur(tmp_path: Path)
                 {"action": "k8s.rollout_restart", "title": "Restart to reset the breaker",
                  "when": {"probe": "cb", "status": ["warn", "critical"]}},
                 {"action": "k8s.scale", "title": "Scale up", "params": {"replicas": 3},
-                 "when": {"probe": "cb", "status": ["error"]}},
+                 "when": {"probe": "cb", "facts": ["slow"]}},
             ],
         )  # fmt: skip
         diagnosis = Runner().run(book, "demo", service())

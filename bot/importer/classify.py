@@ -279,8 +279,8 @@ def _port_check(first: list[str], rest: list[list[str]], ctx: Context) -> list[M
 
 
 def _tcp(system: str, default_port: int, ctx: Context, why: str) -> Mapped:
-    port = ctx.values.get(f"{system}_port")
-    params = {"host": f"{{{system}_host}}", "port": int(port) if port else default_port}
+    # The configured port ({postgres_port}), not the guide's default_port: lint refuses a hard-coded one.
+    params = {"host": f"{{{system}_host}}", "port": f"{{{system}_port}}"}
     return Mapped("probe", "tcp.connect", params, why, approximate=True)
 
 
@@ -382,10 +382,10 @@ def _curl(words: Words, rest: list[list[str]], command: str, ctx: Context) -> li
 
 def _metric(name: str) -> Mapped:
     if name.endswith("_seconds"):
-        query = f'histogram_quantile(0.95, sum(rate({name}_bucket{{service="{{service}}"}}[5m])) by (le))'
+        query = f"histogram_quantile(0.95, sum(rate({name}_bucket{{{{metrics_selector}}}}[5m])) by (le))"
         return Mapped("probe", "prometheus.query", {"query": query, "label": f"p95 {name}", "unit": "s"},
                       "curl /metrics | grep: the metric, as a PromQL query")  # fmt: skip
-    query = f'sum(rate({name}{{service="{{service}}"}}[5m]))'
+    query = f"sum(rate({name}{{{{metrics_selector}}}}[5m]))"
     return Mapped("probe", "prometheus.query", {"query": query, "label": f"rate of {name}"},
                   "curl /metrics | grep: the metric, as a PromQL query")  # fmt: skip
 

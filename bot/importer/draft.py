@@ -14,7 +14,7 @@ from bot.importer.guide import Entry, General, Part, Step, steps_of
 from bot.importer.outcome import Draft, Outcome
 from bot.importer.placeholders import Context, escape_braces, templatize
 from bot.importer.signals import signals
-from bot.importer.suggest import suggestions
+from bot.importer.suggest import default_when, suggestions
 from bot.importer.text import slug
 
 
@@ -50,7 +50,7 @@ class _Builder:
     def _place(self, m: Mapped, title: str, step: Step, in_solutions: bool) -> str:
         if m.kind == "probe":
             assert m.name is not None
-            self.add_probe(m.name, title, m.params)
+            self.add_probe(m.name, title, m.params, "invented" if m.approximate else "guide")
             if m.approximate:
                 self._manual(in_solutions, title, step.command, None)
                 return f"probe {m.name} + manual"
@@ -60,16 +60,21 @@ class _Builder:
             action: dict[str, Any] = {"action": m.name, "title": title}
             if m.params:
                 action["params"] = m.params
+            action["when"] = default_when(m.name)
             self.remediations.append(action)
             return f"action {m.name}"
         self._manual(in_solutions, title, step.command, step.note)
         return "manual"
 
-    def add_probe(self, name: str, title: str, params: dict[str, Any]) -> bool:
-        """Add a probe step unless the same probe with the same parameters is there; True if added."""
+    def add_probe(self, name: str, title: str, params: dict[str, Any], origin: str = "invented") -> bool:
+        """Add a probe step unless the same probe with the same parameters is there; True if added.
+
+        A metric query says whether it is the guide's (its own query or metric) or the importer's guess."""
         if any(d.get("probe") == name and d.get("params", {}) == params for d in self.diagnostics):
             return False
         step: dict[str, Any] = {"probe": name, "title": title}
+        if name == "prometheus.query":
+            step["origin"] = origin
         if params:
             step["params"] = params
         if any(d.get("probe") == name for d in self.diagnostics):
@@ -78,7 +83,7 @@ class _Builder:
             step_id = next(
                 f"{base}-{n}" if n else base for n in range(99) if (f"{base}-{n}" if n else base) not in taken
             )
-            step = {"probe": name, "id": step_id, "title": title, **({"params": params} if params else {})}
+            step = {"probe": name, "id": step_id, **{k: v for k, v in step.items() if k != "probe"}}
         self.diagnostics.append(step)
         return True
 
@@ -154,11 +159,11 @@ def draft_triage(sections: list[General], guide: str, ctx: Context, escalation: 
     names = "; ".join(headings) or diagnostic[0].heading
     data: dict[str, Any] = {
         "id": f"{guide}/triage",
+        "kind": "triage",  # never matched: it runs beside the matched playbook, or alone when none fits
         "title": f"{guide}: first checks",
-        "summary": f"The guide's general checks ({names}) for when no issue entry fits yet.",
+        "summary": f"The guide's general checks ({names}), run with every incident.",
         "source": {"guide": guide, "section": names},
         "symptoms": [f"Something is wrong with {guide} and it is not clear what"],
-        "signals": {"phrases": ["not sure what is wrong", "general health check", "triage"]},
         "diagnostics": builder.diagnostics or [{"manual": "Look at the guide's general sections"}],
         "remediations": builder.remediations,
         "severity": {"default": "SEV-3"},

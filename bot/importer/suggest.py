@@ -20,9 +20,10 @@ from bot.importer.outcome import Outcome
 from bot.importer.placeholders import Context
 from bot.importer.signals import signals
 
-_LATENCY = 'histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket{service="{service}"}[5m])) by (le))'
-_ERRORS = ('sum(rate(http_requests_total{service="{service}", code=~"5.."}[5m]))'
-           ' / sum(rate(http_requests_total{service="{service}"}[5m]))')  # fmt: skip
+# The service's series through its `metrics:` settings ({metrics_selector}, {status_label}), never its name.
+_LATENCY = "histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket{{metrics_selector}}[5m])) by (le))"
+_ERRORS = ('sum(rate(http_requests_total{{metrics_selector}, {status_label}=~"5.."}[5m]))'
+           " / sum(rate(http_requests_total{{metrics_selector}}[5m]))")  # fmt: skip
 _POOL = "sum(pg_stat_activity_count) / max(pg_settings_max_connections)"
 _POD = 'namespace="{namespace}", pod=~"{deployment}-.*", container!=""'
 _MEMORY = (
@@ -149,10 +150,11 @@ def _actions(entry: Entry, builder: Builder, ctx: Context) -> list[Outcome]:
                 continue
             if _OTHER_SYSTEM.search(sentence):
                 continue  # "Restart monitoring stack": not the service the actions target
-            fix: dict[str, Any] = {"action": action, "title": step.title}
+            fix: dict[str, Any] = {"action": action, "title": step.title, "when": default_when(action)}
             if action == "k8s.rollout_undo":  # offered when the rollout probe finds a recent change
                 builder.add_probe("k8s.rollout", "Recent deployments", {})
-                fix["when"] = {"probe": _key(builder, "k8s.rollout"), "status": ["warn", "critical"]}
+                fix["when"] = [{"probe": _key(builder, "k8s.rollout"), "facts": ["recent-rollout"]},
+                               *fix["when"][1:]]  # fmt: skip
             builder.remediations.append(fix)
             offered.add(action)
             outcomes.append(_outcome(f"action {action}", step.title, step.title, step.line))
@@ -178,6 +180,38 @@ def _logs(entry: Entry, builder: Builder, ctx: Context, present: set[Any]) -> li
         return []
     builder.add_probe(probe, "The entry's error messages in the logs", params)
     return [_outcome(f"probe {probe}", "The entry's error messages in the logs", "error strings", entry.line)]
+
+
+# What a drafted fix waits for (lint requires a condition on the findings); a reviewer narrows it.
+_FAILING = [
+    "crash-loop",
+    "oom-killed",
+    "no-ready-endpoints",
+    "rollout-failed",
+    "unhealthy-status",
+    "revision-failed",
+]
+_WHEN: dict[str, Any] = {
+    "k8s.rollout_undo": [{"facts": ["recent-rollout"]}, {"facts": _FAILING}],
+    "cloud_run.traffic_rollback": [{"facts": ["recent-revision"]}, {"facts": _FAILING}],
+    "k8s.rollout_restart": {
+        "facts": ["not-ready", "unhealthy-status"],
+        "unless": ["crash-loop", "oom-killed"],
+    },
+    "cloud_run.redeploy": {"facts": ["not-serving", "unhealthy-status"]},
+    "k8s.scale": {"facts": ["cpu-high", "over-threshold", "slow"]},
+    "cloud_run.scale": {"facts": ["over-threshold", "slow", "error-entries"]},
+    "k8s.set_resources": {"facts": ["memory-high", "cpu-high", "oom-killed"]},
+    "cloud_run.update_resources": {"facts": ["memory-high", "cpu-high", "error-entries"]},
+    "k8s.delete_pod": {"facts": ["not-ready", "crash-loop"]},
+}
+
+
+def default_when(action: str) -> Any:
+    """The findings a drafted fix of this kind waits for; any warning or critical finding for the others."""
+    return _WHEN.get(
+        action, {"facts": ["error-lines", "error-entries", "unhealthy-status", "over-threshold"]}
+    )
 
 
 def _key(builder: Builder, probe: str) -> str:
@@ -217,5 +251,4 @@ def _health(text: str) -> dict[str, Any]:
 
 
 def _tcp(ctx: Context, system: str, default: int) -> dict[str, Any]:
-    port = ctx.values.get(f"{system}_port")
-    return {"host": f"{{{system}_host}}", "port": int(port) if port else default}
+    return {"host": f"{{{system}_host}}", "port": f"{{{system}_port}}"}  # the configured port

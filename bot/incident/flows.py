@@ -9,10 +9,12 @@ records everything in the incident's timeline; the view only draws.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
+from bot import triage
+from bot.changes import changes, finding_record, incident_verdict
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Config
 from bot.errors import UnknownNameError
@@ -135,33 +137,40 @@ class IncidentFlows:
         others = result.matches if result.best is None else result.matches[1:]
         offers = [self._run_offer(incident, m.playbook) for m in others]
         view.show_match(incident, result, offers)
-        if result.best is not None:
-            self.run_playbook(incident, result.best.playbook, None, view)
+        # Nothing matched: the guide's triage runs alone, unless the text is not an incident at all.
+        if result.best is not None or (self.catalog.triage(service.guide) and not result.not_incident):
+            self.run_playbook(incident, result.best.playbook if result.best else None, None, view)
         return incident
 
     def run_playbook(
-        self, incident: Incident, playbook: Playbook, actor: str | None, view: DiagnosisView
+        self, incident: Incident, playbook: Playbook | None, actor: str | None, view: DiagnosisView
     ) -> Diagnosis:
-        """Run a playbook's checks in the incident's thread: a live checklist, then verdict, SEV and fixes."""
+        """Run a playbook's checks with its guide's triage beside them (the triage alone when nothing matched) in
+        the incident's thread: a live checklist, then verdict, SEV and fixes, and what changed since the last run."""
         service = self.config.services[incident.service]
-        self.store.set_playbook(incident.id, playbook.id, actor)
-        checklist = view.start_checklist(incident, playbook)
+        run = triage.plan(playbook, self.catalog.triage(service.guide), service.variables(incident.service))
+        if playbook is not None:
+            self.store.set_playbook(incident.id, playbook.id, actor)
+        before = self.store.timeline(incident.id)
+        checklist = view.start_checklist(incident, run)
         done: dict[str, Finding] = {}
 
         def on_finding(finding: Finding) -> None:
             done[finding.step] = finding
             self.store.append(incident.id, TimelineKind.FINDING,
                               f"{finding.title}: {finding.status}: {finding.summary}",
-                              data={"step": finding.step, "status": finding.status.value})  # fmt: skip
+                              data=finding_record(run, finding))  # fmt: skip
             checklist.update(dict(done))
 
         try:
             with self.turns.take(lambda ahead: view.queued(incident, ahead)):
-                diagnosis = self.runner.run(playbook, incident.service, service, on_finding)
+                diagnosis = self.runner.run(run, incident.service, service, on_finding)
         finally:
             checklist.close(dict(done))
+        diagnosis = replace(diagnosis, symptom=incident.symptom)
+        diagnosis = replace(diagnosis, changes=changes(before, run, diagnosis))
         self.store.append(incident.id, TimelineKind.VERDICT, diagnosis.verdict,
-                          data={"worst": diagnosis.worst.value, "playbook": playbook.id})  # fmt: skip
+                          data={"worst": diagnosis.worst.value, "playbook": run.id})  # fmt: skip
         severities = [
             self._offer(OfferKind.SET_SEVERITY, sev.value, {"incident": incident.id, "sev": sev.value}, incident,
                         "danger" if sev == diagnosis.suggested_sev and sev.rank <= 2 else None)
@@ -169,16 +178,15 @@ class IncidentFlows:
         ]  # fmt: skip
         fixes = [
             self._offer(OfferKind.REQUEST_ACTION, step.title,
-                        {"incident": incident.id, "playbook": playbook.id, "action": index}, incident)
-            for index, step in enumerate(playbook.actions)
-            if step in diagnosis.remediations
+                        {"incident": incident.id, "playbook": step.source[0], "action": step.source[1]}, incident)
+            for step in diagnosis.remediations
         ]  # fmt: skip
         view.show_verdict(incident, diagnosis, service.variables(incident.service), severities, fixes)
         evidence = evidence_text(incident.id, incident.service, diagnosis)
         if evidence:
-            name = f"{incident.id}-{playbook.id.replace('/', '-')}-evidence.txt"
-            view.attach_evidence(incident, name, f"Evidence: {playbook.title}", evidence)
-        self.refresh(self.store.require(incident.id), view, (diagnosis.worst, diagnosis.verdict))
+            name = f"{incident.id}-{run.id.replace('/', '-')}-evidence.txt"
+            view.attach_evidence(incident, name, f"Evidence: {run.title}", evidence)
+        self.refresh(incident, view)
         return diagnosis
 
     def guess_service(self, request: GuessServiceRequest, view: IncidentView) -> None:
@@ -331,8 +339,8 @@ class IncidentFlows:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _latest_verdict(self, incident: Incident) -> tuple[Status, str] | None:
-        entry = self.store.latest(incident.id, TimelineKind.VERDICT)
-        return (Status(entry.data["worst"]), entry.text) if entry else None
+        """The incident's worst open faults across its runs (bot.changes), for its root message."""
+        return incident_verdict(self.store.timeline(incident.id), incident.symptom)
 
     def _run_offer(self, incident: Incident, playbook: Playbook) -> Offer:
         payload = {"incident": incident.id, "playbook": playbook.id}

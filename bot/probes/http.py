@@ -1,7 +1,9 @@
 """HTTP probe (read-only GET): status, latency, JSON health fields, certificate of https endpoints.
 
-The endpoint belongs to the service, so an answer that is wrong, slow, refused or never comes is a finding
-about the service (`warn`/`critical`); only an unusable URL is an `error`.
+An answer that is wrong or slow, or a connection that never answers, is a finding about the service
+(`warn`/`critical`). When the bot cannot reach the endpoint at all (the name does not resolve, the port
+refuses, no route), that says as much about where the bot runs as about the service: the check could not
+run (`error`, "could not reach"), which never counts as evidence nor raises the SEV.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import Field
 
+from bot.faults import Rank, fault
 from bot.findings import ProbeResult
 from bot.params import Params
 from bot.probes.base import DEADLINE_MARGIN_S, ProbeContext, ProbeFailure
@@ -71,9 +74,21 @@ def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
     timeout = min(params.timeout_s, ctx.remaining())
     try:
         answer = _resolved_get(url, timeout, ctx, params.follow_redirects)
+    except NoAnswer as err:  # connected, and the service never answered (in time): that is the service's
+        text = f"{url}: {err}"
+        rank, fact = (Rank.SATURATED, "slow") if err.slow else (Rank.NOT_SERVING, "unhealthy-status")
+        no_answer = fault(f"URL/{url}:no-answer", rank, Status.CRITICAL, text, fact)
+        return ProbeResult(Status.CRITICAL, text, "", {"url": url, "faults": [no_answer]})
+    except CertificateRejected as err:  # the service's certificate, and the finding
+        bad = fault(
+            f"URL/{url}:certificate", Rank.SIGN, Status.CRITICAL, f"{url}: {err}", "certificate-problem"
+        )
+        return ProbeResult(
+            Status.CRITICAL, f"{url}: {err}", _cert_evidence(url, ctx), {"url": url, "faults": [bad]}
+        )
     except Unreachable as err:
-        return ProbeResult(Status.CRITICAL, f"{url}: {err}", _cert_evidence(url, ctx), {"url": url})
-    problems: list[tuple[Status, str]] = []
+        return ProbeResult(Status.ERROR, f"could not reach {url} from the bot: {err}", "", {"url": url})
+    problems: list[tuple[Status, str, str, Rank]] = []
     problems += _status_problems(answer, params)
     problems += _latency_problems(answer.ms, params)
     fields, field_problems = _field_problems(answer.body, params.json_fields)
@@ -81,12 +96,15 @@ def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
     facts = CertFacts.from_peercert(answer.cert) if answer.cert else None
     if facts is not None:
         problems += _cert_problems(facts, urlsplit(url).hostname or "", params.cert_warn_days)
-    status = max((s for s, _ in problems), key=_rank, default=Status.OK)
+    problems.sort(key=lambda p: (p[3], -_rank(p[0])))
+    status = max((p[0] for p in problems), key=_rank, default=Status.OK)
     head = f"HTTP {answer.code} in {_duration(answer.ms)}"
-    notes = [text for _, text in sorted(problems, key=lambda p: -_rank(p[0]))]
+    notes = [p[1] for p in problems]
     if not notes and facts is not None:
         notes.append(f"certificate valid for {max(0, int(facts.days_left))} more days")
     summary = "; ".join([f"{url}: {head}", *notes])
+    faults = [fault(f"URL/{url}:{fact}", rank, level, f"{url}: {head}; {note}", fact)
+              for level, note, fact, rank in problems]  # fmt: skip
     evidence = _evidence(url, answer, fields, facts)
     data = {
         "url": url,
@@ -95,6 +113,7 @@ def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
         "fields": fields,
         "location": answer.location,
         "certificate": facts.as_data() if facts else None,
+        "faults": faults,
     }
     return ProbeResult(status, summary, evidence, data)
 
@@ -141,18 +160,32 @@ def _get(url: str, timeout: float, verify: ssl.SSLContext | bool, follow: bool) 
             )
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as err:
         raise ProbeFailure(f"cannot GET {url}: {err}") from None
+    except httpx.ConnectTimeout:
+        raise Unreachable(f"could not connect within {seconds(timeout)} s") from None
     except httpx.TimeoutException:
-        raise Unreachable(f"no answer within {seconds(timeout)} s") from None
+        raise NoAnswer(f"no answer within {seconds(timeout)} s", slow=True) from None
     except httpx.ConnectError as err:
         raise Unreachable(_connect_reason(err)) from None
-    except httpx.HTTPError as err:
-        raise Unreachable(f"the request failed ({err or type(err).__name__})") from None
+    except httpx.HTTPError as err:  # connected, then the answer broke off (a dropped connection, bad HTTP)
+        raise NoAnswer(f"the request failed ({err or type(err).__name__})") from None
+
+
+class NoAnswer(Exception):
+    """The service took the connection and did not answer in time (`slow`), or broke the answer off."""
+
+    def __init__(self, reason: str, slow: bool = False) -> None:
+        super().__init__(reason)
+        self.slow = slow
+
+
+class CertificateRejected(Unreachable):
+    """The TLS handshake failed on the service's certificate (expired, wrong host, untrusted)."""
 
 
 def _connect_reason(err: httpx.ConnectError) -> str:
     rejected = _verify_failure(err)
     if rejected is not None:
-        return f"TLS certificate rejected ({rejected.verify_message or rejected.reason})"
+        raise CertificateRejected(f"TLS certificate rejected ({rejected.verify_message or rejected.reason})")
     text = str(err)
     if "refused" in text.lower():
         return "connection refused"
@@ -173,53 +206,61 @@ def _cert_evidence(url: str, ctx: ProbeContext) -> str:
     return facts.describe()
 
 
-def _status_problems(answer: _Answer, params: HttpCheckParams) -> list[tuple[Status, str]]:
+# (status, what is wrong, the fact, how decisive): one per problem with an answer
+Problem = tuple[Status, str, str, Rank]
+
+
+def _status_problems(answer: _Answer, params: HttpCheckParams) -> list[Problem]:
     if answer.code in params.expect_status:
         return []
     expected = " or ".join(str(code) for code in params.expect_status)
     if 300 <= answer.code < 400:
-        return [(Status.WARN, f"redirects to {answer.location or '(no Location)'} (expected {expected})")]
-    return [(Status.CRITICAL, f"expected {expected}")]
+        note = f"redirects to {answer.location or '(no Location)'} (expected {expected})"
+        return [(Status.WARN, note, "redirect", Rank.SIGN)]
+    rank = Rank.NOT_SERVING if answer.code >= 500 else Rank.SIGN
+    return [(Status.CRITICAL, f"expected {expected}", "unhealthy-status", rank)]
 
 
-def _latency_problems(ms: float, params: HttpCheckParams) -> list[tuple[Status, str]]:
+def _latency_problems(ms: float, params: HttpCheckParams) -> list[Problem]:
     limits = f"warn {_duration(params.latency_warn_ms)}, critical {_duration(params.latency_critical_ms)}"
     if ms >= params.latency_critical_ms:
-        return [(Status.CRITICAL, f"slow ({limits})")]
+        return [(Status.CRITICAL, f"slow ({limits})", "slow", Rank.SATURATED)]
     if ms >= params.latency_warn_ms:
-        return [(Status.WARN, f"slow ({limits})")]
+        return [(Status.WARN, f"slow ({limits})", "slow", Rank.SATURATED)]
     return []
 
 
-def _field_problems(body: bytes, wanted: dict[str, str]) -> tuple[dict[str, Any], list[tuple[Status, str]]]:
+def _field_problems(body: bytes, wanted: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
     """Compare dotted paths in the JSON body with their healthy values (as strings, case-insensitive)."""
     if not wanted:
         return {}, []
     try:
         document = json.loads(body)
     except ValueError:
-        return {}, [(Status.WARN, f"body is not JSON, cannot check {', '.join(wanted)}")]
+        return {}, [
+            (Status.WARN, f"body is not JSON, cannot check {', '.join(wanted)}", "field-unhealthy", Rank.SIGN)
+        ]
     found: dict[str, Any] = {}
-    problems: list[tuple[Status, str]] = []
+    problems: list[Problem] = []
     for path, healthy in wanted.items():
         value = _dig(document, path)
         found[path] = value
         name = path.rsplit(".", 1)[-1].replace("_", " ")
         if value is _MISSING:
             found[path] = None
-            problems.append((Status.WARN, f"{path} missing from the body"))
+            problems.append((Status.WARN, f"{path} missing from the body", "field-unhealthy", Rank.SIGN))
         elif _text(value).lower() != healthy.lower():
-            problems.append((Status.CRITICAL, f"{name} {_text(value)}"))
+            problems.append((Status.CRITICAL, f"{name} {_text(value)}", "field-unhealthy", Rank.SIGN))
     return found, problems
 
 
-def _cert_problems(facts: CertFacts, host: str, warn_days: int) -> list[tuple[Status, str]]:
+def _cert_problems(facts: CertFacts, host: str, warn_days: int) -> list[Problem]:
     status, text = assess(facts, host, None, warn_days, None)
     if status == Status.OK:
         return []
     for prefix in (f"TLS certificate for {host} ", f"TLS certificate served for {host} "):
         text = text.replace(prefix, "certificate ", 1)
-    return [(status, text)]
+    return [(status, text, "certificate-problem", Rank.SIGN)]
 
 
 _MISSING = object()

@@ -1,4 +1,4 @@
-"""Judging workloads from what the Kubernetes API returned: pods, logs, events, rollouts, usage, autoscaling.
+"""Judging workloads from what the Kubernetes API returned: logs, events, rollouts, usage (pods: kube_pods).
 
 Each `*_result` turns API objects into a status, one summary line with the numbers, evidence and data.
 """
@@ -12,12 +12,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from bot.faults import Rank, fault
 from bot.findings import ProbeResult
 from bot.probes.kube_format import (
-    PodState,
     ago,
     as_time,
-    clock,
     cpu,
     memory,
     now,
@@ -29,7 +28,7 @@ from bot.probes.kube_format import (
 from bot.severity import Status
 
 if TYPE_CHECKING:
-    from bot.probes.kubernetes import EventsParams, LogsParams, PodsParams, ResourceUsageParams, RolloutParams
+    from bot.probes.kubernetes import EventsParams, LogsParams, ResourceUsageParams, RolloutParams
 
 MAX_EVIDENCE_LINES = 20
 REVISION = "deployment.kubernetes.io/revision"
@@ -39,48 +38,6 @@ CHANGE_CAUSE = "kubernetes.io/change-cause"
 def worst(*flags: tuple[bool, Status]) -> Status:
     """The first status whose flag is set, else ok."""
     return next((status for flag, status in flags if flag), Status.OK)
-
-
-# --- pods ---
-
-
-def pods_result(states: list[PodState], params: PodsParams) -> ProbeResult:
-    total, ready = len(states), sum(s.ready for s in states)
-    restarts = sum(s.restarts for s in states)
-    problems = Counter(s.status for s in states if not s.ready)
-    parts = [f"{n} {reason}" for reason, n in problems.most_common()]
-    unschedulable = next((s.unschedulable for s in states if s.unschedulable and not s.ready), None)
-    if unschedulable:
-        parts = [f"{p} ({unschedulable})" if p.endswith(" Pending") else p for p in parts]
-    exited = [s for s in states if s.last_finished]
-    if exited:
-        last = max(exited, key=lambda s: s.last_finished or 0)
-        assert last.last_finished is not None
-        parts.append(f"last exit {last.last_reason} ({last.last_exit_code}) at {clock(last.last_finished)}")
-    if restarts or not parts:
-        parts.append(plural(restarts, "restart"))
-    summary = f"{ready}/{total} pods ready{': ' if problems else '; '}{'; '.join(parts)}"
-    status = worst(
-        (any(r in params.critical_reasons for s in states for r in s.waiting), Status.CRITICAL),
-        (any(not s.ready and s.last_reason in params.critical_terminations for s in states), Status.CRITICAL),
-        (ready / total < params.critical_ready_below, Status.CRITICAL),
-        (ready < total or any(s.restarts > params.warn_restarts for s in states), Status.WARN),
-    )
-    rows = [
-        [
-            s.name,
-            f"{s.ready_containers}/{s.containers}",
-            s.status,
-            str(s.restarts),
-            f"{s.last_reason} ({s.last_exit_code}) {ago(s.last_finished)}" if s.last_finished else "",
-            s.node or "",
-        ]
-        for s in states
-    ]
-    evidence = table(["POD", "READY", "STATUS", "RESTARTS", "LAST TERMINATION", "NODE"], rows)
-    evidence += "".join(f"\n{s.name}: {s.unschedulable}" for s in states if s.unschedulable)
-    data = {"ready": ready, "total": total, "restarts": restarts, "pods": [s.as_data() for s in states]}
-    return ProbeResult(status, summary, evidence, data)
 
 
 # --- logs ---
@@ -123,32 +80,55 @@ def pattern_label(pattern: str) -> str:
     return re.sub(r"\\b", "", pattern)
 
 
-def logs_result(tails: list[LogTail], params: LogsParams, skipped: int) -> ProbeResult:
+# The line that names what was thrown (`java.lang.OutOfMemoryError: Java heap space`, `MemoryError`,
+# `KeyError: 'API_PORT'`, `panic: runtime error: ...`): what a person looks for first in a crash log.
+EXCEPTION = re.compile(
+    r"^\s*(?:Exception in thread \"[^\"]*\"\s+|Caused by:\s+)?"
+    r"(?:[A-Za-z_$][\w$]*\.)*[A-Z][\w$]*(?:Exception|Error|Exit|Interrupt)\b(?::\s.*)?$"
+    r"|^\s*panic: .+|^\s*FATAL ERROR: .+"
+)
+OUT_OF_MEMORY = re.compile(r"OutOfMemory|MemoryError|out of memory|heap out of memory|OOMKilled", re.I)
+
+
+def logs_result(tails: list[LogTail], params: LogsParams, skipped: int, subject: str = "") -> ProbeResult:
     patterns = [(p, re.compile(p, re.IGNORECASE)) for p in params.patterns]
     counts: Counter[str] = Counter()
-    hits: list[tuple[str, str]] = []  # (pod, line), oldest first within each pod
+    hits: list[tuple[str, str]] = []  # (pod, line), oldest first within each pod: what the thresholds count
+    shown: list[tuple[str, str]] = []  # the hits and the exception lines, which the evidence must show
+    exceptions: list[str] = []
     for tail in tails:
         for line in tail.lines:
             matched = [p for p, rx in patterns if rx.search(line)]
+            thrown = bool(EXCEPTION.search(line))
             counts.update(matched)
+            if thrown:
+                exceptions.append(line.strip())
             if matched:
                 hits.append((tail.pod, line))
+            if matched or thrown:
+                shown.append((tail.pod, line))
     where = "the previous containers of " if tails and all(t.previous for t in tails) else "the logs of "
     scope = f"{where}{plural(len(tails), 'pod')}" + (f" (of {len(tails) + skipped})" if skipped else "")
     scope += f", last {params.since_minutes} min"
-    if hits:
+    if hits or exceptions:
         found = ", ".join(f"{pattern_label(p)} x{n}" for p, n in counts.most_common())
-        summary = (
-            f"{plural(len(hits), 'matching line')} in {scope}: {found}; newest: {short(hits[-1][1], 120)}"
+        newest = (
+            f"exception: {short(exceptions[-1], 120)}" if exceptions else f"newest: {short(hits[-1][1], 120)}"
         )
+        summary = f"{plural(len(hits), 'matching line')} in {scope}: {found}; {newest}"
     else:
         summary = f"no {', '.join(pattern_label(p) for p in params.patterns)} in {scope}"
     status = worst(
         (len(hits) >= params.critical_count, Status.CRITICAL), (len(hits) >= params.warn_count, Status.WARN)
     )
+    faults = []
+    if status != Status.OK:
+        facts = ["error-lines", *(["exception"] if exceptions else [])]
+        facts += ["out-of-memory"] if any(OUT_OF_MEMORY.search(line) for _, line in shown) else []
+        faults.append(fault(f"Logs/{subject}:errors", Rank.SIGN, status, summary, *facts))
     blocks = []
     for tail in tails:
-        mine = [line for pod, line in hits if pod == tail.pod][-max(1, MAX_EVIDENCE_LINES // len(tails)) :]
+        mine = [line for pod, line in shown if pod == tail.pod][-max(1, MAX_EVIDENCE_LINES // len(tails)) :]
         which = "previous container" if tail.previous else "current container"
         blocks.append(f"== {tail.pod} ({which}, {plural(len(tail.lines), 'line')}) ==")
         blocks += [short(line, 300) for line in mine] or ["(no matching lines)"]
@@ -157,12 +137,17 @@ def logs_result(tails: list[LogTail], params: LogsParams, skipped: int) -> Probe
     data = {
         "counts": {p: counts.get(p, 0) for p in params.patterns},
         "matching_lines": len(hits),
+        "exceptions": list(dict.fromkeys(short(e, 300) for e in exceptions))[-5:],
         "pods": {t.pod: {"previous": t.previous, "lines": len(t.lines)} for t in tails},
+        "faults": faults,
     }
     return ProbeResult(status, summary, "\n".join(blocks), data)
 
 
 # --- events ---
+
+EVENT_FACTS = {"OOMKilling": "oom-killing", "FailedScheduling": "failed-scheduling", "BackOff": "back-off",
+               "FailedMount": "failed-mount", "Evicted": "evicted"}  # fmt: skip
 
 
 def event_time(event: Any) -> Any:
@@ -176,7 +161,9 @@ def events_result(found: list[Any], prefix: str, params: EventsParams) -> ProbeR
     recent.sort(key=lambda e: event_time(e) or since, reverse=True)
     window = f"the last {params.since_minutes} min"
     if not recent:
-        return ProbeResult(Status.OK, f"no Warning events for {prefix}* in {window}", data={"events": []})
+        return ProbeResult(
+            Status.OK, f"no Warning events for {prefix}* in {window}", data={"events": [], "faults": []}
+        )
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for e in recent:  # newest first, so the first of a group carries its newest message
         group = groups.setdefault(
@@ -198,11 +185,20 @@ def events_result(found: list[Any], prefix: str, params: EventsParams) -> ProbeR
         [ago(event_time(e)), e.reason or "", f"{e.involved_object.kind}/{e.involved_object.name}", str(e.count or 1), short(e.message or "", 160)]
         for e in recent[:MAX_EVIDENCE_LINES]
     ]  # fmt: skip
+    faults = [
+        fault(f"Events/{prefix}:{reason}", Rank.SIGN,
+              Status.CRITICAL if reason in params.critical_reasons else Status.WARN,
+              f"{reason} x{g['count']} on {plural(len(g['objects']), kind.lower() or 'object')}: "
+              f"{short(g['newest'].message or '', 100)}",
+              "warning-events", *([EVENT_FACTS[reason]] if reason in EVENT_FACTS else []))
+        for (reason, kind), g in groups.items()
+    ]  # fmt: skip
     data = {
         "events": [
             {"reason": r, "kind": k, "count": g["count"], "objects": sorted(g["objects"])}
             for (r, k), g in groups.items()
-        ]
+        ],
+        "faults": faults,
     }
     return ProbeResult(
         status, summary, table(["LAST SEEN", "REASON", "OBJECT", "COUNT", "MESSAGE"], rows), data
@@ -254,20 +250,24 @@ def rollout_result(deployment: Any, replicasets: list[Any], params: RolloutParam
     revisions = sorted(
         replicasets, key=lambda rs: int((rs.metadata.annotations or {}).get(REVISION, 0)), reverse=True
     )
-    recent = False
+    recent, rolled, revision = False, "", "?"
     if revisions:
         newest = revisions[0]
         notes = newest.metadata.annotations or {}
         created = as_time(newest.metadata.creation_timestamp)
         recent = created is not None and now() - created < timedelta(minutes=params.recent_minutes)
         change = image_change(_images(revisions[1]), _images(newest)) if len(revisions) > 1 else ""
-        summary += f"; revision {notes.get(REVISION, '?')} rolled out {ago(created) if created else 'at an unknown time'}"
-        summary += f": {change}" if change else (", same image" if len(revisions) > 1 else "")
-        summary += f" ({short(notes[CHANGE_CAUSE], 80)})" if notes.get(CHANGE_CAUSE) else ""
+        revision = notes.get(REVISION, "?")
+        rolled = f"revision {revision} rolled out {ago(created) if created else 'at an unknown time'}"
+        rolled += f": {change}" if change else (", same image" if len(revisions) > 1 else "")
+        summary += f"; {rolled}" + (f" ({short(notes[CHANGE_CAUSE], 80)})" if notes.get(CHANGE_CAUSE) else "")
+    down = desired > 0 and available == 0
     status = worst(
-        (bool(failed) or (desired > 0 and available == 0), Status.CRITICAL),
+        (bool(failed) or down, Status.CRITICAL),
         (recent or available < desired or updated < desired, Status.WARN),
     )
+    faults = _rollout_faults(name, revision, rolled if recent else "", failed, down, status,
+                             f"{available}/{desired} available")  # fmt: skip
     rows = [
         [
             (rs.metadata.annotations or {}).get(REVISION, "?"),
@@ -291,8 +291,34 @@ def rollout_result(deployment: Any, replicasets: list[Any], params: RolloutParam
         "conditions": {t: c.status for t, c in conditions.items()},
         "revisions": [{"revision": r[0], "image": r[2], "change_cause": r[4]} for r in rows],
         "recent_change": recent,
+        "last_change": rolled,
+        "faults": faults,
     }  # fmt: skip
     return ProbeResult(status, summary, evidence, data)
+
+
+def _rollout_faults(
+    name: str, revision: str, recent: str, failed: list[Any], down: bool, status: Status, availability: str
+) -> list[dict[str, Any]]:
+    """A recent rollout is the change a report may point at; a failed one fails; no replica available is a
+    sign the pods and endpoints checks explain."""
+    faults = []
+    if recent:
+        facts = ["recent-rollout", *(["unavailable"] if down else [])]
+        faults.append(fault(f"Deployment/{name}:revision-{revision}", Rank.CHANGE, status, recent, *facts))
+    for condition in failed:
+        text = (
+            f"rollout of {name} failed: {condition.reason}: {short(condition.message or '', 100).rstrip('.')}"
+        )
+        faults.append(fault(f"Deployment/{name}:{condition.reason}", Rank.FAILING, Status.CRITICAL, text,
+                            "rollout-failed"))  # fmt: skip
+    if down and not recent and not failed:
+        faults.append(fault(f"Deployment/{name}:unavailable", Rank.SIGN, Status.CRITICAL,
+                            f"deployment {name}: {availability}", "unavailable"))  # fmt: skip
+    if status == Status.WARN and not faults:
+        faults.append(fault(f"Deployment/{name}:progressing", Rank.SIGN, Status.WARN,
+                            f"deployment {name}: {availability}, rollout in progress", "unavailable"))  # fmt: skip
+    return faults
 
 
 # --- resource usage ---
@@ -340,8 +366,11 @@ class Usage:
 def usage_result(
     running: list[Any], metrics: list[dict[str, Any]], params: ResourceUsageParams
 ) -> ProbeResult:
-    if not metrics:
-        return ProbeResult(Status.WARN, f"no usage metrics for the {plural(len(running), 'running pod')} yet")
+    if not metrics:  # nothing measured is nothing known
+        return ProbeResult(
+            Status.ERROR,
+            f"could not measure: no usage metrics for the {plural(len(running), 'running pod')} yet",
+        )
     specs = {p.metadata.name: _limits(p) for p in running}
     usages = []
     for item in metrics:
@@ -362,10 +391,23 @@ def usage_result(
         (mem >= params.memory_warn_percent or cpu_pct >= params.cpu_warn_percent, Status.WARN),
     )
     without = sorted(set(specs) - {m["metadata"]["name"] for m in metrics})
-    parts = [u.sentence() for u in top.values()]
+    limits = {"memory": (params.memory_warn_percent, params.memory_critical_percent),
+              "cpu": (params.cpu_warn_percent, params.cpu_critical_percent)}  # fmt: skip
+    faults = []
+    for kind, usage in top.items():  # only what is near its limit: an unremarkable value is no evidence
+        warn_at, critical_at = limits[kind]
+        if (usage.percent or 0.0) >= warn_at:
+            level = Status.CRITICAL if (usage.percent or 0.0) >= critical_at else Status.WARN
+            faults.append(fault(f"Usage/{usage.pod.rsplit('-', 2)[0]}:{kind}", Rank.SATURATED, level,
+                                usage.sentence(), f"{kind}-high"))  # fmt: skip
+    if faults:
+        summary = "; ".join(f["text"] for f in faults)
+    else:
+        summary = (
+            "; ".join(u.sentence() for u in top.values()) or "no limits or requests to compare usage with"
+        )
     if without:
-        parts.append(f"no metrics for {plural(len(without), 'pod')}")
-    summary = "; ".join(parts) or "no limits or requests to compare usage with"
+        summary += f" (no metrics for {plural(len(without), 'pod')})"
     rows = [
         [u.pod, u.container, u.kind, u.amount(), f"{u.percent:.0f}%" if u.percent is not None else "-"]
         for u in usages
@@ -374,5 +416,6 @@ def usage_result(
     evidence += "".join(
         f"\n{pod}: no metrics (restarting, or metrics-server has no sample yet)" for pod in without
     )
-    data = {"memory_percent": round(mem, 1), "cpu_percent": round(cpu_pct, 1), "without_metrics": without}
+    data = {"memory_percent": round(mem, 1), "cpu_percent": round(cpu_pct, 1), "without_metrics": without,
+            "faults": faults}  # fmt: skip
     return ProbeResult(status, summary, evidence, data)

@@ -140,6 +140,7 @@ class PodState:
     last_finished: datetime | None = None
     unschedulable: str | None = None
     node: str | None = None
+    workload: str = ""  # the Deployment, StatefulSet, DaemonSet or Job it belongs to (else the pod itself)
 
     @property
     def status(self) -> str:
@@ -152,6 +153,19 @@ class PodState:
         data = asdict(self)
         data["last_finished"] = self.last_finished.isoformat() if self.last_finished else None
         return data
+
+
+def workload_of(pod: Any) -> str:
+    """The name of what runs the pod: a ReplicaSet's Deployment (its name without the template hash), else
+    the owner's name, else the pod's own."""
+    owners = pod.metadata.owner_references or []
+    owner = next((o for o in owners if o.controller), owners[0] if owners else None)
+    if owner is None:
+        return str(pod.metadata.name)
+    hash_label = (pod.metadata.labels or {}).get("pod-template-hash")
+    if owner.kind == "ReplicaSet" and hash_label and owner.name.endswith(f"-{hash_label}"):
+        return str(owner.name.removesuffix(f"-{hash_label}"))
+    return str(owner.name)
 
 
 def pod_state(pod: Any) -> PodState:
@@ -171,6 +185,7 @@ def pod_state(pod: Any) -> PodState:
             c.state.waiting.reason for c in statuses if c.state and c.state.waiting and c.state.waiting.reason
         ],
         node=pod.spec.node_name,
+        workload=workload_of(pod),
     )
     for c in statuses:
         terminated = c.last_state.terminated if c.last_state else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.faults import Rank, fault
 from bot.findings import ProbeResult
 from bot.probes.kube_checks import worst
 from bot.probes.kube_format import (
@@ -86,6 +87,22 @@ def hpa_result(found: Any) -> ProbeResult:
         *(f"{c.type}=False ({c.reason}: {short(c.message or '', 100)})" for c in inactive),
     ]
     status = worst((pinned or bool(inactive), Status.WARN))
+    name = found.metadata.name
+    faults = (
+        [
+            fault(
+                f"HPA/{name}:at-max",
+                Rank.SATURATED,
+                Status.WARN,
+                f"autoscaler {name} pinned at its max of {high} replicas",
+                "hpa-at-max",
+            )
+        ]
+        if pinned
+        else []
+    )
+    faults += [fault(f"HPA/{name}:{c.type}", Rank.SIGN, Status.WARN,
+                     f"autoscaler {name} {c.type}=False ({c.reason})", "hpa-inactive") for c in inactive]  # fmt: skip
     evidence = (
         f"HPA {found.metadata.name} -> {spec.scale_target_ref.kind}/{spec.scale_target_ref.name}\n"
         + "".join(
@@ -100,6 +117,7 @@ def hpa_result(found: Any) -> ProbeResult:
         "max": high,
         "pinned_at_max": pinned,
         "metrics": metrics,
+        "faults": faults,
     }
     return ProbeResult(status, "; ".join(parts), evidence.rstrip(), data)
 
@@ -114,31 +132,75 @@ def endpoints_result(service: Any, found: Any, min_ready: int) -> ProbeResult:
     subsets = (found.subsets if found else None) or []
     ready = [a for s in subsets for a in s.addresses or []]
     not_ready = [a for s in subsets for a in s.not_ready_addresses or []]
-    label = lambda a: a.target_ref.name if a.target_ref else a.ip  # noqa: E731
     ports = sorted({f"{p.port}/{p.protocol or 'TCP'}" for s in subsets for p in s.ports or []})
     selector = ",".join(f"{k}={v}" for k, v in (service.spec.selector or {}).items())
-    if not ready and not_ready:
-        summary = f"nothing is serving {name}: 0 ready endpoints, {len(not_ready)} not ready ({_names([label(a) for a in not_ready])})"
-    elif not ready:
-        summary = f"nothing is serving {name}: no endpoints" + (
-            f" (no ready pod matches {selector})" if selector else ""
+    faults = []
+    if not ready and min_ready > 0:
+        none = f"0 of {len(not_ready)} endpoints ready" if not_ready else "no endpoints"
+        text = f"nothing is serving {name}: {none}" + (
+            f" (no ready pod matches {selector})" if selector and not not_ready else ""
         )
+        faults.append(fault(f"Service/{name}:no-ready-endpoints", Rank.NOT_SERVING, Status.CRITICAL, text,
+                            "no-ready-endpoints"))  # fmt: skip
+    elif len(ready) < min_ready or not_ready:
+        short_of = f" (fewer than {min_ready})" if len(ready) < min_ready else ""
+        text = f"{len(ready)} ready endpoints behind service {name}{short_of}, {len(not_ready)} not ready ({_names([_label(a) for a in not_ready])})"
+        faults.append(fault(f"Service/{name}:endpoints-not-ready", Rank.SIGN, Status.WARN, text,
+                            "endpoints-not-ready"))  # fmt: skip
+    if faults:
+        summary = faults[0]["text"]
+        if not ready and not_ready:
+            summary += f" (not ready: {_names([_label(a) for a in not_ready])})"
     else:
-        summary = f"{len(ready)} ready endpoints behind service {name}" + (
-            f", {len(not_ready)} not ready" if not_ready else ""
-        )
-        if len(ready) < min_ready:
-            summary += f" (fewer than {min_ready})"
-    status = worst(
-        (not ready and min_ready > 0, Status.CRITICAL),
-        (len(ready) < min_ready or bool(not_ready), Status.WARN),
-    )
-    rows = [[a.ip, "ready", label(a), a.node_name or ""] for a in ready]
-    rows += [[a.ip, "NOT ready", label(a), a.node_name or ""] for a in not_ready]
+        summary = f"{len(ready)} ready endpoints behind service {name}"
+    status = Status(faults[0]["status"]) if faults else Status.OK
+    rows = [[a.ip, "ready", _label(a), a.node_name or ""] for a in ready]
+    rows += [[a.ip, "NOT ready", _label(a), a.node_name or ""] for a in not_ready]
     evidence = f"service {name} ({service.spec.type}, selector {selector or 'none'}) ports {', '.join(ports) or '-'}\n"
     evidence += table(["ADDRESS", "STATE", "POD", "NODE"], rows[:MAX_ROWS]) if rows else "no addresses"
-    data = {"ready": [label(a) for a in ready], "not_ready": [label(a) for a in not_ready], "ports": ports}
+    data = {"scope": "service", "ready": [_label(a) for a in ready], "not_ready": [_label(a) for a in not_ready],
+            "ports": ports, "faults": faults}  # fmt: skip
     return ProbeResult(status, summary, evidence, data)
+
+
+def namespace_endpoints_result(
+    services: list[Any], endpoints: list[Any], namespace: str, own: str
+) -> ProbeResult:
+    """Every Service of the namespace with a selector and its ready addresses (`kubectl get endpoints -n NS`):
+    the service's own without any is not serving; a dependency without any fails those who call it."""
+    by_name = {e.metadata.name: e for e in endpoints}
+    rows, faults = [], []
+    for service in sorted(services, key=lambda s: s.metadata.name):
+        name = service.metadata.name
+        if not service.spec.selector or service.spec.type == "ExternalName":
+            continue  # endpoints managed by hand, or none at all
+        subsets = by_name[name].subsets if name in by_name else None
+        ready = [a for s in subsets or [] for a in s.addresses or []]
+        not_ready = [a for s in subsets or [] for a in s.not_ready_addresses or []]
+        rows.append([name, str(len(ready)), str(len(not_ready)), ", ".join(_label(a) for a in ready[:3])])
+        if not ready:
+            rank = Rank.NOT_SERVING if name == own else Rank.SIGN
+            text = f"nothing is serving {name}: " + (
+                f"0 of {len(not_ready)} endpoints ready" if not_ready else "no endpoints"
+            )
+            faults.append(fault(f"Service/{name}:no-ready-endpoints", rank, Status.CRITICAL, text,
+                                "no-ready-endpoints"))  # fmt: skip
+    if faults:
+        summary = (
+            f"{len(faults)} of {len(rows)} services in {namespace} without ready endpoints: "
+            + "; ".join(f["text"].removeprefix("nothing is serving ") for f in faults)
+        )
+    else:
+        summary = f"all {len(rows)} services in {namespace} have ready endpoints"
+    evidence = (
+        table(["SERVICE", "READY", "NOT READY", "ADDRESSES"], rows[:MAX_ROWS]) if rows else "no services"
+    )
+    data = {"scope": "namespace", "services": len(rows), "faults": faults}
+    return ProbeResult(Status.CRITICAL if faults else Status.OK, summary, evidence, data)
+
+
+def _label(address: Any) -> str:
+    return str(address.target_ref.name if address.target_ref else address.ip)
 
 
 # --- network policies ---
@@ -295,10 +357,14 @@ def certificate_result(cert: dict[str, Any], warn_days: int, critical_days: int)
             for c in st.get("conditions") or []
         ]
     )
+    facts = ["certificate-not-ready"] if not is_ready else []
+    facts += ["certificate-expiring"] if days is not None and days < warn_days else []
+    faults = [fault(f"Certificate/{name}:{facts[0]}", Rank.SIGN, status, summary, *facts)] if facts else []
     data = {
         "ready": is_ready,
         "not_after": st.get("notAfter"),
         "days_left": round(days, 1) if days is not None else None,
+        "faults": faults,
     }
     return ProbeResult(status, summary, evidence, data)
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field
 
+from bot.faults import Rank, fault
 from bot.findings import ProbeResult
 from bot.params import Params
 from bot.probes import kube_checks as checks
+from bot.probes import kube_pods
 from bot.probes import kube_serving as serving
 from bot.probes.base import ProbeContext, Skip
 from bot.probes.kube_client import Kube
@@ -32,10 +34,18 @@ CRASH_REASONS = [
 ]
 
 
+Scope = Literal["service", "namespace"]
+SCOPE = (
+    "service: the service's own objects; namespace: every one in its namespace (`kubectl get pods -n NS`), "
+    "so dependencies are seen too"
+)
+
+
 class PodsParams(Params):
     """Pod phase, readiness, restarts, waiting reasons and last termination of the service's pods."""
 
     selector: str = "{selector}"
+    scope: Scope = Field("service", description=SCOPE)
     warn_restarts: int = Field(3, ge=0, description="warn when a container restarted more often than this")
     critical_reasons: list[str] = Field(default_factory=lambda: list(CRASH_REASONS))
     critical_terminations: list[str] = Field(default_factory=lambda: ["OOMKilled", "Error"])
@@ -97,6 +107,7 @@ class EndpointsParams(Params):
 
     service_name: str = "{k8s_service}"
     min_ready: int = Field(1, ge=0)
+    scope: Scope = Field("service", description=SCOPE)
 
 
 class NetworkPoliciesParams(Params):
@@ -147,13 +158,16 @@ def _pods(kube: Kube, selector: str) -> list[Any]:
 
 def pods(ctx: ProbeContext, params: PodsParams) -> ProbeResult:
     kube = Kube(ctx)
+    if params.scope == "namespace":
+        everything = [pod_state(p) for p in _pods(kube, "")]
+        return kube_pods.pods_result(everything, params, namespace=kube.namespace)
     selector = ctx.render(params.selector)
     states = [pod_state(p) for p in _pods(kube, selector)]
     if not states:
-        return ProbeResult(
-            Status.CRITICAL, f"no pods match {selector} in {kube.namespace}", data={"pods": []}
-        )
-    return checks.pods_result(states, params)
+        text = f"no pods match {selector} in {kube.namespace}"
+        faults = [fault(f"Pods/{selector}:no-pods", Rank.NOT_SERVING, Status.CRITICAL, text, "no-pods")]
+        return ProbeResult(Status.CRITICAL, text, data={"pods": [], "faults": faults})
+    return kube_pods.pods_result(states, params)
 
 
 def logs(ctx: ProbeContext, params: LogsParams) -> ProbeResult:
@@ -173,7 +187,7 @@ def logs(ctx: ProbeContext, params: LogsParams) -> ProbeResult:
         return checks.LogTail(pod.metadata.name, previous, (text or "").splitlines())
 
     tails = together(*(lambda pod=pod: tail(pod) for pod in chosen))
-    return checks.logs_result(tails, params, skipped=len(listed) - len(chosen))
+    return checks.logs_result(tails, params, len(listed) - len(chosen), ctx.render(params.selector))
 
 
 def together(*calls: Callable[[], T]) -> list[T]:
@@ -274,6 +288,12 @@ def hpa(ctx: ProbeContext, params: HpaParams) -> ProbeResult:
 def endpoints(ctx: ProbeContext, params: EndpointsParams) -> ProbeResult:
     kube = Kube(ctx)
     name = ctx.render(params.service_name)
+    if params.scope == "namespace":
+        services, everything = together(
+            lambda: kube.call(kube.core.list_namespaced_service, kube.namespace, limit=500, resource="services"),
+            lambda: kube.call(kube.core.list_namespaced_endpoints, kube.namespace, limit=500, resource="endpoints"),
+        )  # fmt: skip
+        return serving.namespace_endpoints_result(services.items, everything.items, kube.namespace, name)
     service, found = together(
         lambda: kube.call(kube.core.read_namespaced_service, name, kube.namespace, resource="services", name=name),
         lambda: kube.call(kube.core.read_namespaced_endpoints, name, kube.namespace, resource="endpoints",

@@ -1,14 +1,16 @@
 """Network probes (stdlib): DNS resolution, TCP reachability, TLS certificate expiry and hostname.
 
-These look at the service itself, so a name that does not resolve, a port that refuses or a certificate
-that is expired are findings (`critical`), not failures of the probe. Only a resolver that cannot answer is
-an `error`. The certificate helpers are shared with the HTTP probe.
+A name that does not resolve (what `dns.resolve` asks) and a certificate that is expired, for another host or
+untrusted are findings (`critical`). A port the bot cannot reach (refused, no route, no answer) says as much
+about where the bot runs as about the service: the check could not run (`error`, "could not reach"), which is
+never evidence and never raises the SEV. The certificate helpers are shared with the HTTP probe.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import tempfile
@@ -21,8 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from bot.faults import Rank, fault
 from bot.findings import ProbeResult
 from bot.params import Params
 from bot.probes.base import ProbeContext, ProbeFailure
@@ -44,8 +47,19 @@ class TcpParams(Params):
     """Open a TCP connection to host:port and report the connect time."""
 
     host: str
-    port: int = Field(ge=1, le=65535)
+    port: int | str = Field(
+        description="a number, or the service's configured one: {postgres_port}, {redis_port}"
+    )
     timeout_s: float = Field(default=3, gt=0, le=30)
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 1 <= value <= 65535:
+            raise ValueError("a port is 1..65535")
+        if isinstance(value, str) and not re.fullmatch(r"\{[a-z_]+_port\}", value):
+            raise ValueError("a port is a number or a placeholder such as {postgres_port}")
+        return value
 
 
 class TlsParams(Params):
@@ -58,7 +72,11 @@ class TlsParams(Params):
 
 
 class Unreachable(Exception):
-    """The service's host or port does not answer (a finding about the service, reported as critical)."""
+    """The service's host or port cannot be reached from the bot (the check could not run)."""
+
+
+class HandshakeFailed(Unreachable):
+    """The port answered but the TLS handshake failed: that is the service's (a finding, critical)."""
 
 
 def seconds(value: float) -> str:
@@ -174,7 +192,12 @@ def resolve(ctx: ProbeContext, params: DnsParams) -> ProbeResult:
     try:
         infos = lookup(host, None, ctx.remaining())
     except Unreachable as err:
-        return ProbeResult(Status.CRITICAL, str(err), data={"host": host, "addresses": []})
+        missing = fault(
+            f"Host/{host}:does-not-resolve", Rank.SIGN, Status.CRITICAL, str(err), "does-not-resolve"
+        )
+        return ProbeResult(
+            Status.CRITICAL, str(err), data={"host": host, "addresses": [], "faults": [missing]}
+        )
     ms = (time.monotonic() - started) * 1000
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     shown = ", ".join(addresses[:4]) + (f" and {len(addresses) - 4} more" if len(addresses) > 4 else "")
@@ -189,19 +212,25 @@ def resolve(ctx: ProbeContext, params: DnsParams) -> ProbeResult:
 
 def connect(ctx: ProbeContext, params: TcpParams) -> ProbeResult:
     host = ctx.render(params.host)
-    target = f"{host}:{params.port}"
+    text = ctx.render(str(params.port))
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ProbeFailure(f"'{text}' is not a port number")
+    port = int(text)
+    target = f"{host}:{port}"
     started = time.monotonic()
     try:
-        sock = open_connection(host, params.port, min(params.timeout_s, ctx.remaining()))
+        sock = open_connection(host, port, min(params.timeout_s, ctx.remaining()))
     except Unreachable as err:
-        return ProbeResult(Status.CRITICAL, str(err), data={"target": target, "connected": False})
+        reason = str(err).removeprefix(f"{target} ")
+        data = {"target": target, "connected": False}
+        return ProbeResult(Status.ERROR, f"could not reach {target} from the bot: {reason}", data=data)
     ms = (time.monotonic() - started) * 1000
     peer = sock.getpeername()[0]
     sock.close()
     return ProbeResult(
         Status.OK,
         f"{target} accepts connections ({ms:.0f} ms to connect)",
-        f"connected to {peer} port {params.port} in {ms:.1f} ms",
+        f"connected to {peer} port {port} in {ms:.1f} ms",
         {"target": target, "connected": True, "address": peer, "connect_ms": round(ms, 1)},
     )
 
@@ -338,11 +367,11 @@ def _handshake(host: str, port: int, timeout: float, context: ssl.SSLContext) ->
     except ssl.SSLCertVerificationError:
         raise
     except ssl.SSLError as err:
-        raise Unreachable(f"TLS handshake with {host}:{port} failed ({err.reason or err})") from None
+        raise HandshakeFailed(f"TLS handshake with {host}:{port} failed ({err.reason or err})") from None
     except TimeoutError:
-        raise Unreachable(f"{host}:{port} did not complete the TLS handshake in time") from None
+        raise HandshakeFailed(f"{host}:{port} did not complete the TLS handshake in time") from None
     except OSError as err:
-        raise Unreachable(f"TLS handshake with {host}:{port} failed ({err.strerror or err})") from None
+        raise HandshakeFailed(f"TLS handshake with {host}:{port} failed ({err.strerror or err})") from None
     finally:
         sock.close()
     if not cert:
@@ -354,12 +383,25 @@ def certificate(ctx: ProbeContext, params: TlsParams) -> ProbeResult:
     host = ctx.render(params.host)
     try:
         facts, untrusted = fetch_certificate(host, params.port, ctx.remaining(), ctx.clients.http_verify)
+    except HandshakeFailed as err:
+        failed = fault(
+            f"Certificate/{host}:{params.port}", Rank.SIGN, Status.CRITICAL, str(err), "certificate-problem"
+        )
+        return ProbeResult(
+            Status.CRITICAL, str(err), data={"host": host, "port": params.port, "faults": [failed]}
+        )
     except Unreachable as err:
-        return ProbeResult(Status.CRITICAL, str(err), data={"host": host, "port": params.port})
+        return ProbeResult(
+            Status.ERROR, f"could not check the certificate: {err}", data={"host": host, "port": params.port}
+        )
     status, summary = assess(facts, host, untrusted, params.warn_days, params.critical_days)
     trust = "not checked (verification is off)" if ctx.clients.http_verify is False else "yes"
     evidence = facts.describe() + f"\ntrusted:  {'no, ' + untrusted if untrusted else trust}"
     data = {"host": host, "port": params.port, **facts.as_data(), "untrusted": untrusted}
+    if status != Status.OK:
+        data["faults"] = [
+            fault(f"Certificate/{host}:{params.port}", Rank.SIGN, status, summary, "certificate-problem")
+        ]
     return ProbeResult(status, summary, evidence, data)
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import Field, field_validator
 
+from bot.faults import Rank, fault
 from bot.findings import ProbeResult
 from bot.params import Params
 from bot.probes.base import ProbeContext, ProbeFailure
@@ -72,11 +73,18 @@ def query(ctx: ProbeContext, params: PromQueryParams) -> ProbeResult:
     numbers = [s for s in series if not math.isnan(s[1])]
     if not numbers:
         why = "the query returned no series" if not series else "every series is NaN (no samples, e.g. 0/0)"
+        status = Status(params.no_data)
+        text = f"no data for {params.label}"
+        faults = (
+            [fault(f"Query/{params.label}:no-data", Rank.SIGN, status, text, "no-data")]
+            if status != Status.OK
+            else []
+        )
         return ProbeResult(
-            Status(params.no_data),
-            f"no data for {params.label}",
+            status,
+            text,
             "\n".join([*evidence_head, why]),
-            {"query": promql, "series": len(series), "value": None},
+            {"query": promql, "series": len(series), "value": None, "faults": faults},
         )
     ranked = sorted(numbers, key=lambda s: s[1], reverse=params.direction == "above")
     metric, value = ranked[0]
@@ -87,12 +95,14 @@ def query(ctx: ProbeContext, params: PromQueryParams) -> ProbeResult:
     rows = [f"{_amount(v, params.unit):>12}  {_labels(m)}" for m, v in ranked[:MAX_ROWS]]
     if len(ranked) > MAX_ROWS:
         rows.append(f"... and {len(ranked) - MAX_ROWS} more series")
+    over = fault(f"Query/{params.label}:over-threshold", Rank.SATURATED, status, summary, "over-threshold")
     data = {
         "query": promql,
         "value": _json_number(value),
         "warn": params.warn,
         "critical": params.critical,
         "series": [{"labels": m, "value": _json_number(v)} for m, v in ranked[:MAX_ROWS]],
+        "faults": [over] if status != Status.OK else [],
     }
     return ProbeResult(status, summary, "\n".join([*evidence_head, *rows]), data)
 

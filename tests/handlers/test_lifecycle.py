@@ -146,7 +146,7 @@ def test_resolving_stops_everything_resolves_the_page_and_posts_the_summary(
     assert workspace.pagerduty.alert(incident.id).status == AlertStatus.RESOLVED  # type: ignore[union-attr]
     assert [r.event_action for r in workspace.pagerduty.received()] == ["trigger", "resolve"]
     (summary,) = [m for m in thread(workspace, incident) if f"Summary of {incident.id}" in m]
-    assert "rolled back to 1.8.2" in summary and "opened → resolved 5 min" in summary
+    assert "rolled back to 1.8.2" in summary and "→ resolved 5 min" in summary
     assert "SEV-1 for 5 min" in summary and "<@U0BOB>" in summary
     assert all(s.state != "waiting" for s in workspace.store.escalations_of(incident.id))
 

@@ -102,12 +102,29 @@ def test_redirect_is_reported_not_followed(site: RecordingServer) -> None:
     assert [r.path for r in site.requests] == ["/moved", "/moved", "/health"]
 
 
-def test_refused_connection_is_critical() -> None:
+def test_a_refused_connection_could_not_be_checked() -> None:
+    # The bot could not reach it: that says as much about where the bot runs as about the service.
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/health"
         result = run(url)
-    assert (result.status, result.summary) == (Status.CRITICAL, f"{url}: connection refused")
+    assert (result.status, result.summary) == (
+        Status.ERROR,
+        f"could not reach {url} from the bot: connection refused",
+    )
+    assert "faults" not in result.data, "an unknown is no evidence"
+
+
+def test_a_host_that_does_not_resolve_could_not_be_checked() -> None:
+    result = run("http://health.chatops-test.invalid/health")
+    assert result.status == Status.ERROR
+    assert result.summary.startswith("could not reach http://health.chatops-test.invalid/health from the bot")
+
+
+def test_what_is_wrong_names_the_fault_only(site: RecordingServer) -> None:
+    result = run(f"{site.url}/down")
+    (fault,) = result.data["faults"]
+    assert (fault["rank"], fault["facts"]) == (1, ["unhealthy-status"]), "a 5xx health URL is not serving"
 
 
 def test_unusable_url_is_an_error() -> None:

@@ -206,7 +206,7 @@ def test_crashloop_pods_name_the_oom_kill(cluster: FakeKubeApi) -> None:
     status, summary, evidence = run(cluster.kubeconfig_path, "k8s.pods")
     at = f"{cluster.now - timedelta(minutes=2):%H:%M} UTC"
     assert status == Status.CRITICAL
-    assert summary == f"0/3 pods ready: 3 CrashLoopBackOff; last exit OOMKilled (137) at {at}; 16 restarts"
+    assert summary == f"0/3 pods ready: 3 CrashLoopBackOff; last exit OOMKilled (137) at {at}"
     assert (
         "api-gateway-7d9f6b8c5-def34  0/1    CrashLoopBackOff  6         OOMKilled (137) 2 min ago"
         in evidence
@@ -230,7 +230,8 @@ def test_crashloop_logs_come_from_the_previous_containers(cluster: FakeKubeApi) 
     status, summary, evidence = run(cluster.kubeconfig_path, "k8s.logs", params)
     assert (status, summary) == (
         Status.CRITICAL,
-        "9 matching lines in the previous containers of 3 pods, last 60 min: MemoryError x6, ^Killed$ x3; newest: Killed",
+        "9 matching lines in the previous containers of 3 pods, last 60 min: MemoryError x6, ^Killed$ x3; "
+        "exception: MemoryError",
     )
     assert "== api-gateway-7d9f6b8c5-abc12 (previous container, 13 lines) ==" in evidence
     assert all(r.query["previous"] == "true" for r in cluster.requests if r.path.endswith("/log"))
@@ -256,10 +257,12 @@ def test_crashloop_events_are_deduplicated_newest_first(cluster: FakeKubeApi) ->
 @pytest.mark.parametrize("cluster", ["crashloop-oom"], indirect=True)
 def test_crashloop_memory_near_the_limit(cluster: FakeKubeApi) -> None:
     status, summary, _ = run(cluster.kubeconfig_path, "k8s.resource_usage")
-    assert (status, summary) == (
+    assert (
+        status,
+        summary,
+    ) == (  # CPU at 41% is no evidence of anything: the evidence has it, not the summary
         Status.CRITICAL,
-        "memory 97% of limit on api-gateway-7d9f6b8c5-abc12 (497Mi of 512Mi); "
-        "CPU 41% of limit on api-gateway-7d9f6b8c5-abc12 (412m of 1000m); no metrics for 1 pod",
+        "memory 97% of limit on api-gateway-7d9f6b8c5-abc12 (497Mi of 512Mi) (no metrics for 1 pod)",
     )
 
 
@@ -292,7 +295,7 @@ def test_service_without_ready_endpoints_means_nothing_is_serving(cluster: FakeK
     status, summary, evidence = run(cluster.kubeconfig_path, "k8s.endpoints")
     assert (status, summary) == (
         Status.CRITICAL,
-        "nothing is serving api-gateway: 0 ready endpoints, 3 not ready (api-gateway-5f7b8c9d4-k2x7p, "
+        "nothing is serving api-gateway: 0 of 3 endpoints ready (not ready: api-gateway-5f7b8c9d4-k2x7p, "
         "api-gateway-5f7b8c9d4-m9q4z, api-gateway-5f7b8c9d4-t5r8w)",
     )
     assert "10.42.1.17  NOT ready  api-gateway-5f7b8c9d4-k2x7p" in evidence
@@ -432,3 +435,92 @@ def test_the_logs_of_all_pods_are_read_at_once() -> None:
         status, summary, _ = run(cluster.kubeconfig_path, "k8s.logs", deadline_s=20)
     assert status == Status.WARN, summary
     assert summary.startswith("18 matching lines in the previous containers of 3 pods")
+
+
+# --- faults: what is wrong, with stable keys --------------------------------------------------------
+
+
+def faults_of(kubeconfig: str, probe: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    spec = PROBES[probe]
+    ctx = ProbeContext("api-gateway", GATEWAY, Clients(kubeconfig=kubeconfig), time.monotonic() + 5)
+    return list(spec.run(ctx, spec.params.model_validate(params or {})).data.get("faults", []))
+
+
+@pytest.mark.parametrize("cluster", ["crashloop-oom"], indirect=True)
+def test_faults_are_keyed_on_kind_name_and_reason_and_ranked(cluster: FakeKubeApi) -> None:
+    kubeconfig = cluster.kubeconfig_path
+    (pods,) = faults_of(kubeconfig, "k8s.pods")
+    assert (pods["key"], pods["rank"], pods["facts"]) == (
+        "Pods/api-gateway:CrashLoopBackOff",
+        2,
+        ["crash-loop", "oom-killed", "not-ready"],
+    )
+    (endpoints,) = faults_of(kubeconfig, "k8s.endpoints")
+    assert (endpoints["key"], endpoints["rank"]) == ("Service/api-gateway:no-ready-endpoints", 1)
+    assert endpoints["text"] == "nothing is serving api-gateway: 0 of 3 endpoints ready"
+    (rollout,) = faults_of(kubeconfig, "k8s.rollout")
+    assert (rollout["key"], rollout["rank"], rollout["facts"]) == (
+        "Deployment/api-gateway:revision-8",
+        4,
+        ["recent-rollout", "unavailable"],
+    )
+    (memory,) = faults_of(kubeconfig, "k8s.resource_usage")
+    assert (memory["key"], memory["facts"]) == ("Usage/api-gateway:memory", ["memory-high"]), (
+        "not the CPU at 41%"
+    )
+
+
+@pytest.mark.parametrize("cluster", ["healthy"], indirect=True)
+def test_a_healthy_cluster_has_no_faults(cluster: FakeKubeApi) -> None:
+    for probe in ("k8s.pods", "k8s.endpoints", "k8s.rollout", "k8s.resource_usage", "k8s.events", "k8s.hpa"):
+        assert faults_of(cluster.kubeconfig_path, probe) == [], probe
+
+
+# --- namespace-wide: dependencies are seen too ----------------------------------------------------
+
+
+@pytest.mark.parametrize("cluster", ["dependency-down"], indirect=True)
+def test_namespace_wide_pods_and_endpoints_see_a_dependency_that_is_down(cluster: FakeKubeApi) -> None:
+    kubeconfig = cluster.kubeconfig_path
+    assert run(kubeconfig, "k8s.pods")[:2] == (Status.OK, "3/3 pods ready; 0 restarts"), "the service alone"
+    status, summary, evidence = run(kubeconfig, "k8s.pods", {"scope": "namespace"})
+    at = f"{cluster.now - timedelta(minutes=3):%H:%M} UTC"
+    assert (status, summary) == (
+        Status.CRITICAL,
+        f"1 of 4 pods in arch-separation not ready: postgres 0/1 ready: 1 CrashLoopBackOff; last exit Error (1) at {at}",
+    )
+    assert evidence.splitlines()[1].startswith("postgres-0"), "what is not ready comes first"
+    listed = [r for r in cluster.requests if r.path.endswith("/pods")]
+    assert "labelSelector" not in listed[-1].query, "the whole namespace"
+    assert run(kubeconfig, "k8s.endpoints", {"scope": "namespace"})[:2] == (
+        Status.CRITICAL,
+        "1 of 2 services in arch-separation without ready endpoints: postgres: 0 of 1 endpoints ready",
+    )
+    (down,) = faults_of(kubeconfig, "k8s.endpoints", {"scope": "namespace"})
+    assert down["rank"] == 5, (
+        "a dependency without endpoints is a sign; the service's own would be not serving"
+    )
+
+
+# --- logs: the exception line itself ---------------------------------------------------------------
+
+
+def test_the_logs_evidence_shows_the_exception_line_itself() -> None:
+    from bot.probes.kube_checks import LogTail, logs_result
+    from bot.probes.kubernetes import LogsParams
+
+    lines = [
+        "2026-03-14 14:02:11 INFO  started",
+        "2026-03-14 14:02:19 ERROR request failed path=/v1/chat",
+        "java.lang.OutOfMemoryError: Java heap space",
+        "\tat java.util.Arrays.copyOf(Arrays.java:3332)",
+        "\tat java.lang.AbstractStringBuilder.ensureCapacityInternal(AbstractStringBuilder.java:124)",
+        "\tat com.acme.gateway.Relay.stream(Relay.java:88)",
+    ]
+    result = logs_result([LogTail("api-gateway-1", True, lines)], LogsParams(), 0, "app=api-gateway")
+    assert "java.lang.OutOfMemoryError: Java heap space" in result.evidence
+    assert result.summary.endswith("; exception: java.lang.OutOfMemoryError: Java heap space")
+    assert result.data["exceptions"] == ["java.lang.OutOfMemoryError: Java heap space"]
+    (found,) = result.data["faults"]
+    assert found["facts"] == ["error-lines", "exception", "out-of-memory"]
+    assert result.data["matching_lines"] == 1, "the exception line is shown, not counted twice"

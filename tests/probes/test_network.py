@@ -68,18 +68,37 @@ def test_open_port_accepts_connections() -> None:
     assert re.fullmatch(rf"localhost:{port} accepts connections \(\d+ ms to connect\)", result.summary)
 
 
-def test_closed_port_is_critical(closed_port: int) -> None:
+def test_a_closed_port_could_not_be_checked(closed_port: int) -> None:
     result = connect(context(), TcpParams(host="127.0.0.1", port=closed_port))
     assert (result.status, result.summary) == (
-        Status.CRITICAL,
-        f"127.0.0.1:{closed_port} refused the connection",
+        Status.ERROR,
+        f"could not reach 127.0.0.1:{closed_port} from the bot: refused the connection",
     )
 
 
-def test_unknown_host_is_critical() -> None:
+def test_an_unknown_host_could_not_be_checked() -> None:
     result = connect(context(), TcpParams(host="db.chatops-test.invalid", port=5432))
-    assert result.status == Status.CRITICAL
-    assert result.summary.startswith("db.chatops-test.invalid does not resolve")
+    assert result.status == Status.ERROR
+    assert result.summary.startswith(
+        "could not reach db.chatops-test.invalid:5432 from the bot: db.chatops-test.invalid does not resolve"
+    )
+
+
+def test_the_port_is_the_services_configured_one() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        svc = Service.model_validate({"guide": "demo", "team": "t", "postgres": f"127.0.0.1:{port}"})
+        ctx = ProbeContext("demo", svc, Clients(), time.monotonic() + 5)
+        result = connect(ctx, TcpParams(host="{postgres_host}", port="{postgres_port}"))
+    assert (result.status, result.data["target"]) == (Status.OK, f"127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize("port", [0, 70000, "5432", "{postgres}"])
+def test_a_port_is_a_number_or_a_port_placeholder(port: int | str) -> None:
+    with pytest.raises(ValueError, match="a port is"):
+        TcpParams(host="db", port=port)
 
 
 # --- tls.certificate ---
@@ -168,11 +187,11 @@ def test_port_without_tls_is_critical() -> None:
     assert plain.methods() <= {"GET"}
 
 
-def test_closed_tls_port_is_critical(closed_port: int) -> None:
+def test_a_closed_tls_port_could_not_be_checked(closed_port: int) -> None:
     result = certificate(context(), TlsParams(host="127.0.0.1", port=closed_port))
     assert (result.status, result.summary) == (
-        Status.CRITICAL,
-        f"127.0.0.1:{closed_port} refused the connection",
+        Status.ERROR,
+        f"could not check the certificate: 127.0.0.1:{closed_port} refused the connection",
     )
 
 
