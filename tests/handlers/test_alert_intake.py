@@ -238,3 +238,17 @@ def test_a_real_alertmanager_opens_the_incident_and_its_resolve_is_noted(workspa
                                             if e.kind is TimelineKind.ALERT))  # fmt: skip
     workspace.wait_idle()
     assert len(workspace.store.list_all()) == 1
+
+
+def test_the_tldr_high_error_rate_alert_runs_the_guides_triage_and_its_error_rate_check(
+    workspace: LocalWorkspace,
+) -> None:
+    """No issue entry of the TL;DR guide is about 5xx errors; its triage checks the error rate the rule watches."""
+    alert = copy.deepcopy(FIRING)
+    alert["alerts"][0].update(labels={"alertname": "HighErrorRate", "service": "tldr-api", "severity": "critical"},
+                              annotations={}, fingerprint="HighErrorRate-0001")  # fmt: skip
+    deliver(workspace, alert)
+    (incident,) = workspace.store.list_open()
+    assert incident.playbook_id is None and incident.severity == Sev.SEV1
+    said = "\n".join(thread(workspace, incident))
+    assert "Error rate (key metric" in said and "alert HighErrorRate above 5%" in said, said
