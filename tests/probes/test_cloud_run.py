@@ -46,7 +46,7 @@ def fake() -> Iterator[FakeCloudRun]:
 
 def check(endpoint: str, credentials: Any = None, svc: Service = IMGSTREAM) -> tuple[Status, str, str]:
     clients = Clients(cloud_run_endpoint=endpoint, google_credentials=credentials or AnonymousCredentials())
-    result = service(ProbeContext("imgstream", svc, clients, time.monotonic() + 5), CloudRunServiceParams())
+    result = service(ProbeContext("imgstream", svc, clients, time.monotonic() + 30), CloudRunServiceParams())
     return result.status, result.summary, result.evidence
 
 

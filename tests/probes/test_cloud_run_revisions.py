@@ -50,7 +50,7 @@ def minutes_ago(minutes: int) -> str:
 def check(fake: FakeCloudRun, fixture: Any) -> Any:
     clients = Clients(cloud_run_endpoint=fake.serve(fixture).url, google_credentials=AnonymousCredentials())
     return revisions(
-        ProbeContext("imgstream", IMGSTREAM, clients, time.monotonic() + 5), CloudRunRevisionsParams()
+        ProbeContext("imgstream", IMGSTREAM, clients, time.monotonic() + 30), CloudRunRevisionsParams()
     )
 
 

@@ -90,7 +90,7 @@ def test_the_port_is_the_services_configured_one() -> None:
         listener.listen()
         port = listener.getsockname()[1]
         svc = Service.model_validate({"guide": "demo", "team": "t", "postgres": f"127.0.0.1:{port}"})
-        ctx = ProbeContext("demo", svc, Clients(), time.monotonic() + 5)
+        ctx = ProbeContext("demo", svc, Clients(), time.monotonic() + 30)
         result = connect(ctx, TcpParams(host="{postgres_host}", port="{postgres_port}"))
     assert (result.status, result.data["target"]) == (Status.OK, f"127.0.0.1:{port}")
 
