@@ -12,6 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Service
 from bot.findings import Diagnosis, Finding, ProbeResult, diagnose
 from bot.metrics import metrics
@@ -37,6 +38,7 @@ class Runner:
 
     clients: Clients = field(default_factory=Clients)
     limits: RunLimits = field(default_factory=RunLimits)
+    clock: Clock = SYSTEM_CLOCK  # the probes' "now" (their deadlines are monotonic time)
 
     def run(
         self, playbook: Playbook, service_name: str, service: Service, on_finding: OnFinding | None = None
@@ -56,7 +58,7 @@ class Runner:
             for step in steps:
                 submitted = time.monotonic()
                 deadline = min(submitted + self.limits.probe_timeout_s, overall)
-                context = ProbeContext(service_name, service, self.clients, deadline)
+                context = ProbeContext(service_name, service, self.clients, deadline, clock=self.clock)
                 pending[pool.submit(self._run_step, step, context)] = (step, submitted, deadline)
 
             def report(step: ProbeStep, finding: Finding) -> None:

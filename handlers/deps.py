@@ -94,7 +94,7 @@ class Runtime:
         config = settings.config
         pager = Pager(settings, CountedStore.of(store), httpx.Client())
         flows = IncidentFlows(config=config, catalog=catalog, matcher=Matcher(catalog, config.guide_hints()),
-                              store=CountedStore.of(store), runner=Runner(clients or Clients.from_settings(settings)),
+                              store=CountedStore.of(store), runner=Runner(clients or Clients.from_settings(settings), clock=clock),
                               clock=clock, directory=SlackDirectory(client), pager=pager, turns=turns)  # fmt: skip
         return cls(flows, SlackView(client, clock, interval, config.policy.severities))
 

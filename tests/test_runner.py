@@ -45,7 +45,7 @@ def test_findings_stream_in_completion_order_and_a_slow_system_times_out_alone(t
             },
         )
         seen: list[Finding] = []
-        runner = Runner(limits=RunLimits(probe_timeout_s=1.0, deadline_s=5.0))
+        runner = Runner(limits=RunLimits(probe_timeout_s=2.0, deadline_s=8.0))
         diagnosis = runner.run(book, "demo", service(), on_finding=seen.append)
 
     by_step = {f.step: f for f in diagnosis.findings}
@@ -59,7 +59,7 @@ def test_findings_stream_in_completion_order_and_a_slow_system_times_out_alone(t
     assert by_step["fast"].status == Status.OK
     assert by_step["down"].status == Status.CRITICAL and "503" in by_step["down"].summary
     # The service itself not answering in time is the finding (critical), named by the probe.
-    assert by_step["slow"].status == Status.CRITICAL and "0.7 s" in by_step["slow"].summary
+    assert by_step["slow"].status == Status.CRITICAL and "no answer within 1.5 s" in by_step["slow"].summary
     assert by_step["p95"].status == Status.SKIPPED and "prometheus_url" in by_step["p95"].summary
     assert diagnosis.suggested_sev == Sev.SEV1
     assert diagnosis.sev_reasons == ["Health endpoint failing."]

@@ -7,10 +7,12 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import certifi
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.config import Service
 from bot.errors import ProbeFailure, Skip
 from bot.templating import render
@@ -18,7 +20,7 @@ from bot.templating import render
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-DEADLINE_MARGIN_S = 0.3
+DEADLINE_MARGIN_S = 0.5
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
@@ -114,9 +116,13 @@ class ProbeContext:
     clients: Clients
     deadline: float  # time.monotonic() value
     values: dict[str, str | None] = field(default_factory=dict)
+    clock: Clock = SYSTEM_CLOCK  # what "5 min ago" and "the last 60 min" count from
 
     def __post_init__(self) -> None:
         self.values = self.values or self.service.variables(self.service_name)
+
+    def now(self) -> datetime:
+        return self.clock.now()
 
     def remaining(self, cap: float = 30.0) -> float:
         """Seconds left for a client timeout: a margin before the deadline, so the probe's own reason

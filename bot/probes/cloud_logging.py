@@ -65,7 +65,7 @@ def query(ctx: ProbeContext, params: CloudLoggingParams) -> ProbeResult:
     base = ctx.render(params.filter)
     match = ctx.render(params.match) if params.match else None
     project = _project(ctx, params)
-    since = datetime.now(UTC) - timedelta(minutes=params.window_minutes)
+    since = ctx.now() - timedelta(minutes=params.window_minutes)
     full_filter = build_filter(base, params.min_severity, since, match)
     entries = _read(ctx, project, full_filter, params.limit)
     groups = group_entries(entries)

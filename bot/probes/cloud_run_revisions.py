@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field
@@ -39,7 +39,7 @@ def revisions(ctx: ProbeContext, params: CloudRunRevisionsParams) -> ProbeResult
         listed = call(ctx.clients, "revisions", "list_revisions", ctx.remaining(), parent=parent)
     except CloudRunError as err:
         raise ProbeFailure(err.reason(f"service '{name}' in project {project}, region {region}")) from None
-    return revisions_result(name, [as_json(r) for r in listed], params, datetime.now(UTC))
+    return revisions_result(name, [as_json(r) for r in listed], params, ctx.now())
 
 
 def revisions_result(
@@ -53,7 +53,7 @@ def revisions_result(
     created = as_time(newest.get("createTime"))
     recent = created is not None and now - created < timedelta(minutes=params.recent_minutes)
     change = image_change(_images(newest_first[1]), _images(newest)) if len(newest_first) > 1 else ""
-    rolled = f"revision {revision} created {ago(created) if created else 'at an unknown time'}"
+    rolled = f"revision {revision} created {ago(created, now) if created else 'at an unknown time'}"
     rolled += f": {change}" if change else (", same image" if len(newest_first) > 1 else "")
     failed = failure_message(newest.get("conditions") or [])
     is_failed = any(c.get("state") == FAILED for c in newest.get("conditions") or [])
@@ -71,7 +71,7 @@ def revisions_result(
     )
     summary = rolled + (f"; {faults[-1]['text']}" if is_failed else "")
     rows = [
-        [short_name(r.get("name")), ago(as_time(r.get("createTime")) or now), ", ".join(_images(r).values()),
+        [short_name(r.get("name")), ago(as_time(r.get("createTime")) or now, now), ", ".join(_images(r).values()),
          "failed" if any(c.get("state") == FAILED for c in r.get("conditions") or []) else "ready"]
         for r in newest_first[: params.history]
     ]  # fmt: skip

@@ -93,7 +93,7 @@ def check(ctx: ProbeContext, params: HttpCheckParams) -> ProbeResult:
     problems += _latency_problems(answer.ms, params)
     fields, field_problems = _field_problems(answer.body, params.json_fields)
     problems += field_problems
-    facts = CertFacts.from_peercert(answer.cert) if answer.cert else None
+    facts = CertFacts.from_peercert(answer.cert, ctx.now()) if answer.cert else None
     if facts is not None:
         problems += _cert_problems(facts, urlsplit(url).hostname or "", params.cert_warn_days)
     problems.sort(key=lambda p: (p[3], -_rank(p[0])))
@@ -124,10 +124,12 @@ def _resolved_get(url: str, timeout: float, ctx: ProbeContext, follow: bool) -> 
     parts = urlsplit(url)
     if parts.hostname:
         lookup(parts.hostname, None, timeout)  # a missing name is Unreachable; a mute resolver a ProbeFailure
-    # The bound is a little past httpx's own timeout, so a service that does not answer in time is reported by the
-    # GET itself ("did not answer within 0.7 s", the finding) and only a GET stuck elsewhere hits the bound.
-    bound = timeout + DEADLINE_MARGIN_S / 2
-    return in_worker(lambda: _get(url, timeout, ctx.clients.tls(), follow), bound, f"GET {url}")
+    verify = ctx.clients.tls()  # built once, outside the bound: it can take tens of milliseconds
+    # The bound is past httpx's own timeout by most of the margin the runner leaves, so a service that does not
+    # answer in time is reported by the GET itself ("no answer within 0.7 s", the finding), even on a busy
+    # machine, and only a GET stuck elsewhere hits the bound.
+    bound = timeout + DEADLINE_MARGIN_S * 2 / 3
+    return in_worker(lambda: _get(url, timeout, verify, follow), bound, f"GET {url}")
 
 
 def _get(url: str, timeout: float, verify: ssl.SSLContext | bool, follow: bool) -> _Answer:
@@ -200,7 +202,7 @@ def _cert_evidence(url: str, ctx: ProbeContext) -> str:
     if parts.scheme != "https" or not parts.hostname:
         return ""
     try:
-        facts, _ = fetch_certificate(parts.hostname, parts.port or 443, ctx.remaining(5), False)
+        facts, _ = fetch_certificate(parts.hostname, parts.port or 443, ctx.remaining(5), False, ctx.now())
     except (Unreachable, ProbeFailure):
         return ""
     return facts.describe()

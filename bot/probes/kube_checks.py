@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,6 @@ from bot.probes.kube_format import (
     as_time,
     cpu,
     memory,
-    now,
     plural,
     quantity,
     short,
@@ -155,8 +154,8 @@ def event_time(event: Any) -> Any:
     return as_time(event.last_timestamp or series or event.event_time or event.metadata.creation_timestamp)
 
 
-def events_result(found: list[Any], prefix: str, params: EventsParams) -> ProbeResult:
-    since = now() - timedelta(minutes=params.since_minutes)
+def events_result(found: list[Any], prefix: str, params: EventsParams, now: datetime) -> ProbeResult:
+    since = now - timedelta(minutes=params.since_minutes)
     recent = [e for e in found if (event_time(e) or since) >= since]
     recent.sort(key=lambda e: event_time(e) or since, reverse=True)
     window = f"the last {params.since_minutes} min"
@@ -177,12 +176,12 @@ def events_result(found: list[Any], prefix: str, params: EventsParams) -> ProbeR
         for (reason, kind), g in groups.items()
     ]
     newest = recent[0]
-    summary = f"{', '.join(parts)} in {window}; newest {ago(event_time(newest))}: {short(newest.message or '', 120)}"
+    summary = f"{', '.join(parts)} in {window}; newest {ago(event_time(newest), now)}: {short(newest.message or '', 120)}"
     status = worst(
         (any(r in params.critical_reasons for r, _ in groups), Status.CRITICAL), (True, Status.WARN)
     )
     rows = [
-        [ago(event_time(e)), e.reason or "", f"{e.involved_object.kind}/{e.involved_object.name}", str(e.count or 1), short(e.message or "", 160)]
+        [ago(event_time(e), now), e.reason or "", f"{e.involved_object.kind}/{e.involved_object.name}", str(e.count or 1), short(e.message or "", 160)]
         for e in recent[:MAX_EVIDENCE_LINES]
     ]  # fmt: skip
     faults = [
@@ -230,7 +229,9 @@ def image_change(before: dict[str, str], after: dict[str, str]) -> str:
     return ", ".join(changes)
 
 
-def rollout_result(deployment: Any, replicasets: list[Any], params: RolloutParams) -> ProbeResult:
+def rollout_result(
+    deployment: Any, replicasets: list[Any], params: RolloutParams, now: datetime
+) -> ProbeResult:
     name, spec, st = deployment.metadata.name, deployment.spec, deployment.status
     desired = spec.replicas if spec.replicas is not None else 1
     updated, ready, available = st.updated_replicas or 0, st.ready_replicas or 0, st.available_replicas or 0
@@ -255,10 +256,10 @@ def rollout_result(deployment: Any, replicasets: list[Any], params: RolloutParam
         newest = revisions[0]
         notes = newest.metadata.annotations or {}
         created = as_time(newest.metadata.creation_timestamp)
-        recent = created is not None and now() - created < timedelta(minutes=params.recent_minutes)
+        recent = created is not None and now - created < timedelta(minutes=params.recent_minutes)
         change = image_change(_images(revisions[1]), _images(newest)) if len(revisions) > 1 else ""
         revision = notes.get(REVISION, "?")
-        rolled = f"revision {revision} rolled out {ago(created) if created else 'at an unknown time'}"
+        rolled = f"revision {revision} rolled out {ago(created, now) if created else 'at an unknown time'}"
         rolled += f": {change}" if change else (", same image" if len(revisions) > 1 else "")
         summary += f"; {rolled}" + (f" ({short(notes[CHANGE_CAUSE], 80)})" if notes.get(CHANGE_CAUSE) else "")
     down = desired > 0 and available == 0
@@ -271,7 +272,7 @@ def rollout_result(deployment: Any, replicasets: list[Any], params: RolloutParam
     rows = [
         [
             (rs.metadata.annotations or {}).get(REVISION, "?"),
-            ago(as_time(rs.metadata.creation_timestamp) or now()),
+            ago(as_time(rs.metadata.creation_timestamp) or now, now),
             ", ".join(_images(rs).values()),
             f"{rs.status.ready_replicas or 0}/{rs.spec.replicas or 0}",
             short((rs.metadata.annotations or {}).get(CHANGE_CAUSE, ""), 80),

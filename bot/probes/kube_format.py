@@ -11,10 +11,6 @@ from typing import Any
 MiB = Decimal(2**20)
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def as_time(value: Any) -> datetime | None:
     """A datetime from the client's datetime or a custom object's RFC 3339 string."""
     if isinstance(value, datetime):
@@ -27,17 +23,17 @@ def as_time(value: Any) -> datetime | None:
     return None
 
 
-def clock(when: datetime) -> str:
+def clock(when: datetime, now: datetime) -> str:
     """`14:02 UTC` today-ish, `Mar 14 14:02 UTC` otherwise."""
     when = when.astimezone(UTC)
-    if abs((now() - when).total_seconds()) < 20 * 3600:
+    if abs((now - when).total_seconds()) < 20 * 3600:
         return when.strftime("%H:%M UTC")
     return f"{when:%b} {when.day} {when:%H:%M} UTC"
 
 
-def ago(when: datetime) -> str:
-    """`40 s ago`, `14 min ago`, `3 h ago`, `6 d ago` (or `in 60 d` for future times)."""
-    seconds = (now() - when).total_seconds()
+def ago(when: datetime, now: datetime) -> str:
+    """`40 s ago`, `14 min ago`, `3 h ago`, `6 d ago` (or `in 60 d` for future times), as of `now`."""
+    seconds = (now - when).total_seconds()
     span, future = abs(seconds), seconds < 0
     if span < 60:
         text = f"{span:.0f} s"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.faults import Rank, fault
@@ -36,7 +37,7 @@ def _pod_problems(states: list[PodState], params: PodsParams) -> tuple[str, list
     return "", [], Status.OK
 
 
-def _pod_parts(states: list[PodState]) -> list[str]:
+def _pod_parts(states: list[PodState], now: datetime) -> list[str]:
     """`3 CrashLoopBackOff`, the last exit, `N restarts`: what `kubectl get pods` says of them, condensed."""
     problems = Counter(s.status for s in states if not s.ready)
     parts = [f"{n} {reason}" for reason, n in problems.most_common()]
@@ -47,19 +48,23 @@ def _pod_parts(states: list[PodState]) -> list[str]:
     if exited:
         last = max(exited, key=lambda s: s.last_finished or 0)
         assert last.last_finished is not None
-        parts.append(f"last exit {last.last_reason} ({last.last_exit_code}) at {clock(last.last_finished)}")
+        parts.append(
+            f"last exit {last.last_reason} ({last.last_exit_code}) at {clock(last.last_finished, now)}"
+        )
     return parts
 
 
-def pods_result(states: list[PodState], params: PodsParams, namespace: str | None = None) -> ProbeResult:
+def pods_result(
+    states: list[PodState], params: PodsParams, now: datetime, namespace: str | None = None
+) -> ProbeResult:
     """The service's pods; with `namespace`, every pod of it (`kubectl get pods -n NS | grep -v Running`),
     so a dependency that is down is seen too."""
     if namespace is not None:
-        return _namespace_pods(states, params, namespace)
+        return _namespace_pods(states, params, namespace, now)
     total, ready = len(states), sum(s.ready for s in states)
     restarts = sum(s.restarts for s in states)
     reason, facts, status = _pod_problems(states, params)
-    parts = _pod_parts(states)
+    parts = _pod_parts(states, now)
     if restarts and (status == Status.OK or reason == "restarts"):
         parts.append(plural(restarts, "restart"))
     summary = f"{ready}/{total} pods ready{': ' if ready < total else '; '}{'; '.join(parts) or plural(restarts, 'restart')}"
@@ -70,10 +75,10 @@ def pods_result(states: list[PodState], params: PodsParams, namespace: str | Non
         faults.append(fault(f"Pods/{workload}:{reason}", rank, status, summary, *facts))
     data = {"scope": "service", "ready": ready, "total": total, "restarts": restarts,
             "pods": [s.as_data() for s in states], "faults": faults}  # fmt: skip
-    return ProbeResult(status, summary, _pods_table(states), data)
+    return ProbeResult(status, summary, _pods_table(states, now), data)
 
 
-def _namespace_pods(states: list[PodState], params: PodsParams, namespace: str) -> ProbeResult:
+def _namespace_pods(states: list[PodState], params: PodsParams, namespace: str, now: datetime) -> ProbeResult:
     live = [s for s in states if s.phase != "Succeeded"]  # completed jobs are not a problem
     groups: dict[str, list[PodState]] = {}
     for state in live:
@@ -85,7 +90,7 @@ def _namespace_pods(states: list[PodState], params: PodsParams, namespace: str) 
             continue
         ready = sum(s.ready for s in members)
         status = Status.CRITICAL if status == Status.CRITICAL or ready == 0 else Status.WARN
-        text = f"{workload} {ready}/{len(members)} ready: {'; '.join(_pod_parts(members))}"
+        text = f"{workload} {ready}/{len(members)} ready: {'; '.join(_pod_parts(members, now))}"
         rank = Rank.FAILING if status == Status.CRITICAL else Rank.SIGN
         faults.append(fault(f"Pods/{workload}:{reason}", rank, status, text, *facts))
         texts.append(text)
@@ -98,17 +103,17 @@ def _namespace_pods(states: list[PodState], params: PodsParams, namespace: str) 
                  default=Status.OK)  # fmt: skip
     data = {"scope": "namespace", "namespace": namespace, "ready": len(live) - not_ready, "total": len(live),
             "workloads": sorted(groups), "faults": faults}  # fmt: skip
-    return ProbeResult(status, summary, _pods_table(sorted(states, key=lambda s: s.ready)), data)
+    return ProbeResult(status, summary, _pods_table(sorted(states, key=lambda s: s.ready), now), data)
 
 
-def _pods_table(states: list[PodState]) -> str:
+def _pods_table(states: list[PodState], now: datetime) -> str:
     rows = [
         [
             s.name,
             f"{s.ready_containers}/{s.containers}",
             s.status,
             str(s.restarts),
-            f"{s.last_reason} ({s.last_exit_code}) {ago(s.last_finished)}" if s.last_finished else "",
+            f"{s.last_reason} ({s.last_exit_code}) {ago(s.last_finished, now)}" if s.last_finished else "",
             s.node or "",
         ]
         for s in states[:MAX_TABLE_ROWS]

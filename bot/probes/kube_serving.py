@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.faults import Rank, fault
@@ -13,7 +14,6 @@ from bot.probes.kube_format import (
     cpu,
     describe_selector,
     memory,
-    now,
     quantity,
     selects,
     short,
@@ -274,7 +274,9 @@ def _ready(cert: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def ingress_result(found: Any, services: set[str], certificates: list[dict[str, Any]]) -> ProbeResult:
+def ingress_result(
+    found: Any, services: set[str], certificates: list[dict[str, Any]], now: datetime
+) -> ProbeResult:
     spec = found.spec
     routes, missing = [], []
     for rule in spec.rules or []:
@@ -300,7 +302,7 @@ def ingress_result(found: Any, services: set[str], certificates: list[dict[str, 
             continue
         ready = _ready(cert)
         not_after = as_time(cert.get("status", {}).get("notAfter"))
-        expiry = f", {'expired' if not_after < now() else 'expires'} {ago(not_after)}" if not_after else ""
+        expiry = f", {'expired' if not_after < now else 'expires'} {ago(not_after, now)}" if not_after else ""
         state = (
             "Ready"
             if ready.get("status") == "True"
@@ -326,7 +328,9 @@ def ingress_result(found: Any, services: set[str], certificates: list[dict[str, 
     return ProbeResult(status, "; ".join(parts), evidence, data)
 
 
-def certificate_result(cert: dict[str, Any], warn_days: int, critical_days: int) -> ProbeResult:
+def certificate_result(
+    cert: dict[str, Any], warn_days: int, critical_days: int, now: datetime
+) -> ProbeResult:
     name, st = cert["metadata"]["name"], cert.get("status", {})
     ready = _ready(cert)
     is_ready = ready.get("status") == "True"
@@ -336,11 +340,11 @@ def certificate_result(cert: dict[str, Any], warn_days: int, critical_days: int)
         else f"is not Ready ({ready.get('reason')}: {short(ready.get('message', ''), 100)})"
     )
     not_after = as_time(st.get("notAfter"))
-    days = (not_after - now()).total_seconds() / 86400 if not_after else None
+    days = (not_after - now).total_seconds() / 86400 if not_after else None
     summary = f"certificate {name} {state}"
     if not_after is not None:
-        verb = "expired" if not_after < now() else "expires"
-        summary += f"; {verb} {ago(not_after)} (notAfter {not_after.strftime('%Y-%m-%d %H:%M UTC')})"
+        verb = "expired" if not_after < now else "expires"
+        summary += f"; {verb} {ago(not_after, now)} (notAfter {not_after.strftime('%Y-%m-%d %H:%M UTC')})"
     status = worst(
         (not is_ready or (days is not None and days < critical_days), Status.CRITICAL),
         (days is not None and days < warn_days, Status.WARN),

@@ -160,14 +160,14 @@ def pods(ctx: ProbeContext, params: PodsParams) -> ProbeResult:
     kube = Kube(ctx)
     if params.scope == "namespace":
         everything = [pod_state(p) for p in _pods(kube, "")]
-        return kube_pods.pods_result(everything, params, namespace=kube.namespace)
+        return kube_pods.pods_result(everything, params, ctx.now(), namespace=kube.namespace)
     selector = ctx.render(params.selector)
     states = [pod_state(p) for p in _pods(kube, selector)]
     if not states:
         text = f"no pods match {selector} in {kube.namespace}"
         faults = [fault(f"Pods/{selector}:no-pods", Rank.NOT_SERVING, Status.CRITICAL, text, "no-pods")]
         return ProbeResult(Status.CRITICAL, text, data={"pods": [], "faults": faults})
-    return kube_pods.pods_result(states, params)
+    return kube_pods.pods_result(states, params, ctx.now())
 
 
 def logs(ctx: ProbeContext, params: LogsParams) -> ProbeResult:
@@ -228,7 +228,7 @@ def events(ctx: ProbeContext, params: EventsParams) -> ProbeResult:
         resource="events",
     )
     mine = [e for e in listed.items if (e.involved_object.name or "").startswith(prefix)]
-    return checks.events_result(mine, prefix, params)
+    return checks.events_result(mine, prefix, params, ctx.now())
 
 
 def rollout(ctx: ProbeContext, params: RolloutParams) -> ProbeResult:
@@ -250,7 +250,7 @@ def rollout(ctx: ProbeContext, params: RolloutParams) -> ProbeResult:
         for rs in listed.items
         if any(o.kind == "Deployment" and o.name == name for o in rs.metadata.owner_references or [])
     ]
-    return checks.rollout_result(deployment, owned, params)
+    return checks.rollout_result(deployment, owned, params, ctx.now())
 
 
 def resource_usage(ctx: ProbeContext, params: ResourceUsageParams) -> ProbeResult:
@@ -326,7 +326,7 @@ def ingress(ctx: ProbeContext, params: IngressParams) -> ProbeResult:
                           "certificates", resource="certificates.cert-manager.io", tolerate=(404,)),
     )  # fmt: skip
     names = {s.metadata.name for s in services.items}
-    return serving.ingress_result(found, names, (certificates or {}).get("items", []))
+    return serving.ingress_result(found, names, (certificates or {}).get("items", []), ctx.now())
 
 
 def certificate(ctx: ProbeContext, params: CertificateParams) -> ProbeResult:
@@ -342,7 +342,7 @@ def certificate(ctx: ProbeContext, params: CertificateParams) -> ProbeResult:
         resource="certificates.cert-manager.io",
         name=name,
     )
-    return serving.certificate_result(found, params.warn_days, params.critical_days)
+    return serving.certificate_result(found, params.warn_days, params.critical_days, ctx.now())
 
 
 def nodes(ctx: ProbeContext, params: NodesParams) -> ProbeResult:

@@ -247,21 +247,27 @@ class CertFacts:
     issuer: str
     not_before: datetime
     not_after: datetime
+    read_at: datetime  # when it was served: what "expires in 12 days" counts from
 
     @classmethod
-    def from_peercert(cls, cert: dict[str, Any]) -> CertFacts:
+    def from_peercert(cls, cert: dict[str, Any], read_at: datetime) -> CertFacts:
         def stamp(key: str) -> datetime:
             return datetime.fromtimestamp(ssl.cert_time_to_seconds(cert[key]), UTC)
 
         subject, issuer = _name(cert.get("subject", ())), _name(cert.get("issuer", ()))
         names = [str(value).strip() for _, value in cert.get("subjectAltName", ())]
         return cls(
-            subject.get("commonName", ""), names, _issuer(issuer), stamp("notBefore"), stamp("notAfter")
+            subject.get("commonName", ""),
+            names,
+            _issuer(issuer),
+            stamp("notBefore"),
+            stamp("notAfter"),
+            read_at,
         )
 
     @property
     def days_left(self) -> float:
-        return (self.not_after - datetime.now(UTC)).total_seconds() / 86400
+        return (self.not_after - self.read_at).total_seconds() / 86400
 
     @property
     def expires(self) -> str:
@@ -338,7 +344,7 @@ def verify_failure(err: BaseException | None) -> ssl.SSLCertVerificationError | 
 
 
 def fetch_certificate(
-    host: str, port: int, timeout: float, verify: bool | str
+    host: str, port: int, timeout: float, verify: bool | str, now: datetime
 ) -> tuple[CertFacts, str | None]:
     """The served certificate and, when it is not trusted, OpenSSL's reason (e.g. 'certificate has expired').
 
@@ -350,16 +356,17 @@ def fetch_certificate(
     if verify is not False:
         context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
         try:
-            return _handshake(host, port, timeout, context), None
+            return CertFacts.from_peercert(_handshake(host, port, timeout, context), now), None
         except ssl.SSLCertVerificationError as err:
             problem = str(err.verify_message or err.reason or err)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    return _handshake(host, port, max(0.1, deadline - time.monotonic()), context), problem
+    cert = _handshake(host, port, max(0.1, deadline - time.monotonic()), context)
+    return CertFacts.from_peercert(cert, now), problem
 
 
-def _handshake(host: str, port: int, timeout: float, context: ssl.SSLContext) -> CertFacts:
+def _handshake(host: str, port: int, timeout: float, context: ssl.SSLContext) -> dict[str, Any]:
     sock = open_connection(host, port, timeout)
     try:
         with context.wrap_socket(sock, server_hostname=host.strip("[]")) as tls:
@@ -376,13 +383,15 @@ def _handshake(host: str, port: int, timeout: float, context: ssl.SSLContext) ->
         sock.close()
     if not cert:
         raise ProbeFailure(f"could not read the certificate served by {host}:{port}")
-    return CertFacts.from_peercert(cert)
+    return cert
 
 
 def certificate(ctx: ProbeContext, params: TlsParams) -> ProbeResult:
     host = ctx.render(params.host)
     try:
-        facts, untrusted = fetch_certificate(host, params.port, ctx.remaining(), ctx.clients.http_verify)
+        facts, untrusted = fetch_certificate(
+            host, params.port, ctx.remaining(), ctx.clients.http_verify, ctx.now()
+        )
     except HandshakeFailed as err:
         failed = fault(
             f"Certificate/{host}:{params.port}", Rank.SIGN, Status.CRITICAL, str(err), "certificate-problem"
@@ -418,7 +427,7 @@ def assess(
         )
     if days < 0:
         return Status.CRITICAL, f"TLS certificate for {host} expired {_ago(-days)} ({facts.expires})"
-    if facts.not_before > datetime.now(UTC):
+    if facts.not_before > facts.read_at:
         return (
             Status.CRITICAL,
             f"TLS certificate for {host} is not valid before {facts.not_before:%Y-%m-%d %H:%M} UTC",

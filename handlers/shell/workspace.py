@@ -71,7 +71,9 @@ class LocalWorkspace:
         )  # the systems in the config, reached as `chatops serve` does
         config = settings.config
         if self.scenario is not None:
-            self.cluster: FakeKubeApi | None = stack.enter_context(FakeKubeApi(self.scenario))
+            self.cluster: FakeKubeApi | None = stack.enter_context(
+                FakeKubeApi(self.scenario, clock=self.clock)
+            )
             clients = Clients(kubeconfig=self.cluster.kubeconfig_path)
             config = config.model_copy(
                 update={"services": {n: sandboxed(s) for n, s in config.services.items()}}
@@ -232,8 +234,15 @@ class LocalWorkspace:
             connection.close()
 
     def idle(self, timeout: float) -> bool:
-        """True once the bot has finished what it was asked (its Slack calls and its incident work)."""
-        return self.soon.wait_idle(timeout) and self.pool.wait_idle(timeout)
+        """True once the bot has finished what it was asked (its Slack calls and its incident work): both pools
+        idle at once, since work in one can start work in the other."""
+        deadline = time.monotonic() + timeout
+        while self.soon.wait_idle(max(0.0, deadline - time.monotonic())) and self.pool.wait_idle(
+            max(0.0, deadline - time.monotonic())
+        ):
+            if self.soon.wait_idle(0):
+                return True
+        return False
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until the bot has finished what it was asked (bounded; not a timing assertion)."""
