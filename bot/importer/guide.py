@@ -153,7 +153,7 @@ def part_of(label: str) -> Part | None:
 
 
 def _is_entry(section: Section) -> bool:
-    if without_issue_prefix(section.title)[1]:
+    if without_issue_prefix(strip_decoration(section.title))[1]:
         return True
     has_children_labels = bool(section.children) and all(part_of(c.title) for c in section.children)
     if has_children_labels and any(part_of(c.title) is Part.SYMPTOMS for c in section.children):
@@ -176,7 +176,7 @@ def _general_kind(section: Section) -> str:
 
 
 def _entry(section: Section) -> Entry:
-    heading, _ = without_issue_prefix(section.title)
+    heading, _ = without_issue_prefix(strip_decoration(section.title))  # "🔥 3. Issue: X" -> "X"
     parent = strip_decoration(section.parent.title) if section.parent else ""
     entry = Entry(squash(heading), section.line, parent)
     reader = _PartReader(entry)

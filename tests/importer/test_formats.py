@@ -45,6 +45,19 @@ def test_symptoms_label_with_text_on_the_same_line_and_as_sub_headings() -> None
     assert payments["signals"]["patterns"] == ["card_declined"]
 
 
+def test_emoji_and_list_numbers_before_a_heading_are_not_part_of_the_entry() -> None:
+    result = imported("decorated")
+    sections = [d.section for d in result.drafts]
+    assert sections == [
+        "Index Is Stale",  # a mis-encoded emoji, then "Issue:"
+        "Search Is Slow",  # an emoji and "2."
+        "Login Loops",  # an emoji, then "Issue:" in bold
+        '"Connection reset" from the search proxy',  # a quote that opens the heading stays
+    ]
+    assert result.drafts[1].id == "shop/search-is-slow"
+    assert kinds(result.drafts[1].data["diagnostics"]) == ["k8s.resource_usage"]  # a ~~~ fence
+
+
 def test_a_section_without_symptoms_is_not_an_entry() -> None:
     assert "Maintenance Notes" not in [d.section for d in imported("depths").drafts]
 
