@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.importer.classify import Mapped, classify
+from bot.importer.classify import classify
 from bot.importer.guide import Entry, General, Part, Step, steps_of
-from bot.importer.outcome import Draft, Outcome
+from bot.importer.outcome import Draft, Mapped, Outcome
 from bot.importer.placeholders import Context, escape_braces, templatize
 from bot.importer.signals import signals
 from bot.importer.suggest import suggestions
@@ -25,6 +25,7 @@ class _Builder:
         self.remediations: list[dict[str, Any]] = []
         self.outcomes: list[Outcome] = []
         self.warnings: list[str] = []
+        self.covered: set[int] = set()  # lines of steps whose command became an action
 
     def step(self, step: Step) -> None:
         in_solutions = step.part is Part.SOLUTIONS
@@ -61,6 +62,7 @@ class _Builder:
             if m.params:
                 action["params"] = m.params
             self.remediations.append(action)
+            self.covered.add(step.line)
             return f"action {m.name}"
         self._manual(in_solutions, title, step.command, step.note)
         return "manual"
