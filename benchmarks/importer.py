@@ -7,11 +7,12 @@ action names of the hand-written playbook (H) is compared with the imported one 
 recall = sum |H & I| / sum |H|, precision = sum |H & I| / sum |I|, Jaccard = sum |H & I| / sum |H | I|.
 Names only: parameters, thresholds and the number of times a probe is used are not compared.
 
-The importer's rules were tuned looking at three of the bundled guides (TUNED); the other two (held out, chosen
-at random) and the small guides of tests/fixtures/guides/held-out/ were not looked at while tuning, so their
-figures say how well the rules carry over to a guide nobody tuned for. Each fixture guide has an
-`<name>.expected.yaml` beside it: the service it is imported for and, per entry, the names a person chose,
-written before the importer was tuned.
+The importer's rules were first tuned looking only at three of the bundled guides (TUNED); the other two
+(chosen at random, seed 13) were held out and measured, then looked at in a second round (SECOND_ROUND), so
+their figures now say less. The small guides of tests/fixtures/guides/held-out/ were never tuned on: their
+figures say how well the rules carry over to a guide nobody tuned for (the one thing fixed after
+reading them, before any tuning, was a parse bug: numbered headings). Each has an `<name>.expected.yaml`
+beside it: the service it is imported for and, per entry, the names a person chose, written before tuning.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ SERVICES = {
     "tldr-highlight-api": "tldr-api",
 }
 TUNED = ("ai-platform", "convergence-data-pipeline", "microservices-platform")
+SECOND_ROUND = ("imgstream", "tldr-highlight-api")
 
 
 @dataclass
@@ -155,10 +157,10 @@ def main() -> None:
     args = parser.parse_args()
     bundled = {guide: agreement(guide) for guide in sorted(SERVICES)}
     _print_group("Bundled guides the rules were tuned on", [bundled[g] for g in TUNED], args.entries)
-    held_out = [a for g, a in bundled.items() if g not in TUNED]
-    _print_group("Bundled guides held out while tuning", held_out, args.entries)
+    second = [bundled[g] for g in SECOND_ROUND]
+    _print_group("Bundled guides held out in the first round, tuned on in the second", second, args.entries)
     _print_group(
-        "Fixture guides held out (tests/fixtures/guides/held-out)", fixture_agreements(), args.entries
+        "Fixture guides never tuned on (tests/fixtures/guides/held-out)", fixture_agreements(), args.entries
     )
     _print_group("All bundled guides", list(bundled.values()), False)
 

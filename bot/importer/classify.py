@@ -8,7 +8,7 @@ What a command runs is read past what only carries it: `watch`, `sudo`, `time`, 
 `echo |` that feeds it, and the container it runs in (`kubectl exec POD --`, `docker exec`, `docker
 compose exec`, a throwaway `kubectl run --rm` pod). A command run inside a container checks from there; the
 bot checks from where it runs, so that probe is approximate and the command is kept beside it. The tools
-are read by their own modules: kubectl, gcloud, http_calls (curl, wget), network, sql.
+are read by their own modules: kubectl, gcloud, http_calls (curl, wget), network, sql, exporters (celery, docker stats).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from bot.importer.envvars import assignments, settings_action
+from bot.importer.exporters import exporter_probe
 from bot.importer.gcloud import gcloud_actions, gcloud_probe
 from bot.importer.http_calls import http_probe
 from bot.importer.kubectl import kubectl_action, kubectl_probe
@@ -31,7 +32,9 @@ from bot.importer.shellwords import logical, parse_words, stages, writes
 from bot.importer.sql import classify_sql, embedded_sql
 from bot.importer.targets import pod_owner
 
-_WRAPPERS = frozenset({"watch", "sudo", "time", "env", "timeout", "nice"})
+# What only carries the command: `export X=1` lines before it (set for it), and runners of project tools.
+_WRAPPERS = frozenset({"watch", "sudo", "time", "env", "timeout", "nice", "export"})
+_RUNNERS = {"uv": "run", "poetry": "run", "pipenv": "run", "npx": None}
 _FEEDERS = frozenset({"echo", "printf"})  # `echo | openssl s_client ...`: only feeds the next stage
 _SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "ash"})
 # A comment naming what to run in a throwaway pod: "# Inside pod: wget http://api-gateway:8080/health".
@@ -58,8 +61,8 @@ def classify(command: str, lang: str, in_solutions: bool, ctx: Context) -> list[
         if in_solutions:
             return [settings_action(env, ctx)]
         return [Mapped("manual", why="sets configuration values (for .env or the environment)")]
-    if not first:
-        return [Mapped("manual", why="could not be read as a shell command")]
+    if not first:  # `env | grep DB`: only a wrapper, nothing it carries
+        return [Mapped("manual", why=f"no probe covers `{found[0][0]}`")]
     if (sql := embedded_sql(first)) is not None:
         return [replace(m, why=f"psql: {m.why}") for m in classify_sql(sql, in_solutions)]
     if container := _inside(first, command):
@@ -84,7 +87,15 @@ def _main_stage(found: list[list[str]]) -> tuple[list[str], list[list[str]]]:
     if found[0][:1] and found[0][0] in _FEEDERS and len(found) > 1:
         index = 1
     first = found[index]
-    while first and (re.match(r"^[A-Z_][A-Z0-9_]*=", first[0]) or first[0] in _WRAPPERS):
+    while first and (
+        re.match(r"^[A-Z_][A-Z0-9_]*=", first[0]) or first[0] in _WRAPPERS or first[0] in _RUNNERS
+    ):
+        if first[0] in _RUNNERS:  # uv run celery ...: the tool is celery
+            verb = _RUNNERS[first[0]]
+            if verb and first[1:2] != [verb]:
+                break
+            first = first[2:] if verb else first[1:]
+            continue
         wrapper, first = first[0], first[1:]
         while wrapper in ("watch", "timeout") and first and (first[0].startswith("-") or first[0].isdigit()):
             first = first[2:] if first[0] in ("-n", "--interval") else first[1:]
@@ -158,6 +169,8 @@ def _probes(first: list[str], rest: list[list[str]], ctx: Context, own_host: boo
         return gcloud_probe(first, rest, ctx)
     if tool in ("curl", "wget"):
         return http_probe(tool, first, rest, ctx, own_host)
+    if tool in ("celery", "docker"):
+        return exporter_probe(tool, first)
     return network_probe(tool, first, rest, ctx)
 
 

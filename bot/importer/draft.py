@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.importer.alert_rules import AlertRule
 from bot.importer.classify import classify
 from bot.importer.guide import Entry, General, Part, Step, steps_of
 from bot.importer.outcome import Draft, Mapped, Outcome
@@ -111,12 +112,14 @@ class _Builder:
         return {"default": "SEV-3", **({"hints": hints} if hints else {})}
 
 
-def draft_entry(entry: Entry, guide: str, ctx: Context, escalation: list[str]) -> Draft:
-    """One playbook for one issue entry."""
+def draft_entry(
+    entry: Entry, guide: str, ctx: Context, escalation: list[str], alerts: list[AlertRule] | None = None
+) -> Draft:
+    """One playbook for one issue entry (`alerts`: the guide's alerting rules)."""
     builder = _Builder(guide, entry.heading, ctx)
     for step in sorted(entry.steps, key=lambda s: s.part is Part.SOLUTIONS):
         builder.step(step)
-    builder.outcomes += suggestions(entry, builder, ctx)
+    builder.outcomes += suggestions(entry, builder, ctx, alerts or [])
     if entry.prevention:
         builder.remediations.append({"manual": "Prevention", "note": "; ".join(entry.prevention) + "."})
     if not builder.diagnostics:

@@ -28,9 +28,8 @@ def is_placeholder_value(value: str) -> bool:
 
 
 def assignments(words: list[str]) -> dict[str, str] | None:
-    """{'NAME': 'value'} for `export NAME=value ...` or `NAME=value ...` words; None if anything else is there."""
-    if words[:1] == ["export"]:
-        words = words[1:]
+    """{'NAME': 'value'} for `export NAME=value` or `NAME=value` words (one or more); None if anything else is there."""
+    words = [w for w in words if w != "export"]
     if not words or not all(ASSIGNMENT.match(w) for w in words):
         return None
     return dict(w.split("=", 1) for w in words)

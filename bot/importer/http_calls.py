@@ -3,7 +3,8 @@
 The URL's path says what is asked, wherever the server runs: `/api/v1/query` is a PromQL query (in the URL or
 sent with `-G --data-urlencode query=...`), `/api/v1/targets` the scrape targets, `/api/v1/alerts` and
 `/api/v2/alerts` the firing alerts (Prometheus or Alertmanager), `/metrics | grep NAME` one metric. Any
-other GET is an `http.check` of that URL. A request that sends credentials stays manual: the probe sends none.
+other GET is an `http.check` of that URL. A request that sends credentials stays manual (the probe sends
+none), unless it is to the service's health endpoint, which answers without them.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def http_probe(
     if url is None:
         return []
     if _sends_credentials(words):
-        return [Mapped("manual", why="sends credentials; the http.check probe sends none")]
+        return _without_credentials(url, ctx, own_host)
     parts = urlsplit(url)
     path = parts.path.rstrip("/")
     if path.endswith(("/api/v1/query", "/api/v1/query_range")):
@@ -84,6 +85,16 @@ def _check(url: str, rest: list[list[str]], ctx: Context, own_host: bool) -> Map
     if jq and len(jq) > 1 and re.fullmatch(r"\.[\w.]+", jq[-1]):
         found.warning = f"add json_fields {{{jq[-1][1:]}: <healthy value>}} to check what `jq {jq[-1]}` shows"
     return found
+
+
+def _without_credentials(url: str, ctx: Context, own_host: bool) -> list[Mapped]:
+    """The service's health endpoint answers without credentials; any other URL needs them: manual."""
+    template = url_template(url, ctx, own_host)
+    if template not in ("{health_url}", "{readiness_url}"):
+        return [Mapped("manual", why="sends credentials; the http.check probe sends none")]
+    params = {} if template == "{health_url}" else {"url": template}
+    why = "the health endpoint, without the credentials the command sends"
+    return [Mapped("probe", "http.check", params, why, approximate=True)]
 
 
 def _url(words: Words) -> str | None:

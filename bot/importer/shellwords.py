@@ -125,7 +125,7 @@ _OTHER_WRITES: list[tuple[str, re.Pattern[str]]] = [
     ("docker", re.compile(r"^(run|rm|kill|stop|restart|build|push)$")),
     ("redis-cli", re.compile(r"^(FLUSHDB|FLUSHALL|CONFIG|DEL|SET)$", re.IGNORECASE)),
     ("bq", re.compile(r"^(rm|mk|cancel|update|cp|load|insert)$")),
-    ("gsutil", re.compile(r"^(mb|rb|rm|cp|mv|rsync|iam|cors|acl)$")),
+    ("gsutil", re.compile(r"^(mb|rb|rm|cp|mv|rsync|ch|set)$")),  # `gsutil iam get` reads, `iam ch` writes
     ("aws", re.compile(r"^(mb|rb|rm|cp|mv|sync|put-\S+|delete-\S+|create-\S+)$")),
     ("wrangler", re.compile(r"^(deploy|publish|delete|put)$")),
     ("alembic", re.compile(r"^(upgrade|downgrade|stamp)$")),
@@ -143,6 +143,20 @@ def _curl_method(words: Words) -> str:
         return "GET" if method in ("GET", "HEAD", "OPTIONS") else method
     sends_body = any(words.has(flag) for flag in CURL_DATA_FLAGS)
     return "POST" if sends_body and not words.has("-G", "--get") else "GET"
+
+
+def _carried(tool: str, words: list[str]) -> list[str] | None:
+    """What a runner (`uv run X`) or a container (`docker compose exec S X`, `kubectl exec P -- X`) runs."""
+    if tool in ("uv", "poetry", "pipenv") and words[1:2] == ["run"]:
+        return words[2:]
+    if tool == "kubectl" and "exec" in words and "--" in words:
+        return words[words.index("--") + 1 :]
+    if tool in ("docker", "docker-compose") and "exec" in words[1:4]:
+        after = words[words.index("exec") + 1 :]
+        while after and after[0].startswith("-"):
+            after = after[1:]
+        return after[1:]
+    return None
 
 
 def writes(command: str) -> str | None:
@@ -171,8 +185,10 @@ def writes(command: str) -> str | None:
         for name, verbs in _OTHER_WRITES:
             if tool == name and any(verbs.match(w) for w in rest[:3]):
                 return f"{name} {next(w for w in rest[:3] if verbs.match(w))} changes something"
-        if tool in ("uv", "python", "python3") and "alembic" in words:
+        if tool in ("python", "python3") and "alembic" in words:
             return writes(" ".join(words[words.index("alembic") :]))
+        if (inner := _carried(tool, words)) and (why := writes(shlex.join(inner))):
+            return why
     if _SQL_WRITES.search(text) and re.search(r"\b(SELECT|psql|ALTER|CREATE|UPDATE|DELETE|DROP)\b", text):
         return "the SQL writes (" + _SQL_WRITES.search(text).group(1) + ")"  # type: ignore[union-attr]
     return None

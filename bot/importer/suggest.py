@@ -3,7 +3,8 @@
 A guide often says "Check database connectivity" or "Restart pod if stuck open" without a command, and its
 symptoms ("P95 latency exceeds 200ms", "OOMKilled pods") say what to measure. Each rule reads only the text
 that can ask for it: what the problem is (heading and symptoms) for a measurement, the possible causes and
-the guide's own sentences for a check. Thresholds come from the text where it states them. A rule applies
+the guide's own sentences for a check. Alerting rules the guide defines give the entries they are about
+their query and alert (bot.importer.alert_rules); quoted error messages send the logs probe after them. Thresholds come from the text where it states them. A rule applies
 only when the service's catalogue entry has the system the probe needs, and a platform's probes (kubectl's,
 Cloud Run's) only when the entry is about that platform: an entry whose commands are all `wrangler` is about
 a Cloudflare worker, not the service's pods. Without `--service` nothing is suggested: there is no catalogue
@@ -19,12 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.importer.alert_rules import AlertRule, query_params, rules_about
 from bot.importer.guide import Entry, Part
 from bot.importer.outcome import Outcome, suggested
 from bot.importer.placeholders import Context
 from bot.importer.platforms import CLOUD_RUN, KUBERNETES, NEUTRAL, entry_platforms, service_platforms
 from bot.importer.signals import ERROR_WORDS, literal, pattern, signals
-from bot.importer.suggest_actions import Builder, suggest_actions
+from bot.importer.suggest_actions import OTHER_SYSTEM, Builder, suggest_actions
 
 _LATENCY = 'histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket{service="{service}"}[5m])) by (le))'
 _STATUS_RATIO = ('sum(rate(http_requests_total{{service="{{service}}", code=~"{codes}"}}[5m]))'
@@ -41,11 +43,18 @@ _FIRING = 'count(ALERTS{alertstate="firing"}) or vector(0)'
 _DNS_ERRORS = ('sum(rate(coredns_dns_responses_total{rcode=~"SERVFAIL|REFUSED"}[5m]))'
                " / sum(rate(coredns_dns_responses_total[5m]))")  # fmt: skip
 
-# Where a rule looks: what the problem is, what may cause it, and the guide's sentences (steps without a command).
-ABOUT, CAUSES, STEPS = "about", "causes", "steps"
-OWN_STEPS = "own steps"  # the sentences that are not about another system ("Restart monitoring stack")
+# Where a rule looks: what the problem is (the heading and the symptoms), the error lines it shows (a client
+# library's exception: its status codes are another system's answers), what may cause it, and the guide's
+# sentences (steps without a command), all of them or those not about another system ("Restart monitoring").
+ABOUT, LOGGED, CAUSES, STEPS, OWN_STEPS = "about", "logged", "causes", "steps", "own steps"
+# The heading above the entry: it names what its entries share, a state ("Application Won't Start") or a
+# part of the system ("Redis/Celery Issues"); only rules on states read it, a part says where, not what.
+GROUP = "group"
+_LOG_LINE = re.compile(r"^[\w.]*(Error|Exception)\w*:|^\w+(\.\w+)+:|Traceback|^\[?\d{4}-\d\d-\d\d")
 _STATUS = re.compile(r"[1-5]\d\d [A-Z]")  # "403 Forbidden"
-_OTHER_SYSTEM = re.compile(r"monitoring|prometheus|grafana|redis|postgres|database|worker")
+# Symptoms that are errors the service writes down; a line with an HTTP status is what a client saw.
+_ERRORS_SEEN = re.compile(r"\berrors?\b|exceptions?|traceback|stack trace|\blogs?\b", re.I)
+_HTTP_STATUS = re.compile(r"\b[1-5]\d\d\b")
 
 
 @dataclass(frozen=True)
@@ -67,9 +76,14 @@ class Rule:
         return CLOUD_RUN if self.probe.startswith("cloud_run.") else NEUTRAL
 
 
-_SLOW = r"latency|slow (respons|request|api|endpoint|page)|response times?|taking\s*>|timeouts?\b|timed out|\bp9[59]\b"
+_SLOW = (
+    r"latency|\bslow\b|response times?|tak(e|es|ing) (more than|longer than|over|>)|taking\s*>|timeouts?\b|"
+    r"timed out|\bp9[59]\b"
+)
 # An entry about queries: its slowness and timeouts are the database's, not the service's answers.
 _QUERIES = r"\bquer(y|ies)\b"
+# What a service's own dependencies are called; its readiness (detailed health) endpoint reports on them.
+_DEPENDENCIES = r"database|postgres|redis|migration|connection pool|dependenc"
 _RULES = [
     Rule(_SLOW, (ABOUT,), ("prometheus_url",), "prometheus.query", "p95 latency", lambda t, c: _latency(t),
          unless=_QUERIES),
@@ -79,9 +93,9 @@ _RULES = [
          lambda t, c: _ratio(t, "401", "401")),
     Rule(r"\b403\b|forbidden|permission denied", (ABOUT,), ("prometheus_url",), "prometheus.query",
          "403 responses", lambda t, c: _ratio(t, "403", "403")),
-    Rule(r"\b429\b|rate.limit", (ABOUT,), ("prometheus_url",), "prometheus.query", "429 responses",
+    Rule(r"\b429\b|too many requests", (ABOUT,), ("prometheus_url",), "prometheus.query", "429 responses",
          lambda t, c: _ratio(t, "429", "429")),
-    Rule(r"connection pool|too many (clients|connections)|pool exhaust", (ABOUT, STEPS), ("prometheus_url",),
+    Rule(r"connection pool|too many (clients|connections)|pool exhaust", (ABOUT, LOGGED, STEPS), ("prometheus_url",),
          "prometheus.query", "database connections in use",
          lambda t, c: {"query": _POOL, "label": "share of max_connections in use", "warn": 0.8, "critical": 0.95}),
     Rule(r"slow (database |sql |postgres )?quer|long.running quer|quer(y|ies) taking", (ABOUT, STEPS),
@@ -94,26 +108,29 @@ _RULES = [
          lambda t, c: {"query": _THROTTLED, "label": "throttled CPU periods", "warn": 0.25, "critical": 0.5}),
     Rule(r"too many alerts|alert fatigue|false positive", (ABOUT,), ("prometheus_url",), "prometheus.query",
          "firing alerts", lambda t, c: {"query": _FIRING, "label": "firing alerts", "warn": 20, "critical": 50}),
-    Rule(r"\bdns\b|resolv", (ABOUT,), ("prometheus_url", "namespace"), "prometheus.targets",
+    Rule(r"\bdns\b|resolv", (ABOUT, LOGGED), ("prometheus_url", "namespace"), "prometheus.targets",
          "Cluster DNS (CoreDNS) scrape targets", lambda t, c: {"job": "coredns|kube-dns"}),
-    Rule(r"\bdns\b|resolv", (ABOUT,), ("prometheus_url", "namespace"), "prometheus.query",
+    Rule(r"\bdns\b|resolv", (ABOUT, LOGGED), ("prometheus_url", "namespace"), "prometheus.query",
          "Cluster DNS error ratio",
          lambda t, c: {"query": _DNS_ERRORS, "label": "SERVFAIL/REFUSED ratio", "warn": 0.01, "critical": 0.05}),
-    # Whether the service answers at all, and how fast: what "unavailable" and "timing out" mean to a client.
-    Rule(r"not respond|unavailable|\b50[34]\b|health ?checks? fail|unhealthy|\bdown\b|unreachable|timeouts?\b|"
-         r"timed out|connection refused", (ABOUT,), ("health_url",), "http.check", "Health endpoint",
-         lambda t, c: _health(t), unless=_QUERIES),
+    # Whether the service answers at all, and how fast: what "unavailable", "won't start", "slow" and "timing
+    # out" mean to a client; and whether an alert about it is false.
+    Rule(r"not respond|unavailable|\b50[34]\b|health ?checks? fail|unhealthy|\bdown\b|unreachable|timed out|"
+         r"connection refused|won.t start|doesn.t start|false positive|no metrics|missing metrics|no data|" + _SLOW,
+         (ABOUT, GROUP), ("health_url",), "http.check", "Health endpoint", lambda t, c: _health(t), unless=_QUERIES),
+    Rule(_DEPENDENCIES, (ABOUT, LOGGED), ("readiness_url",), "http.check", "Dependency checks (readiness endpoint)",
+         lambda t, c: {"url": "{readiness_url}"}),
     Rule(r"database connectivity|connect(ion)? to (the )?database|database connection (errors?|fail|refused)|"
          r"db credentials|cannot connect to (the )?(database|postgres)", (ABOUT, CAUSES, STEPS), ("postgres_host",),
          "tcp.connect", "Database reachable", lambda t, c: _tcp(c, "postgres", 5432)),
-    Rule(r"redis|celery|broker", (ABOUT, CAUSES, STEPS), ("redis_host",), "tcp.connect", "Redis reachable",
+    Rule(r"redis|celery|broker", (ABOUT, LOGGED, CAUSES, STEPS), ("redis_host",), "tcp.connect", "Redis reachable",
          lambda t, c: _tcp(c, "redis", 6379)),
     Rule(r"memory|(?<!database )(?<!db )\bcpu\b|\boom|resource (limits|usage)", (ABOUT, CAUSES, STEPS), ("deployment",),
          "k8s.resource_usage", "CPU and memory against limits", own=True),
-    Rule(r"crash|\boom|restart|won.t start|exits|not ready", (ABOUT, CAUSES), ("deployment",), "k8s.pods",
+    Rule(r"crash|\boom|restart|won.t start|exits|not ready", (ABOUT, GROUP, LOGGED, CAUSES), ("deployment",), "k8s.pods",
          "Pod states and restarts"),
-    Rule(r"\boom|crash|won.t start|probe fail|unhealthy|evict|pending", (ABOUT,), ("deployment",), "k8s.events",
-         "Warning events"),
+    Rule(r"\boom|crash|won.t start|probe fail|unhealthy|evict|pending", (ABOUT, LOGGED), ("deployment",),
+         "k8s.events", "Warning events"),
     Rule(r"deploy|roll ?back|breaking change|\brelease\b", (ABOUT, CAUSES, STEPS), ("deployment",), "k8s.rollout",
          "Recent deployments", own=True),
     Rule(r"\b503\b|unavailable|not receiving traffic|no healthy|no (ready )?endpoints|service discovery|"
@@ -125,14 +142,17 @@ _RULES = [
          "Ingress and its TLS"),
     Rule(r"environment variables|configmap|config(uration)? (errors?|issues?|invalid)", (STEPS,), ("configmap",),
          "k8s.configmap", "The service's ConfigMap"),
-    Rule(r"\bdns\b|resolv", (ABOUT, CAUSES, STEPS), ("host",), "dns.resolve", "DNS of the service's host"),
-    Rule(r"deploy|revision|won.t start|doesn.t start|not responding|unavailable", (ABOUT, CAUSES),
+    Rule(r"\bdns\b|resolv", (ABOUT, LOGGED, CAUSES, STEPS), ("host",), "dns.resolve", "DNS of the service's host"),
+    Rule(r"deploy|revision|won.t start|doesn.t start|not responding|unavailable", (ABOUT, GROUP, CAUSES),
          ("cloud_run_service",), "cloud_run.service", "Cloud Run service and revisions"),
 ]  # fmt: skip
 
 
-def suggestions(entry: Entry, builder: Builder, ctx: Context) -> list[Outcome]:
-    """Add the suggested probes and actions to the builder; their outcomes for the report."""
+def suggestions(entry: Entry, builder: Builder, ctx: Context, alerts: list[AlertRule]) -> list[Outcome]:
+    """Add the suggested probes and actions to the builder; their outcomes for the report.
+
+    `alerts`: the guide's alerting rules; those about the entry give their query and alert name.
+    """
     if not ctx.service:
         return []
     platforms = _applicable(entry, ctx)
@@ -150,6 +170,7 @@ def suggestions(entry: Entry, builder: Builder, ctx: Context) -> list[Outcome]:
             continue
         if builder.add_probe(rule.probe, rule.title, rule.make(text, ctx)):
             outcomes.append(suggested(f"probe {rule.probe}", rule.title, match.group(0), entry.line))
+    outcomes += _alert_rules(entry, builder, ctx, alerts)
     outcomes += _logs(entry, builder, ctx, present, platforms)
     outcomes += suggest_actions(entry, builder, ctx, platforms, texts[ABOUT])
     return outcomes
@@ -172,12 +193,28 @@ def _texts(entry: Entry) -> dict[str, str]:
         for s in entry.steps
         if s.command is None and s.part in (Part.DIAGNOSIS, Part.SOLUTIONS)
     ]
+    logged = [line for line in entry.symptoms if _LOG_LINE.search(line)]
     return {
-        ABOUT: " ".join([entry.heading, *entry.symptoms]),
+        ABOUT: " ".join([entry.heading, *(s for s in entry.symptoms if s not in logged)]),
+        GROUP: entry.group,
+        LOGGED: " ".join(logged),
         CAUSES: " ".join(entry.causes),
         STEPS: " ".join(sentences),
-        OWN_STEPS: " ".join(s for s in sentences if not _OTHER_SYSTEM.search(s.lower())),
+        OWN_STEPS: " ".join(s for s in sentences if not OTHER_SYSTEM.search(s.lower())),
     }
+
+
+def _alert_rules(entry: Entry, builder: Builder, ctx: Context, alerts: list[AlertRule]) -> list[Outcome]:
+    outcomes = []
+    for rule in rules_about(entry, alerts):
+        why = f"{rule.name} (the guide's alert rule)"
+        if ctx.has("prometheus_url") and builder.add_probe("prometheus.query", f"{rule.name}: {rule.expr}",
+                                                           query_params(rule)):  # fmt: skip
+            outcomes.append(suggested("probe prometheus.query", rule.name, why, entry.line))
+        if ctx.has("alertmanager_url") and builder.add_probe("alertmanager.alerts", f"{rule.name} alert firing",
+                                                             {"matchers": {"alertname": rule.name}}):  # fmt: skip
+            outcomes.append(suggested("probe alertmanager.alerts", rule.name, why, entry.line))
+    return outcomes
 
 
 def _logs(
@@ -186,16 +223,12 @@ def _logs(
     """The entry's error messages in the service's logs, when it quotes them or its symptoms are errors."""
     if present & {"k8s.logs", "cloud_logging.query"}:
         return []
-    # Error messages and HTTP statuses with their reason, not any quoted word ('status = "running"')
+    # Quoted messages and HTTP statuses with their reason, not a quoted value ('status = "running"')
     found = signals(entry).get("patterns", [])
     states = [p for p in found if p.startswith(r"\b")]
-    quoted = [
-        lit
-        for p in found
-        if p not in states and (ERROR_WORDS.search(lit := literal(p)) or _STATUS.match(lit))
-    ]
-    about = " ".join([entry.heading, *entry.symptoms]).lower()
-    if not quoted and not re.search(r"\blogs?\b|exceptions?|traceback|stack trace", about):
+    quoted = [lit for p in found if p not in states and _is_message(lit := literal(p))]
+    if not quoted and not any(_ERRORS_SEEN.search(line) and not _HTTP_STATUS.search(line)
+                              for line in [entry.heading, *entry.symptoms]):  # fmt: skip
         return []
     params: dict[str, Any] = {}
     if ctx.has("log_filter") and (CLOUD_RUN in platforms or KUBERNETES not in platforms):
@@ -211,6 +244,11 @@ def _logs(
     return [
         suggested(f"probe {probe}", "The entry's error messages in the logs", "error strings", entry.line)
     ]
+
+
+def _is_message(text: str) -> bool:
+    """A quoted error message ("Storage not accessible"), not a quoted value ("running")."""
+    return len(text.split()) > 1 or bool(ERROR_WORDS.search(text)) or bool(_STATUS.match(text))
 
 
 def _seconds(text: str) -> float | None:

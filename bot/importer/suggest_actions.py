@@ -36,7 +36,7 @@ _ACTIONS: list[tuple[str, str, str]] = [
     (r"roll ?back|review recent deployments", KUBERNETES, "k8s.rollout_undo"),
     (r"roll ?back|review recent deployments", CLOUD_RUN, "cloud_run.traffic_rollback"),
 ]
-_OTHER_SYSTEM = re.compile(r"monitoring|prometheus|grafana|redis|postgres|database|worker")
+OTHER_SYSTEM = re.compile(r"monitoring|prometheus|grafana|redis|postgres|database|worker")
 _LOAD = re.compile(r"\bcpu\b|saturat|\bload\b|traffic spike")
 
 
@@ -72,7 +72,7 @@ def suggest_actions(
             variable = "deployment" if platform == KUBERNETES else "cloud_run_service"
             if platform not in platforms or not ctx.has(variable) or action in offered:
                 continue
-            if not re.search(words, sentence) or _OTHER_SYSTEM.search(sentence):
+            if not re.search(words, sentence) or OTHER_SYSTEM.search(sentence):
                 continue  # "Restart monitoring stack": not the service the actions target
             fix: dict[str, Any] = {"action": action, "title": step.title}
             if action == "k8s.rollout_undo":  # offered when the rollout probe finds a recent change

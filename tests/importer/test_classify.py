@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.importer.classify import classify
+from bot.importer.codeblocks import split
 from bot.importer.placeholders import Context
 
 
@@ -362,3 +363,47 @@ def test_gcloud_fixes_become_cloud_run_actions(
     command: str, expected: list[tuple[str, Any, dict[str, Any]]]
 ) -> None:
     assert mapped(command, fix=True, ctx=reports()) == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "query"),
+    [
+        ("uv run celery -A shop.worker inspect stats", "sum(celery_worker_up)"),
+        (
+            "docker stats --no-stream",
+            'max(container_memory_working_set_bytes{name=~".+"} / (container_spec_memory_limit_bytes{name=~".+"} > 0))',
+        ),
+    ],
+)
+def test_commands_an_exporter_answers_for_read_its_metric(command: str, query: str) -> None:
+    found = classify(command, "shell", False, shop())
+    assert [(m.name, m.params["query"], m.approximate) for m in found] == [("prometheus.query", query, True)]
+
+
+def test_the_health_endpoint_is_checked_without_the_credentials_a_command_sends() -> None:
+    found = classify(
+        "curl -H 'Authorization: Bearer $TOKEN' https://shop.example.com/healthz", "shell", False, shop()
+    )
+    assert [(m.name, m.params, m.approximate) for m in found] == [("http.check", {}, True)]
+
+
+def test_reading_a_buckets_policy_is_not_a_write() -> None:
+    found = classify("gsutil iam get gs://shop-uploads", "shell", False, shop())
+    assert [(m.kind, m.warning) for m in found] == [("manual", None)]
+    assert [
+        m.kind
+        for m in classify("gsutil iam ch allUsers:objectViewer gs://shop-uploads", "shell", False, shop())
+    ] == ["manual"]
+    assert classify("gsutil iam ch allUsers:objectViewer gs://shop-uploads", "shell", False, shop())[
+        0
+    ].warning
+
+
+def test_a_setting_exported_for_the_script_under_it_is_not_the_services() -> None:
+    commands = split(
+        "bash",
+        "# Update email for alerts\nexport ALERT_EMAIL=ops@example.com\n./scripts/setup-monitoring.sh\n",
+        1,
+    )
+    assert [c.text for c in commands] == ["export ALERT_EMAIL=ops@example.com\n./scripts/setup-monitoring.sh"]
+    assert mapped(commands[0].text, fix=True) == [("manual", None, {})]

@@ -53,6 +53,7 @@ def test_emoji_and_list_numbers_before_a_heading_are_not_part_of_the_entry() -> 
         "Search Is Slow",  # an emoji and "2."
         "Login Loops",  # an emoji, then "Issue:" in bold
         '"Connection reset" from the search proxy',  # a quote that opens the heading stays
+        "Cache Misses",  # "Issue" alone in bold, then the colon
     ]
     assert result.drafts[1].id == "shop/search-is-slow"
     assert kinds(result.drafts[1].data["diagnostics"]) == ["k8s.resource_usage"]  # a ~~~ fence
@@ -94,6 +95,17 @@ def test_numbered_and_bulleted_lists_fenced_and_indented_code() -> None:
         "params": {"replicas": 6, "deployment": "worker"},
     }
     assert queue["signals"]["alerts"] == ["QueueBacklog"]
+
+
+def test_a_command_in_a_one_line_label_is_a_step() -> None:
+    cold = imported("inline-commands").drafts[0].data
+    assert cold["symptoms"] == ["the first request after a quiet hour takes 8 seconds"]
+    assert cold["diagnostics"] == [
+        {"probe": "cloud_run.service", "title": "list the revisions", "params": {"service": "reports"}}
+    ]
+    assert cold["remediations"] == [
+        {"action": "cloud_run.scale", "title": "keep one instance warm", "params": {"min_instances": 1}}
+    ]
 
 
 def test_a_guide_without_severity_table_has_no_config_snippet() -> None:
