@@ -5,8 +5,10 @@
 
 Nothing from a guide is ever executed: commands are only tokenized and matched against the registry.
 Modules: text (mojibake, slugs), markdown (sections and blocks), codeblocks (commands of a block),
-guide (entries and their parts), shellwords/classify (command -> probe/action/manual), placeholders
-(literals -> `{namespace}`...), signals, suggest, draft (playbook dicts), policy (config snippet),
+guide (entries and their parts), shellwords/classify (command -> probe/action/manual, with one module
+per tool: kubectl, gcloud, http_calls, network, sql, exporters, envvars; targets for the objects they name),
+placeholders (literals -> `{namespace}`...), signals, suggest/suggest_actions/platforms/alert_rules (what
+an entry's words and the guide's alert rules call for), draft (playbook dicts), policy (config snippet),
 writer (files, hashes, hand edits), report (text and JSON), cli (argparse wiring).
 """
 
@@ -16,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.importer.alert_rules import read_alert_rules
 from bot.importer.draft import draft_entry, draft_triage
 from bot.importer.guide import Guide, read_guide
 from bot.importer.outcome import Draft
@@ -43,7 +46,8 @@ def import_guide(markdown: str, guide: str, ctx: Context, team: str | None = Non
     if ctx.namespace is None:
         ctx.namespace = _usual_namespace(source)
     policy = read_policy(source.general)
-    drafts = [draft_entry(entry, guide, ctx, policy.notes) for entry in source.entries]
+    alerts = read_alert_rules(c.text for c in source.code if c.lang in ("yaml", "yml", ""))
+    drafts = [draft_entry(entry, guide, ctx, policy.notes, alerts) for entry in source.entries]
     triage = draft_triage(source.general, guide, ctx, policy.notes)
     if triage is not None:
         drafts.append(triage)

@@ -1,7 +1,8 @@
 """Split a guide's code block into the commands a person would copy one at a time, each with its title.
 
 Shell blocks split at blank lines and `# comment` titles; a command goes on over `\\` continuations,
-open quotes (`python -c "...`), `for`/`if` bodies, pipes and indented lines. SQL blocks split at
+open quotes (`python -c "...`), `for`/`if` bodies, pipes and indented lines, and a line that only sets a
+variable (`export X=1`) goes with the command right under it, which it is for. SQL blocks split at
 `-- comment` titles. Other languages (Python, YAML, JSON...) and scripts with a shebang are one snippet.
 """
 
@@ -29,6 +30,9 @@ _SQL_START = re.compile(
     r"^\s*(SELECT|WITH|EXPLAIN|ALTER|CREATE|DROP|UPDATE|INSERT|DELETE|SHOW|ANALYZE)\b", re.I
 )
 _ENV_LINE = re.compile(r"^(export\s+)?[A-Z_][A-Z0-9_]*=\S*")
+_SETTING = re.compile(
+    r"^(export\s+)?[A-Za-z_][A-Za-z0-9_]*=(\"[^\"]*\"|'[^']*'|\S*)$"
+)  # the whole line sets one variable
 _OPENS = re.compile(r"^(for|while|until|if|case)\b")
 _CLOSES = re.compile(r"^(done|fi|esac)\b")
 
@@ -148,6 +152,9 @@ def _shell(text: str, first_line: int) -> list[Command]:
             continue
         if _ENV_LINE.match(stripped) and len(stripped.split()) == 1 and env_group:
             current.append(raw)  # consecutive settings (VAR=value lines) are one step
+            continue
+        if current and all(_SETTING.match(ln.strip()) for ln in current):
+            current.append(raw)  # `export X=1` then `./script.sh`: the setting is for the command under it
             continue
         flush()
         current, start = [raw], number

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.importer.classify import Mapped, classify
+from bot.importer.alert_rules import AlertRule
+from bot.importer.classify import classify
 from bot.importer.guide import Entry, General, Part, Step, steps_of
-from bot.importer.outcome import Draft, Outcome
+from bot.importer.outcome import Draft, Mapped, Outcome
 from bot.importer.placeholders import Context, escape_braces, templatize
 from bot.importer.signals import signals
-from bot.importer.suggest import default_when, suggestions
+from bot.importer.suggest import suggestions
+from bot.importer.suggest_actions import default_when
 from bot.importer.text import slug
 
 
@@ -25,6 +27,7 @@ class _Builder:
         self.remediations: list[dict[str, Any]] = []
         self.outcomes: list[Outcome] = []
         self.warnings: list[str] = []
+        self.covered: set[int] = set()  # lines of steps whose command became an action
 
     def step(self, step: Step) -> None:
         in_solutions = step.part is Part.SOLUTIONS
@@ -62,6 +65,7 @@ class _Builder:
                 action["params"] = m.params
             action["when"] = default_when(m.name)
             self.remediations.append(action)
+            self.covered.add(step.line)
             return f"action {m.name}"
         self._manual(in_solutions, title, step.command, step.note)
         return "manual"
@@ -114,12 +118,14 @@ class _Builder:
         return {"default": "SEV-3", **({"hints": hints} if hints else {})}
 
 
-def draft_entry(entry: Entry, guide: str, ctx: Context, escalation: list[str]) -> Draft:
-    """One playbook for one issue entry."""
+def draft_entry(
+    entry: Entry, guide: str, ctx: Context, escalation: list[str], alerts: list[AlertRule] | None = None
+) -> Draft:
+    """One playbook for one issue entry (`alerts`: the guide's alerting rules)."""
     builder = _Builder(guide, entry.heading, ctx)
     for step in sorted(entry.steps, key=lambda s: s.part is Part.SOLUTIONS):
         builder.step(step)
-    builder.outcomes += suggestions(entry, builder, ctx)
+    builder.outcomes += suggestions(entry, builder, ctx, alerts or [])
     if entry.prevention:
         builder.remediations.append({"manual": "Prevention", "note": "; ".join(entry.prevention) + "."})
     if not builder.diagnostics:

@@ -80,6 +80,7 @@ class Guide:
     general: list[General]
     repaired_characters: int  # mis-encoded characters that could not be saved and were dropped
     mojibake_fixed: bool
+    code: list[Code] = field(default_factory=list)  # every code block, for what is defined once (alert rules)
 
 
 # General sections by heading words; a section inherits its parent's kind unless its own heading says more.
@@ -119,7 +120,19 @@ def read_guide(markdown: str) -> Guide:
         and not any(id(a) in entry_sections for a in _ancestors(s))
         and not _holds_entries(s, entry_sections)
     ]
-    return Guide(title, entries, general, lost, repaired != markdown)
+    code = [b for s in sections for b in _code_blocks(s.blocks)]
+    return Guide(title, entries, general, lost, repaired != markdown, code)
+
+
+def _code_blocks(blocks: list[Block]) -> list[Code]:
+    """The code blocks among these, and inside their list items."""
+    found: list[Code] = []
+    for block in blocks:
+        if isinstance(block, Code):
+            found.append(block)
+        elif isinstance(block, ListBlock):
+            found += _code_blocks([b for item in block.items for b in item.blocks])
+    return found
 
 
 def _ancestors(section: Section) -> list[Section]:
@@ -153,7 +166,7 @@ def part_of(label: str) -> Part | None:
 
 
 def _is_entry(section: Section) -> bool:
-    if without_issue_prefix(section.title)[1]:
+    if without_issue_prefix(strip_decoration(section.title))[1]:
         return True
     has_children_labels = bool(section.children) and all(part_of(c.title) for c in section.children)
     if has_children_labels and any(part_of(c.title) is Part.SYMPTOMS for c in section.children):
@@ -176,7 +189,7 @@ def _general_kind(section: Section) -> str:
 
 
 def _entry(section: Section) -> Entry:
-    heading, _ = without_issue_prefix(section.title)
+    heading, _ = without_issue_prefix(strip_decoration(section.title))  # "🔥 3. Issue: X" -> "X"
     parent = strip_decoration(section.parent.title) if section.parent else ""
     entry = Entry(squash(heading), section.line, parent)
     reader = _PartReader(entry)
@@ -240,7 +253,8 @@ class _PartReader:
             if part is not None:  # "**Symptom**: API responses are slow" - one line of that part
                 self.flush()
                 about = self.last_item if self.part is Part.CAUSES else self.group
-                self.add_text(part, rest, para.line, title=about)
+                if not self.inline_commands(part, para, rest, about):
+                    self.add_text(part, rest, para.line, title=about)
                 return
             self.flush()
             self.group = name  # "**Quick Fix (Immediate)**:" - a group inside the current part
@@ -252,7 +266,18 @@ class _PartReader:
             self.pending = (text[:-1].strip(), para.line)
             return
         self.flush()
-        self.add_text(self.part or Part.SYMPTOMS, text, para.line)
+        if not self.inline_commands(self.part, para, text, self.group):
+            self.add_text(self.part or Part.SYMPTOMS, text, para.line)
+
+    def inline_commands(self, part: Part | None, para: Para, text: str, group: str | None) -> bool:
+        """Steps for the commands in a sentence's code spans ("**Fix**: warm it: `gcloud run ...`"); False if none."""
+        commands = [c for c in para.inline.code if codeblocks.is_shell(c)]
+        if part not in (Part.DIAGNOSIS, Part.SOLUTIONS) or not commands:
+            return False
+        title = squash(text.split(commands[0])[0]).rstrip(" :") or _derived_title(commands[0])
+        for command in commands:
+            self.add_step(Step(part, title, command, "shell", None, para.line, group))
+        return True
 
     def item(self, item: Item) -> None:
         text = item.inline.text

@@ -58,14 +58,18 @@ def is_stand_in(name: str) -> bool:
     return bool(_STAND_IN.search(name))
 
 
-def url_template(url: str, ctx: Context) -> str:
-    """A guide URL as a template: the service's health/readiness URL, base URL or a monitoring system's."""
+def url_template(url: str, ctx: Context, own_host: bool = False) -> str:
+    """A guide URL as a template: the service's health/readiness URL, base URL or a monitoring system's.
+
+    `own_host`: the URL is requested from inside the service's container, where `localhost` is the service.
+    """
     parts = urlsplit(url)
     host, port = parts.hostname or "", str(parts.port or "")
     path = parts.path + (f"?{parts.query}" if parts.query else "")
+    yours = is_stand_in(host) or (own_host and host in ("localhost", "127.0.0.1"))
     for name in ("health_url", "readiness_url"):
         value = ctx.values.get(name)
-        if value and (url == value or (is_stand_in(host) and urlsplit(value).path == parts.path)):
+        if value and (url == value or (yours and urlsplit(value).path == parts.path)):
             return f"{{{name}}}"
     system = _SYSTEM_HOSTS.get(host) or (_SYSTEM_PORTS.get(port) if host == "localhost" else None)
     if system and ctx.has(system):
@@ -75,7 +79,7 @@ def url_template(url: str, ctx: Context) -> str:
         base_parts = urlsplit(base)
         same_host = host == base_parts.hostname and port == str(base_parts.port or "")
         local_same_port = host == "localhost" and port and port == str(base_parts.port or "")
-        if same_host or local_same_port or is_stand_in(host):
+        if same_host or local_same_port or yours:
             return "{base_url}" + path
     return url
 

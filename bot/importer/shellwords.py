@@ -21,6 +21,14 @@ VALUE_FLAGS = frozenset(
         "--after", "--before", "--freshness", "--namespace-id", "-U", "--env",
     }
 )  # fmt: skip
+# curl's flags that take a value, and those that send a body (a POST unless -G makes them a query string).
+CURL_DATA_FLAGS = frozenset({"-d", "--data", "--data-urlencode", "--data-raw", "--data-binary", "-F", "--form",
+                             "-T", "--upload-file", "--json"})  # fmt: skip
+CURL_VALUE_FLAGS = CURL_DATA_FLAGS | {
+    "-H", "--header", "-X", "--request", "-w", "--write-out", "-o", "--output", "-u", "--user", "-m",
+    "--max-time", "--connect-timeout", "-A", "--user-agent", "--resolve", "--cacert", "--cert", "-e",
+    "--referer", "-b", "--cookie", "--oauth2-bearer",
+}  # fmt: skip
 
 
 @dataclass
@@ -30,6 +38,7 @@ class Words:
     positional: list[str] = field(default_factory=list)
     flags: dict[str, str | bool] = field(default_factory=dict)
     after_dashes: list[str] = field(default_factory=list)  # `kubectl exec pod -- CMD ...`
+    repeated: dict[str, list[str]] = field(default_factory=dict)  # every value of a flag given twice (-H)
 
     def flag(self, *names: str) -> str | None:
         for name in names:
@@ -40,6 +49,18 @@ class Words:
 
     def has(self, *names: str) -> bool:
         return any(name in self.flags for name in names)
+
+    def all(self, name: str) -> list[str]:
+        """Every value given for the flag, in order (`-H a -H b`)."""
+        return self.repeated.get(name, [])
+
+
+def minutes(duration: str) -> int:
+    """Minutes of a duration flag such as `--since=30m`, `--freshness=1h`, `2d` (60 when it cannot be read)."""
+    m = re.match(r"(\d+)([smhd])", duration)
+    if not m:
+        return 60
+    return max(1, int(m.group(1)) * {"s": 0, "m": 1, "h": 60, "d": 1440}[m.group(2)] or 1)
 
 
 def logical(command: str) -> str:
@@ -66,7 +87,8 @@ def stages(command: str) -> list[list[str]] | None:
     return [stage for stage in out if stage]
 
 
-def parse_words(tokens: list[str]) -> Words:
+def parse_words(tokens: list[str], value_flags: frozenset[str] = VALUE_FLAGS) -> Words:
+    """Positional words and flags of one stage; `value_flags` are the flags that take a value."""
     words = Words()
     index = 0
     while index < len(tokens):
@@ -76,11 +98,12 @@ def parse_words(tokens: list[str]) -> Words:
             break
         if token.startswith("-") and len(token) > 1 and not token.lstrip("-").isdigit():
             name, eq, value = token.partition("=")
+            if not eq and name in value_flags and index + 1 < len(tokens):
+                value, eq = tokens[index + 1], "="
+                index += 1
             if eq:
                 words.flags[name] = value
-            elif name in VALUE_FLAGS and index + 1 < len(tokens):
-                words.flags[name] = tokens[index + 1]
-                index += 1
+                words.repeated.setdefault(name, []).append(value)
             else:
                 words.flags[name] = True
         else:
@@ -102,7 +125,7 @@ _OTHER_WRITES: list[tuple[str, re.Pattern[str]]] = [
     ("docker", re.compile(r"^(run|rm|kill|stop|restart|build|push)$")),
     ("redis-cli", re.compile(r"^(FLUSHDB|FLUSHALL|CONFIG|DEL|SET)$", re.IGNORECASE)),
     ("bq", re.compile(r"^(rm|mk|cancel|update|cp|load|insert)$")),
-    ("gsutil", re.compile(r"^(mb|rb|rm|cp|mv|rsync|iam|cors|acl)$")),
+    ("gsutil", re.compile(r"^(mb|rb|rm|cp|mv|rsync|ch|set)$")),  # `gsutil iam get` reads, `iam ch` writes
     ("aws", re.compile(r"^(mb|rb|rm|cp|mv|sync|put-\S+|delete-\S+|create-\S+)$")),
     ("wrangler", re.compile(r"^(deploy|publish|delete|put)$")),
     ("alembic", re.compile(r"^(upgrade|downgrade|stamp)$")),
@@ -111,6 +134,29 @@ _OTHER_WRITES: list[tuple[str, re.Pattern[str]]] = [
     ("git", re.compile(r"^(push|reset|commit|checkout)$")),
 ]
 _ALWAYS_WRITES = {"kill", "rm", "mkdir", "chmod", "cp", "mv", "createdb", "pip", "systemctl", "tcpdump"}
+
+
+def _curl_method(words: Words) -> str:
+    """GET, or the method the request uses: -X, else POST when it sends a body (-d, -F) without -G."""
+    method = (words.flag("-X", "--request") or "").upper()
+    if method:
+        return "GET" if method in ("GET", "HEAD", "OPTIONS") else method
+    sends_body = any(words.has(flag) for flag in CURL_DATA_FLAGS)
+    return "POST" if sends_body and not words.has("-G", "--get") else "GET"
+
+
+def _carried(tool: str, words: list[str]) -> list[str] | None:
+    """What a runner (`uv run X`) or a container (`docker compose exec S X`, `kubectl exec P -- X`) runs."""
+    if tool in ("uv", "poetry", "pipenv") and words[1:2] == ["run"]:
+        return words[2:]
+    if tool == "kubectl" and "exec" in words and "--" in words:
+        return words[words.index("--") + 1 :]
+    if tool in ("docker", "docker-compose") and "exec" in words[1:4]:
+        after = words[words.index("exec") + 1 :]
+        while after and after[0].startswith("-"):
+            after = after[1:]
+        return after[1:]
+    return None
 
 
 def writes(command: str) -> str | None:
@@ -132,20 +178,17 @@ def writes(command: str) -> str | None:
             return f"kubectl {' '.join(rest[:2])} changes the cluster"
         if tool == "gcloud" and (m := _GCLOUD_WRITES.search(" ".join(rest))):
             return f"gcloud ... {m.group(1)} changes the project"
-        if tool == "curl" and (parse_words(words).flag("-X", "--request") or "").upper() in (
-            "POST",
-            "PUT",
-            "PATCH",
-            "DELETE",
-        ):
+        if tool == "curl" and _curl_method(parse_words(words[1:], CURL_VALUE_FLAGS)) != "GET":
             return "the request writes (POST/PUT/PATCH/DELETE)"
         if tool in _ALWAYS_WRITES or tool.endswith(("createdb", "dropdb")):
             return f"{tool} changes the machine or the data"
         for name, verbs in _OTHER_WRITES:
             if tool == name and any(verbs.match(w) for w in rest[:3]):
                 return f"{name} {next(w for w in rest[:3] if verbs.match(w))} changes something"
-        if tool in ("uv", "python", "python3") and "alembic" in words:
+        if tool in ("python", "python3") and "alembic" in words:
             return writes(" ".join(words[words.index("alembic") :]))
+        if (inner := _carried(tool, words)) and (why := writes(shlex.join(inner))):
+            return why
     if _SQL_WRITES.search(text) and re.search(r"\b(SELECT|psql|ALTER|CREATE|UPDATE|DELETE|DROP)\b", text):
         return "the SQL writes (" + _SQL_WRITES.search(text).group(1) + ")"  # type: ignore[union-attr]
     return None

@@ -19,7 +19,7 @@ _CAMEL = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b")
 _ALERT_NEAR = re.compile(
     r"\b([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+)\s+alerts?\b|\balert:?\s+([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+)\b"
 )
-_ERROR_LINE = re.compile(r"(error|exception|denied|refused|failed|fatal|invalid|not found|exceeded|timeout|"
+ERROR_WORDS = re.compile(r"(error|exception|denied|refused|failed|fatal|invalid|not found|exceeded|timeout|could not|"
                          r"unable|cannot|can't|does not exist|already in use|stuck)", re.IGNORECASE)  # fmt: skip
 # Kubernetes states worth a pattern of their own when an entry names them.
 _STATES = ("CrashLoopBackOff", "OOMKilled", "ImagePullBackOff", "Evicted")
@@ -31,6 +31,11 @@ def pattern(literal: str) -> str:
     return r"\s+".join(words)
 
 
+def literal(regex: str) -> str:
+    """The literal a `pattern()` regex was made from."""
+    return re.sub(r"\\(.)", r"\1", regex.replace(r"\s+", " "))
+
+
 def signals(entry: Entry) -> dict[str, list[str]]:
     """phrases, patterns and alerts for the playbook's `signals` key (empty lists dropped)."""
     texts = [*entry.symptoms, *entry.text]
@@ -38,7 +43,7 @@ def signals(entry: Entry) -> dict[str, list[str]]:
     for text in texts:
         literals += [m.group(1).strip() for m in _QUOTED.finditer(text)]
     literals += [m.group(0) for text in entry.symptoms for m in _STATUS.finditer(text)]
-    literals += [line for line in entry.evidence if _ERROR_LINE.search(line) and len(line) <= 160]
+    literals += [line for line in entry.evidence if ERROR_WORDS.search(line) and len(line) <= 160]
     patterns = _unique(pattern(lit) for lit in literals if not lit.startswith(("http", "/")))
     joined = " ".join(texts + entry.evidence)
     patterns += [rf"\b{state}\b" for state in _STATES if state in joined and rf"\b{state}\b" not in patterns]

@@ -1,10 +1,14 @@
 """Probes and actions an entry's words call for where no guide command gives them (marked "suggested").
 
-A guide often says "Check database connectivity" or "Restart pod if stuck open" without a command. For
-those words, and for the symptoms ("P95 latency exceeds 200ms", "OOMKilled pods"), the importer adds the
-probe that checks it, with thresholds taken from the text where it states them, if the service's catalogue
-entry has the system the probe needs. Without `--service` nothing is suggested: there is no catalogue to
-say which systems exist. Every suggestion is listed in the report with the words that triggered it.
+A guide often says "Check database connectivity" or "Restart pod if stuck open" without a command, and its
+symptoms ("P95 latency exceeds 200ms", "OOMKilled pods") say what to measure. Each rule reads only the text
+that can ask for it: what the problem is (heading and symptoms) for a measurement, the possible causes and
+the guide's own sentences for a check. Alerting rules the guide defines give the entries they are about
+their query and alert (bot.importer.alert_rules); quoted error messages send the logs probe after them. Thresholds come from the text where it states them. A rule applies
+only when the service's catalogue entry has the system the probe needs, and a platform's probes (kubectl's,
+Cloud Run's) only when the entry is about that platform: an entry whose commands are all `wrangler` is about
+a Cloudflare worker, not the service's pods. Without `--service` nothing is suggested: there is no catalogue
+to say which systems exist. Every suggestion is listed in the report with the words that triggered it.
 PromQL suggestions use the conventional metric names (Prometheus client libraries, cAdvisor,
 postgres_exporter); a team whose metrics differ edits the query.
 """
@@ -13,18 +17,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
+from bot.importer.alert_rules import AlertRule, query_params, rules_about
 from bot.importer.guide import Entry, Part
-from bot.importer.outcome import Outcome
+from bot.importer.outcome import Outcome, suggested
 from bot.importer.placeholders import Context
-from bot.importer.signals import signals
+from bot.importer.platforms import CLOUD_RUN, KUBERNETES, NEUTRAL, entry_platforms, service_platforms
+from bot.importer.signals import ERROR_WORDS, literal, pattern, signals
+from bot.importer.suggest_actions import OTHER_SYSTEM, Builder, suggest_actions
 
 # The service's series through its `metrics:` settings ({metrics_selector}, {status_label}), never its name.
 _LATENCY = "histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket{{metrics_selector}}[5m])) by (le))"
-_ERRORS = ('sum(rate(http_requests_total{{metrics_selector}, {status_label}=~"5.."}[5m]))'
-           " / sum(rate(http_requests_total{{metrics_selector}}[5m]))")  # fmt: skip
+_STATUS_RATIO = ('sum(rate(http_requests_total{{{{metrics_selector}}, {{status_label}}=~"{codes}"}}[5m]))'
+                 " / sum(rate(http_requests_total{{{{metrics_selector}}}}[5m]))")  # fmt: skip
 _POOL = "sum(pg_stat_activity_count) / max(pg_settings_max_connections)"
+_LONGEST = 'max(pg_stat_activity_max_tx_duration{state="active"})'
 _POD = 'namespace="{namespace}", pod=~"{deployment}-.*", container!=""'
 _MEMORY = (
     f"max(container_memory_working_set_bytes{{{_POD}}} / (container_spec_memory_limit_bytes{{{_POD}}} > 0))"
@@ -32,195 +41,215 @@ _MEMORY = (
 _THROTTLED = (f"sum(rate(container_cpu_cfs_throttled_periods_total{{{_POD}}}[5m]))"
               f" / sum(rate(container_cpu_cfs_periods_total{{{_POD}}}[5m]))")  # fmt: skip
 _FIRING = 'count(ALERTS{alertstate="firing"}) or vector(0)'
+_DNS_ERRORS = ('sum(rate(coredns_dns_responses_total{rcode=~"SERVFAIL|REFUSED"}[5m]))'
+               " / sum(rate(coredns_dns_responses_total[5m]))")  # fmt: skip
+
+# Where a rule looks: what the problem is (the heading and the symptoms), the error lines it shows (a client
+# library's exception: its status codes are another system's answers), what may cause it, and the guide's
+# sentences (steps without a command), all of them or those not about another system ("Restart monitoring").
+ABOUT, LOGGED, CAUSES, STEPS, OWN_STEPS = "about", "logged", "causes", "steps", "own steps"
+# The heading above the entry: it names what its entries share, a state ("Application Won't Start") or a
+# part of the system ("Redis/Celery Issues"); only rules on states read it, a part says where, not what.
+GROUP = "group"
+_LOG_LINE = re.compile(r"^[\w.]*(Error|Exception)\w*:|^\w+(\.\w+)+:|Traceback|^\[?\d{4}-\d\d-\d\d")
+_STATUS = re.compile(r"[1-5]\d\d [A-Z]")  # "403 Forbidden"
+# Symptoms that are errors the service writes down; a line with an HTTP status is what a client saw.
+_ERRORS_SEEN = re.compile(r"\berrors?\b|exceptions?|traceback|stack trace|\blogs?\b", re.I)
+_HTTP_STATUS = re.compile(r"\b[1-5]\d\d\b")
 
 
-class Builder(Protocol):
-    diagnostics: list[dict[str, Any]]
-    remediations: list[dict[str, Any]]
+@dataclass(frozen=True)
+class Rule:
+    words: str  # a regex over the lowercased text of `scopes`
+    scopes: tuple[str, ...]
+    needs: tuple[str, ...]  # catalogue variables the probe needs
+    probe: str
+    title: str
+    make: Callable[[str, Context], dict[str, Any]] = lambda text, ctx: {}
+    unless: str | None = None  # a regex over the heading that makes the rule not apply
+    own: bool = False  # about the service's own pods: sentences about another system do not count
 
-    def add_probe(self, name: str, title: str, params: dict[str, Any]) -> bool: ...
+    @property
+    def platform(self) -> str:
+        """Where the probe looks: the service's pods (kubernetes), its Cloud Run service, or anywhere."""
+        if self.probe.startswith("k8s.") or {"deployment", "namespace"} & set(self.needs):
+            return KUBERNETES
+        return CLOUD_RUN if self.probe.startswith("cloud_run.") else NEUTRAL
 
 
-Make = Callable[[str, Context], dict[str, Any]]
-# (words, catalogue variables needed, probe, title, parameters from the text)
-_PROBES: list[tuple[str, tuple[str, ...], str, str, Make]] = [
-    (r"latency|slow|response times?|taking\s*>|timeout|timed out|\bp9[59]\b", ("prometheus_url",),
-     "prometheus.query", "p95 latency", lambda t, c: _latency(t)),
-    (r"error rate|5xx|\b50[0-4]\b|internal server error|bad gateway", ("prometheus_url",),
-     "prometheus.query", "5xx error ratio", lambda t, c: _error_ratio(t)),
-    (r"connection pool|too many (clients|connections)|pool exhaust", ("prometheus_url",),
-     "prometheus.query", "database connections in use",
-     lambda t, c: {"query": _POOL, "label": "share of max_connections in use", "warn": 0.8, "critical": 0.95}),
-    (r"memory|\boom", ("prometheus_url", "deployment"), "prometheus.query", "memory against the limit",
-     lambda t, c: {"query": _MEMORY, "label": "memory / limit", "warn": 0.8, "critical": 0.95}),
-    (r"cpu|throttl", ("prometheus_url", "deployment"), "prometheus.query", "CPU throttling",
-     lambda t, c: {"query": _THROTTLED, "label": "throttled CPU periods", "warn": 0.25, "critical": 0.5}),
-    (r"too many alerts|alert fatigue|false positive", ("prometheus_url",), "prometheus.query",
-     "firing alerts", lambda t, c: {"query": _FIRING, "label": "firing alerts", "warn": 20, "critical": 50}),
-    (r"health|respon|slow|latency|timeout|unavailable|\b50[0-9]\b|5xx|error rate|start|crash|connection|"
-     r"\bdown\b|connection (failed|refused|errors?)", ("health_url",), "http.check", "Health endpoint", lambda t, c: _health(t)),
-    (r"database connect|db connect|connect to (the )?database|database connectivity|db credentials",
-     ("postgres_host",), "tcp.connect", "Database reachable", lambda t, c: _tcp(c, "postgres", 5432)),
-    (r"redis|celery|broker", ("redis_host",), "tcp.connect", "Redis reachable", lambda t, c: _tcp(c, "redis", 6379)),
-    (r"memory|cpu|oom|resource", ("deployment",), "k8s.resource_usage", "CPU and memory against limits",
-     lambda t, c: {}),
-    (r"crash|oom|restart|won.t start|exits|not ready", ("deployment",), "k8s.pods", "Pod states and restarts",
-     lambda t, c: {}),
-    (r"oom|crash|events|won.t start|probe fail|unhealthy", ("deployment",), "k8s.events", "Warning events",
-     lambda t, c: {}),
-    (r"deploy|rollback|roll back|breaking change", ("deployment",), "k8s.rollout", "Recent deployments",
-     lambda t, c: {}),
-    (r"\b503\b|unavailable|not receiving traffic|no healthy|endpoints|service discovery|instances down",
-     ("k8s_service",), "k8s.endpoints", "Ready endpoints behind the Service", lambda t, c: {}),
-    (r"network ?polic|blocking traffic", ("selector",), "k8s.network_policies", "Network policies", lambda t, c: {}),
-    (r"ingress|https|\btls\b|ssl", ("ingress",), "k8s.ingress", "Ingress and its TLS", lambda t, c: {}),
-    (r"\bdns\b|resolv", ("host",), "dns.resolve", "DNS of the service's host", lambda t, c: {}),
-    (r"deploy|revision|won.t start|doesn.t start|not responding|unavailable|upload|url", ("cloud_run_service",),
-     "cloud_run.service", "Cloud Run service and revisions", lambda t, c: {}),
+_SLOW = (
+    r"latency|\bslow\b|response times?|tak(e|es|ing) (more than|longer than|over|>)|taking\s*>|timeouts?\b|"
+    r"timed out|\bp9[59]\b"
+)
+# An entry about queries: its slowness and timeouts are the database's, not the service's answers.
+_QUERIES = r"\bquer(y|ies)\b"
+# What a service's own dependencies are called; its readiness (detailed health) endpoint reports on them.
+_DEPENDENCIES = r"database|postgres|redis|migration|connection pool|dependenc"
+_RULES = [
+    Rule(_SLOW, (ABOUT,), ("prometheus_url",), "prometheus.query", "p95 latency", lambda t, c: _latency(t),
+         unless=_QUERIES),
+    Rule(r"error rate|5xx|\b50[02]\b|internal server error|bad gateway", (ABOUT,), ("prometheus_url",),
+         "prometheus.query", "5xx error ratio", lambda t, c: _ratio(t, "5..", "5xx")),
+    Rule(r"\b401\b|unauthori[sz]ed", (ABOUT,), ("prometheus_url",), "prometheus.query", "401 responses",
+         lambda t, c: _ratio(t, "401", "401")),
+    Rule(r"\b403\b|forbidden|permission denied", (ABOUT,), ("prometheus_url",), "prometheus.query",
+         "403 responses", lambda t, c: _ratio(t, "403", "403")),
+    Rule(r"\b429\b|too many requests", (ABOUT,), ("prometheus_url",), "prometheus.query", "429 responses",
+         lambda t, c: _ratio(t, "429", "429")),
+    Rule(r"connection pool|too many (clients|connections)|pool exhaust", (ABOUT, LOGGED, STEPS), ("prometheus_url",),
+         "prometheus.query", "database connections in use",
+         lambda t, c: {"query": _POOL, "label": "share of max_connections in use", "warn": 0.8, "critical": 0.95}),
+    Rule(r"slow (database |sql |postgres )?quer|long.running quer|quer(y|ies) taking", (ABOUT, STEPS),
+         ("prometheus_url", "postgres_host"), "prometheus.query", "longest active transaction",
+         lambda t, c: _longest_transaction(t)),
+    Rule(r"memory|\boom", (ABOUT,), ("prometheus_url", "deployment"), "prometheus.query", "memory against the limit",
+         lambda t, c: {"query": _MEMORY, "label": "memory / limit", "warn": 0.8, "critical": 0.95}),
+    Rule(r"(?<!database )(?<!db )\bcpu\b|throttl", (ABOUT,), ("prometheus_url", "deployment"), "prometheus.query",
+         "CPU throttling",
+         lambda t, c: {"query": _THROTTLED, "label": "throttled CPU periods", "warn": 0.25, "critical": 0.5}),
+    Rule(r"too many alerts|alert fatigue|false positive", (ABOUT,), ("prometheus_url",), "prometheus.query",
+         "firing alerts", lambda t, c: {"query": _FIRING, "label": "firing alerts", "warn": 20, "critical": 50}),
+    Rule(r"\bdns\b|resolv", (ABOUT, LOGGED), ("prometheus_url", "namespace"), "prometheus.targets",
+         "Cluster DNS (CoreDNS) scrape targets", lambda t, c: {"job": "coredns|kube-dns"}),
+    Rule(r"\bdns\b|resolv", (ABOUT, LOGGED), ("prometheus_url", "namespace"), "prometheus.query",
+         "Cluster DNS error ratio",
+         lambda t, c: {"query": _DNS_ERRORS, "label": "SERVFAIL/REFUSED ratio", "warn": 0.01, "critical": 0.05}),
+    # Whether the service answers at all, and how fast: what "unavailable", "won't start", "slow" and "timing
+    # out" mean to a client; and whether an alert about it is false.
+    Rule(r"not respond|unavailable|\b50[34]\b|health ?checks? fail|unhealthy|\bdown\b|unreachable|timed out|"
+         r"connection refused|won.t start|doesn.t start|false positive|no metrics|missing metrics|no data|" + _SLOW,
+         (ABOUT, GROUP), ("health_url",), "http.check", "Health endpoint", lambda t, c: _health(t), unless=_QUERIES),
+    Rule(_DEPENDENCIES, (ABOUT, LOGGED), ("readiness_url",), "http.check", "Dependency checks (readiness endpoint)",
+         lambda t, c: {"url": "{readiness_url}"}),
+    Rule(r"database connectivity|connect(ion)? to (the )?database|database connection (errors?|fail|refused)|"
+         r"db credentials|cannot connect to (the )?(database|postgres)", (ABOUT, CAUSES, STEPS), ("postgres_host",),
+         "tcp.connect", "Database reachable", lambda t, c: _tcp(c, "postgres")),
+    Rule(r"redis|celery|broker", (ABOUT, LOGGED, CAUSES, STEPS), ("redis_host",), "tcp.connect", "Redis reachable",
+         lambda t, c: _tcp(c, "redis")),
+    Rule(r"memory|(?<!database )(?<!db )\bcpu\b|\boom|resource (limits|usage)", (ABOUT, CAUSES, STEPS), ("deployment",),
+         "k8s.resource_usage", "CPU and memory against limits", own=True),
+    Rule(r"crash|\boom|restart|won.t start|exits|not ready", (ABOUT, GROUP, LOGGED, CAUSES), ("deployment",), "k8s.pods",
+         "Pod states and restarts"),
+    Rule(r"\boom|crash|won.t start|probe fail|unhealthy|evict|pending", (ABOUT, LOGGED), ("deployment",),
+         "k8s.events", "Warning events"),
+    Rule(r"deploy|roll ?back|breaking change|\brelease\b", (ABOUT, CAUSES, STEPS), ("deployment",), "k8s.rollout",
+         "Recent deployments", own=True),
+    Rule(r"\b503\b|unavailable|not receiving traffic|no healthy|no (ready )?endpoints|service discovery|"
+         r"instances down|health ?checks? (never pass|fail)",
+         (ABOUT, CAUSES, STEPS), ("k8s_service",), "k8s.endpoints", "Ready endpoints behind the Service"),
+    Rule(r"network ?polic|blocking traffic", (ABOUT, CAUSES, STEPS), ("selector",), "k8s.network_policies",
+         "Network policies"),
+    Rule(r"ingress|https|\btls\b|ssl|ip whitelist|allowlist", (ABOUT, CAUSES, STEPS), ("ingress",), "k8s.ingress",
+         "Ingress and its TLS"),
+    Rule(r"environment variables|configmap|config(uration)? (errors?|issues?|invalid)", (STEPS,), ("configmap",),
+         "k8s.configmap", "The service's ConfigMap"),
+    Rule(r"\bdns\b|resolv", (ABOUT, LOGGED, CAUSES, STEPS), ("host",), "dns.resolve", "DNS of the service's host"),
+    Rule(r"deploy|revision|won.t start|doesn.t start|not responding|unavailable", (ABOUT, GROUP, CAUSES),
+         ("cloud_run_service",), "cloud_run.service", "Cloud Run service and revisions"),
 ]  # fmt: skip
-# Sentences in the solutions that an action does, on the platform the service runs on.
-_ACTIONS: list[tuple[str, str, str]] = [
-    (r"\brestart", "deployment", "k8s.rollout_restart"),
-    (r"\brestart|redeploy", "cloud_run_service", "cloud_run.redeploy"),
-    (r"roll ?back|review recent deployments", "deployment", "k8s.rollout_undo"),
-    (r"roll ?back|review recent deployments", "cloud_run_service", "cloud_run.traffic_rollback"),
-]
-_OTHER_SYSTEM = re.compile(r"monitoring|prometheus|grafana|redis|postgres|database|worker")
 
 
-def suggestions(entry: Entry, builder: Builder, ctx: Context) -> list[Outcome]:
-    """Add the suggested probes and actions to the builder; their outcomes for the report."""
+def suggestions(entry: Entry, builder: Builder, ctx: Context, alerts: list[AlertRule]) -> list[Outcome]:
+    """Add the suggested probes and actions to the builder; their outcomes for the report.
+
+    `alerts`: the guide's alerting rules; those about the entry give their query and alert name.
+    """
     if not ctx.service:
         return []
-    prose = [s for s in entry.steps if s.command is None]
-    text = " ".join(
-        [
-            entry.group,
-            entry.heading,
-            *entry.symptoms,
-            *entry.causes,
-            *(f"{s.title} {s.note or ''}" for s in prose),
-        ]
-    )
-    lowered = text.lower()
+    platforms = _applicable(entry, ctx)
+    texts = _texts(entry)
     outcomes = []
     present = {d.get("probe") for d in builder.diagnostics}
-    for words, needs, probe, title, make in _PROBES:
-        match = re.search(words, lowered)
-        if not match or not all(ctx.has(n) for n in needs):
+    for rule in _RULES:
+        if rule.platform not in platforms or not all(ctx.has(n) for n in rule.needs):
             continue
-        if probe != "prometheus.query" and probe in present:
+        if rule.unless and re.search(rule.unless, entry.heading.lower()):
             continue
-        if builder.add_probe(probe, title, make(text, ctx)):
-            outcomes.append(_outcome(f"probe {probe}", title, match.group(0), entry.line))
-    outcomes += _logs(entry, builder, ctx, present)
-    outcomes += _actions(entry, builder, ctx)
+        text = " ".join(texts[OWN_STEPS if scope == STEPS and rule.own else scope] for scope in rule.scopes)
+        match = re.search(rule.words, text.lower())
+        if not match or (rule.probe != "prometheus.query" and rule.probe in present):
+            continue
+        if builder.add_probe(rule.probe, rule.title, rule.make(text, ctx)):
+            outcomes.append(suggested(f"probe {rule.probe}", rule.title, match.group(0), entry.line))
+    outcomes += _alert_rules(entry, builder, ctx, alerts)
+    outcomes += _logs(entry, builder, ctx, present, platforms)
+    outcomes += suggest_actions(entry, builder, ctx, platforms, texts[ABOUT])
     return outcomes
 
 
-def _actions(entry: Entry, builder: Builder, ctx: Context) -> list[Outcome]:
+def _applicable(entry: Entry, ctx: Context) -> set[str]:
+    """The platforms whose probes fit the entry: those its commands use, else all the service runs on.
+
+    An entry whose commands use only other platforms (`wrangler`, for a guide whose service runs in
+    Kubernetes) is about another part of the system: only probes that work anywhere (HTTP, Prometheus) fit.
+    """
+    named = entry_platforms(entry)
+    own = service_platforms(ctx)
+    return (own & named if named else own) | {NEUTRAL}
+
+
+def _texts(entry: Entry) -> dict[str, str]:
+    sentences = [
+        f"{s.title} {s.note or ''}"
+        for s in entry.steps
+        if s.command is None and s.part in (Part.DIAGNOSIS, Part.SOLUTIONS)
+    ]
+    logged = [line for line in entry.symptoms if _LOG_LINE.search(line)]
+    return {
+        ABOUT: " ".join([entry.heading, *(s for s in entry.symptoms if s not in logged)]),
+        GROUP: entry.group,
+        LOGGED: " ".join(logged),
+        CAUSES: " ".join(entry.causes),
+        STEPS: " ".join(sentences),
+        OWN_STEPS: " ".join(s for s in sentences if not OTHER_SYSTEM.search(s.lower())),
+    }
+
+
+def _alert_rules(entry: Entry, builder: Builder, ctx: Context, alerts: list[AlertRule]) -> list[Outcome]:
     outcomes = []
-    offered = {r.get("action") for r in builder.remediations}
-    if (
-        "k8s.scale" in offered
-        and ctx.has("deployment")
-        and builder.add_probe("k8s.hpa", "Autoscaler state", {})
-    ):
-        outcomes.append(
-            _outcome(
-                "probe k8s.hpa", "Autoscaler state", "a k8s.scale action (an HPA overrides it)", entry.line
-            )
-        )
-    alerts = signals(entry).get("alerts", [])
-    if (
-        alerts
-        and ctx.has("alertmanager_url")
-        and "alertmanager.alerts" not in {d.get("probe") for d in builder.diagnostics}
-    ):
-        builder.add_probe(
-            "alertmanager.alerts", f"{alerts[0]} alert firing", {"matchers": {"alertname": alerts[0]}}
-        )
-        outcomes.append(_outcome("probe alertmanager.alerts", f"{alerts[0]} alert", alerts[0], entry.line))
-    for step in entry.steps:
-        if step.part is not Part.SOLUTIONS:
-            continue  # a solution's command may stay manual ("kubectl delete pod"); its words still say "restart"
-        sentence = f"{step.title} {step.note or ''}".lower()
-        for words, needs, action in _ACTIONS:
-            if not (re.search(words, sentence) and ctx.has(needs)) or action in offered:
-                continue
-            if _OTHER_SYSTEM.search(sentence):
-                continue  # "Restart monitoring stack": not the service the actions target
-            fix: dict[str, Any] = {"action": action, "title": step.title, "when": default_when(action)}
-            if action == "k8s.rollout_undo":  # offered when the rollout probe finds a recent change
-                builder.add_probe("k8s.rollout", "Recent deployments", {})
-                fix["when"] = [{"probe": _key(builder, "k8s.rollout"), "facts": ["recent-rollout"]},
-                               *fix["when"][1:]]  # fmt: skip
-            builder.remediations.append(fix)
-            offered.add(action)
-            outcomes.append(_outcome(f"action {action}", step.title, step.title, step.line))
+    for rule in rules_about(entry, alerts):
+        why = f"{rule.name} (the guide's alert rule)"
+        if ctx.has("prometheus_url") and builder.add_probe("prometheus.query", f"{rule.name}: {rule.expr}",
+                                                           query_params(rule)):  # fmt: skip
+            outcomes.append(suggested("probe prometheus.query", rule.name, why, entry.line))
+        if ctx.has("alertmanager_url") and builder.add_probe("alertmanager.alerts", f"{rule.name} alert firing",
+                                                             {"matchers": {"alertname": rule.name}}):  # fmt: skip
+            outcomes.append(suggested("probe alertmanager.alerts", rule.name, why, entry.line))
     return outcomes
 
 
-def _logs(entry: Entry, builder: Builder, ctx: Context, present: set[Any]) -> list[Outcome]:
+def _logs(
+    entry: Entry, builder: Builder, ctx: Context, present: set[Any], platforms: set[str]
+) -> list[Outcome]:
+    """The entry's error messages in the service's logs, when it quotes them or its symptoms are errors."""
     if present & {"k8s.logs", "cloud_logging.query"}:
         return []
+    # Quoted messages and HTTP statuses with their reason, not a quoted value ('status = "running"')
     found = signals(entry).get("patterns", [])
-    quoted = [p for p in found if not p.startswith(r"\b")]
-    if not quoted and "log" not in " ".join(entry.symptoms).lower():
+    states = [p for p in found if p.startswith(r"\b")]
+    quoted = [lit for p in found if p not in states and _is_message(lit := literal(p))]
+    if not quoted and not any(_ERRORS_SEEN.search(line) and not _HTTP_STATUS.search(line)
+                              for line in [entry.heading, *entry.symptoms]):  # fmt: skip
         return []
     params: dict[str, Any] = {}
-    if ctx.has("log_filter"):
-        literals = [re.sub(r"\\s\+", " ", p).replace("\\", "") for p in quoted]
-        params = {"match": " OR ".join(f'"{lit}"' for lit in literals)} if literals else {}
+    if ctx.has("log_filter") and (CLOUD_RUN in platforms or KUBERNETES not in platforms):
+        params = {"match": " OR ".join(f'"{lit}"' for lit in quoted)} if quoted else {}
         probe = "cloud_logging.query"
-    elif ctx.has("deployment"):
-        params = {"patterns": found} if found else {}
+    elif ctx.has("deployment") and KUBERNETES in platforms:
+        patterns = [pattern(lit) for lit in quoted] + states
+        params = {"patterns": patterns} if patterns else {}
         probe = "k8s.logs"
     else:
         return []
     builder.add_probe(probe, "The entry's error messages in the logs", params)
-    return [_outcome(f"probe {probe}", "The entry's error messages in the logs", "error strings", entry.line)]
+    return [
+        suggested(f"probe {probe}", "The entry's error messages in the logs", "error strings", entry.line)
+    ]
 
 
-# What a drafted fix waits for (lint requires a condition on the findings); a reviewer narrows it.
-_FAILING = [
-    "crash-loop",
-    "oom-killed",
-    "no-ready-endpoints",
-    "rollout-failed",
-    "unhealthy-status",
-    "revision-failed",
-]
-_WHEN: dict[str, Any] = {
-    "k8s.rollout_undo": [{"facts": ["recent-rollout"]}, {"facts": _FAILING}],
-    "cloud_run.traffic_rollback": [{"facts": ["recent-revision"]}, {"facts": _FAILING}],
-    "k8s.rollout_restart": {
-        "facts": ["not-ready", "unhealthy-status"],
-        "unless": ["crash-loop", "oom-killed"],
-    },
-    "cloud_run.redeploy": {"facts": ["not-serving", "unhealthy-status"]},
-    "k8s.scale": {"facts": ["cpu-high", "over-threshold", "slow"]},
-    "cloud_run.scale": {"facts": ["over-threshold", "slow", "error-entries"]},
-    "k8s.set_resources": {"facts": ["memory-high", "cpu-high", "oom-killed"]},
-    "cloud_run.update_resources": {"facts": ["memory-high", "cpu-high", "error-entries"]},
-    "k8s.delete_pod": {"facts": ["not-ready", "crash-loop"]},
-}
-
-
-def default_when(action: str) -> Any:
-    """The findings a drafted fix of this kind waits for; any warning or critical finding for the others."""
-    return _WHEN.get(
-        action, {"facts": ["error-lines", "error-entries", "unhealthy-status", "over-threshold"]}
-    )
-
-
-def _key(builder: Builder, probe: str) -> str:
-    step = next(d for d in builder.diagnostics if d.get("probe") == probe)
-    return str(step.get("id", probe))
-
-
-def _outcome(became: str, title: str, words: str, line: int) -> Outcome:
-    return Outcome("suggested", title, None, line, [became], f"suggested by the words '{words}'")
+def _is_message(text: str) -> bool:
+    """A quoted error message ("Storage not accessible"), not a quoted value ("running")."""
+    return len(text.split()) > 1 or bool(ERROR_WORDS.search(text)) or bool(_STATUS.match(text))
 
 
 def _seconds(text: str) -> float | None:
@@ -238,11 +267,20 @@ def _latency(text: str) -> dict[str, Any]:
     return params
 
 
-def _error_ratio(text: str) -> dict[str, Any]:
-    params: dict[str, Any] = {"query": _ERRORS, "label": "5xx ratio"}
+def _longest_transaction(text: str) -> dict[str, Any]:
+    """How long the oldest active transaction has run (postgres_exporter), critical at the text's limit."""
+    params: dict[str, Any] = {"query": _LONGEST, "label": "longest active transaction", "unit": "s"}
+    if (limit := _seconds(text)) is not None:
+        params |= {"warn": limit, "critical": limit * 10}
+    return params
+
+
+def _ratio(text: str, codes: str, name: str) -> dict[str, Any]:
+    """Share of responses with these status codes; critical at the text's percentage, else 5%."""
     m = re.search(r"(\d+(?:\.\d+)?)\s*%", text)
     critical = float(m.group(1)) / 100 if m else 0.05
-    return params | {"warn": round(critical / 5, 4), "critical": critical}
+    query = _STATUS_RATIO.format(codes=codes)
+    return {"query": query, "label": f"{name} ratio", "warn": round(critical / 5, 4), "critical": critical}
 
 
 def _health(text: str) -> dict[str, Any]:
@@ -250,5 +288,5 @@ def _health(text: str) -> dict[str, Any]:
     return {"latency_critical_ms": int(limit * 1000)} if limit and limit * 1000 > 1000 else {}
 
 
-def _tcp(ctx: Context, system: str, default: int) -> dict[str, Any]:
+def _tcp(ctx: Context, system: str) -> dict[str, Any]:
     return {"host": f"{{{system}_host}}", "port": f"{{{system}_port}}"}  # the configured port

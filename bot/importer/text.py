@@ -14,7 +14,8 @@ import unicodedata
 # A run of characters that cp1252 (or Latin-1, for the C1 controls cp1252 leaves undefined) maps to bytes.
 _RUN = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
                   r"\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]{2,}")  # fmt: skip
-_DECORATION = re.compile(r"^(?:[^\w\s]|_|\s|\d+[.)]\s)+")  # emoji, symbols, "1. "; not "5xx"
+# Emoji, symbols and "1. " before a heading's words; not "5xx", nor a quote or bracket that opens them.
+_DECORATION = re.compile(r"^(?:[^\w\s\"'`(\[]|_|\s|\d+[.)]\s)+")
 _ISSUE = re.compile(r"^\s*issue\s*:\s*", re.IGNORECASE)
 
 

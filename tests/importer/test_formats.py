@@ -45,6 +45,20 @@ def test_symptoms_label_with_text_on_the_same_line_and_as_sub_headings() -> None
     assert payments["signals"]["patterns"] == ["card_declined"]
 
 
+def test_emoji_and_list_numbers_before_a_heading_are_not_part_of_the_entry() -> None:
+    result = imported("decorated")
+    sections = [d.section for d in result.drafts]
+    assert sections == [
+        "Index Is Stale",  # a mis-encoded emoji, then "Issue:"
+        "Search Is Slow",  # an emoji and "2."
+        "Login Loops",  # an emoji, then "Issue:" in bold
+        '"Connection reset" from the search proxy',  # a quote that opens the heading stays
+        "Cache Misses",  # "Issue" alone in bold, then the colon
+    ]
+    assert result.drafts[1].id == "shop/search-is-slow"
+    assert kinds(result.drafts[1].data["diagnostics"]) == ["k8s.resource_usage"]  # a ~~~ fence
+
+
 def test_a_section_without_symptoms_is_not_an_entry() -> None:
     assert "Maintenance Notes" not in [d.section for d in imported("depths").drafts]
 
@@ -82,6 +96,22 @@ def test_numbered_and_bulleted_lists_fenced_and_indented_code() -> None:
         "when": {"facts": ["cpu-high", "over-threshold", "slow"]},  # a drafted fix waits for its findings
     }
     assert queue["signals"]["alerts"] == ["QueueBacklog"]
+
+
+def test_a_command_in_a_one_line_label_is_a_step() -> None:
+    cold = imported("inline-commands").drafts[0].data
+    assert cold["symptoms"] == ["the first request after a quiet hour takes 8 seconds"]
+    assert cold["diagnostics"] == [
+        {"probe": "cloud_run.service", "title": "list the revisions", "params": {"service": "reports"}}
+    ]
+    assert cold["remediations"] == [
+        {
+            "action": "cloud_run.scale",
+            "title": "keep one instance warm",
+            "params": {"min_instances": 1},
+            "when": {"facts": ["over-threshold", "slow", "error-entries"]},
+        }
+    ]
 
 
 def test_a_guide_without_severity_table_has_no_config_snippet() -> None:

@@ -29,11 +29,11 @@ GUIDES = [
 ]
 # recall, precision floors per guide (benchmarks/importer.py prints the current figures)
 FLOORS = {
-    "ai-platform": (0.90, 0.65),
-    "convergence-data-pipeline": (0.90, 0.60),
-    "imgstream": (0.70, 0.85),
-    "microservices-platform": (0.78, 0.70),
-    "tldr-highlight-api": (0.62, 0.70),
+    "ai-platform": (0.95, 0.80),
+    "convergence-data-pipeline": (0.95, 0.85),
+    "imgstream": (0.75, 0.90),
+    "microservices-platform": (0.90, 0.95),
+    "tldr-highlight-api": (0.95, 0.95),
 }
 
 
