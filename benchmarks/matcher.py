@@ -28,9 +28,10 @@ from typing import Any
 
 import yaml
 
-from bot.config import config_path, load_config
+from bot.config import load_config
 from bot.matcher import Matcher
 from bot.playbooks_loader import load_catalog
+from bot.settings import config_path
 
 HERE = Path(__file__).resolve().parent
 WRITTEN = HERE / "matcher_eval.yaml"
