@@ -25,8 +25,8 @@ from typing import Any
 import yaml
 
 from bot.config import Service, load_config
-from bot.importer import Imported, import_guide
 from bot.importer.placeholders import Context
+from bot.importer.run import Imported, import_guide
 from bot.playbooks_loader import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from bot.incidents import AuditEntry
-from bot.store import open_store
 
 
 def entry_line(entry: AuditEntry) -> str:
@@ -29,6 +28,8 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
 
 
 def cmd_audit(app: Any, args: argparse.Namespace) -> int:
+    from bot.store import open_store  # here: the commands that need no store start without its drivers
+
     with open_store(app.settings.store_url) as store:
         entries = store.audit(args.incident)
     if args.json:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import SYSTEM_CLOCK
-from bot.incident.summary import duration, postmortem, summarize
-from bot.incidents import Incident
-from bot.store import open_store
+
+if TYPE_CHECKING:
+    from bot.incidents import Incident
+
+# The store and the summary are imported by the commands that use them: every other command starts without them.
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
@@ -21,6 +23,8 @@ def incident_json(incident: Incident) -> dict[str, Any]:
 
 
 def cmd_list(app: Any, args: argparse.Namespace) -> int:
+    from bot.store import open_store
+
     with open_store(app.settings.store_url) as store:
         incidents = store.list_open(limit=10_000) if args.open else store.list_all(limit=args.limit)
     if args.json:
@@ -34,6 +38,9 @@ def cmd_list(app: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_show(app: Any, args: argparse.Namespace) -> int:
+    from bot.incident.summary import duration, summarize
+    from bot.store import open_store
+
     with open_store(app.settings.store_url) as store:
         incident = store.require(args.id)
         summary = summarize(store, incident, SYSTEM_CLOCK.now())
@@ -52,6 +59,9 @@ def cmd_show(app: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_export(app: Any, args: argparse.Namespace) -> int:
+    from bot.incident.summary import postmortem, summarize
+    from bot.store import open_store
+
     with open_store(app.settings.store_url) as store:
         incident = store.require(args.id)
         team = (

@@ -8,7 +8,6 @@ from bot.findings import Diagnosis, Finding
 from bot.matcher import MatchResult
 from bot.params import Params
 from bot.playbook import ActionStep, Condition, ManualStep, Playbook, ProbeStep
-from bot.registry import ACTIONS, PROBES
 from bot.templating import render
 
 
@@ -57,6 +56,8 @@ def condition_text(condition: Condition) -> str:
 
 def _step_lines(step: ProbeStep | ActionStep | ManualStep, values: Mapping[str, str | None]) -> list[str]:
     if isinstance(step, ProbeStep):
+        from bot.registry import PROBES  # here, not at the top: `chatops match` needs no probe's client
+
         title = step.title or PROBES[step.probe].summary
         preview = params_preview(step.typed_params, values)
         kind = (
@@ -111,6 +112,8 @@ def match_text(result: MatchResult) -> str:
 
 def registry_text(kind: str) -> str:
     """The registered probes or actions with their parameters and defaults."""
+    from bot.registry import ACTIONS, PROBES  # as above
+
     specs = PROBES if kind == "probes" else ACTIONS
     lines = []
     for name, spec in specs.items():

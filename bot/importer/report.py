@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 from bot.errors import Problem
-from bot.importer import Imported
+from bot.importer.run import Imported
 from bot.importer.writer import Written
 
 

@@ -11,7 +11,6 @@ import argparse
 from typing import Any
 
 from bot.redaction import redact
-from bot.store import open_store, schema_versions
 
 
 def add_store_commands(subparsers: Any) -> None:
@@ -28,6 +27,8 @@ def add_store_commands(subparsers: Any) -> None:
 
 
 def cmd_store_migrate(app: Any, args: argparse.Namespace) -> int:
+    from bot.store import open_store  # here: the commands that need no store start without its drivers
+
     url = app.settings.store_url
     open_store(url).close()  # opening migrates
     return _report(url)
@@ -38,6 +39,8 @@ def cmd_store_version(app: Any, args: argparse.Namespace) -> int:
 
 
 def _report(url: str) -> int:
+    from bot.store import schema_versions
+
     current, known = schema_versions(url)
     where = f"{redact(url)}: schema version {current}"
     if current == known:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
-from bot.importer.cli import cmd_playbooks_import
+from bot.importer.command import cmd_playbooks_import
 from bot.playbooks_loader import load_catalog
 from bot.settings import Settings
 from handlers.shell.repl import run_shell

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.importer import Imported, import_guide
 from bot.importer.placeholders import Context, escape_braces, templatize
+from bot.importer.run import Imported, import_guide
 from bot.importer.text import repair_mojibake
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "guides"

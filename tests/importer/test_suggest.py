@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.importer import Imported, import_guide
 from bot.importer.placeholders import Context
+from bot.importer.run import Imported, import_guide
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "guides"
 
