@@ -1,4 +1,4 @@
-"""Tell a text that reads like a feature request, a documentation report or a how-to question from an incident.
+"""Tell a text that reads like a feature request, a documentation report, a how-to question or a chore from an incident.
 
 `/diagnose` is for something broken now. Texts that ask for a change ("it would be great to have ...", "add a retry
 button", "expose the metrics on /metrics"), report documentation ("broken link in the docs") or ask how to do
@@ -7,8 +7,8 @@ The rules are phrase cues, in three strengths:
 
 - urgency ("right now", "prod is down", "outage", "sev1") always means an incident;
 - a request or documentation cue means not an incident, unless the text is urgent;
-- a question, a wish for other behaviour, a chore ("improve ...", "update ...") or a mention of the docs means not
-  an incident only when nothing in the text says that something is failing.
+- a question, a wish for other behaviour, a chore ("improve ...", "update ...", "release v2.3") or a mention of the
+  docs means not an incident only when nothing in the text says that something is failing (slowness included).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import re
 FEATURE_REQUEST = "a feature request"
 DOCUMENTATION = "a documentation report"
 QUESTION = "a how-to question"
+CHORE = "a maintenance task"
 
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _CODE = re.compile(r"`[^`\n]*`")
@@ -38,17 +39,22 @@ _REQUEST = re.compile(
     r"|\b(?:would|should)\s+like\s+to\s+(?:have|see|consider)\b"
     r"|\b(?:should|must|needs?\s+to|could)\s+be\s+added\b|\bdescribe\s+the\s+(?:feature|solution)\b"
     r"|\bplease\s+(?:add|support|expose|provide|allow|implement|consider|make)\b"
-    r"|\b(?:add|adding|provide|providing|introduce)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:option|ability|support|setting|flag|parameter|config(?:uration)?\s+option)s?\b"
+    r"|\b(?:add|adding|provide|providing|introduce)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:[\w-]+\s+){0,2}(?:option|ability|support|setting|flag|parameter|config(?:uration)?\s+option)s?\b"
+    # asking whether something could be built: "any plans to support ...", "would it be possible to add ..."
+    r"|\b(?:any|are\s+there(?:\s+any)?|is\s+there\s+a)\s+plans?\s+(?:to|for|on)\b|\broadmap\b"
+    r"|\b(?:would|will)\s+it\s+be\s+possible\s+to\s+(?:add|support|have|make|get|expose|allow|provide|configure|set|use|include|implement|export)\b"
+    r"|\b(?:can|could)\s+(?:we|you)\s+(?:get|have)\s+(?:an?\s+)?(?:way|option|setting|flag|button|endpoint)\b"
     r"|\bability\s+to\b|\boption\s+to\b|\bsupport\s+for\b|\bconfigurable\b|\bconfiguration\s+option\b"
     r"|\b(?:add|show|display|need)\s+an?\s+(?:\w+\s+){0,2}button\b|\bbutton\s+to\b"
-    r"|\A\s*(?:chore|refactor|docs?|tests?|ci|build|style)(?:\([\w-]+\))?\s*:|\A\s*(?:request|wishlist|idea)\s*:"
+    r"|\A\s*(?:request|wishlist|idea)\s*:"
     r"|\A\s*(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
-    r"create|introduce|show|display|include|rename|deprecate|refactor|bump)\b",
+    r"create|introduce|show|display|include|rename|deprecate)\b",
     re.IGNORECASE,
 )
 
 _DOCS = re.compile(
-    r"\A\s*\[?docs?\]?\s*[:\]]|\[docs?\]|\bbroken\s+links?\b|\blinks?\s+(?:\S+\s+){0,4}(?:is|are)\s+broken\b"
+    r"\A\s*\[?(?:docs?|documentation|readme)\]?\s*[:\]]|\[docs?\]|\b(?:broken|dead)\s+links?\b"
+    r"|\blinks?\s+(?:\S+\s+){0,6}(?:is|are)\s+broken\b|\blinks?\s+(?:\S+\s+){0,6}(?:returns?|gives?|is|goes\s+to)\s+(?:an?\s+)?404\b"
     r"|\b(?:the\s+)?(?:docs?|documentation|readme|tutorial|guide|wiki)\s+(?:is|are|has|have|says?)\s+"
     r"(?:wrong|outdated|out of date|incorrect|missing|broken|unclear|confusing|misleading)\b"
     r"|\btypos?\s+in\b|\b(?:missing|add|update|improve|fix)\s+(?:the\s+)?(?:docs?|documentation|readme)\b"
@@ -61,7 +67,7 @@ _DOCS = re.compile(
 # incident" only when nothing in the text says that something is failing.
 _QUESTION = re.compile(
     r"\bhow\s+(?:do|does|can|could|should|would)\s+(?:i|we|you|one)\b|\bhow\s+to\b|\bis\s+there\s+(?:a|any)\b"
-    r"|\bare\s+there\s+(?:any|ways?)\b|\bis\s+it\s+possible\b|\bwhat\s+is\s+the\s+(?:best|recommended|right|correct)\s+way\b"
+    r"|\bare\s+there\s+(?:any|ways?)\b|\bis\s+it\s+possible\b|\bwhat(?:\s+is|'?s|\s+are)\s+the\s+(?:best|recommended|right|correct|ideal|optimal|suggested|preferred)\b"
     r"|\A\s*(?:question|q|qa|help)\s*[:\]]|\bquestion\s*:|\bgeneral\s+question\b|\blooking\s+for\s+(?:a\s+way|means|how)\b"
     r"|\bdoes\s+\S+\s+support\b|\b(?:can|could)\s+(?:i|someone|anyone)\b|\bdoes\s+anyone\s+know\b"
     r"|\bany\s+(?:ideas?|way|guidance|docs|documentation|examples?|recommendations?)\b"
@@ -83,6 +89,18 @@ _DOCS_MENTION = re.compile(
     re.IGNORECASE,
 )
 
+# Maintenance: a conventional-commit prefix, a dependency bump or a release is a chore whatever words follow.
+_CHORE = re.compile(
+    r"\A\s*(?:chore|refactor|ci|build|style|tests?|deps)(?:\([\w-]+\))?\s*:"
+    r"|\A\s*bump\s+\S+\s+from\s+\S+\s+to\b|\A\s*(?:release|prepare\s+release|releasing)\s+v?\d+(?:\.\d+)*\s*\Z",
+    re.IGNORECASE,
+)
+# Weaker chores: only when nothing is failing ("migrate CI to ...", "deprecation warning: ...").
+_CHORE_WEAK = re.compile(
+    r"\A\s*(?:bump|upgrade|migrate|refactor|rename|deprecate|drop\s+support)\b|\bdeprecat(?:ed|ion)\b",
+    re.IGNORECASE,
+)
+
 # Something is failing: a how-to question that carries one of these is about an incident.
 _FAILING = re.compile(
     r"\bfail(?:s|ed|ing|ure|ures)?\b|\berrors?\s*(?:[:=(]|\d|occur|occurs|occurred|appear|shows?|is|was|when|while|after)"
@@ -93,13 +111,14 @@ _FAILING = re.compile(
     r"|\berrors\b|\bexited\b|\bexit\s+code\b|\bexpired\b|\btimeouts?\b|\bkilled\b|\bdown\s+(?:for|since)\b"
     r"|\bstopped\s+working\b|\bbroken\b|\bcrash\w*|\bstuck\b|\bhang(?:s|ing)?\b|\btimed?\s*out\b|\bkeeps?\s+\w+ing\b"
     r"|\b(?:returns?|returning|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b"
-    r"|\bhttp/\d(?:\.\d)?\s+[45]\d\d\b|\boom\w*|\bout\s+of\s+memory\b|\bis\s+down\b",
+    r"|\bhttp/\d(?:\.\d)?\s+[45]\d\d\b|\boom\w*|\bout\s+of\s+memory\b|\bis\s+down\b"
+    r"|\bslow(?:s|er|ness|ly|down)?\b|\btak(?:es|ing|e)\s+(?:over\s+|about\s+|around\s+|~)?\d+(?:[.,]\d+)?\s*(?:ms|s|secs?|seconds?|min(?:ute)?s?)\b",
     re.IGNORECASE,
 )
 
 
 def not_incident(text: str) -> str | None:
-    """Why a text is not an incident (a feature request, documentation, a how-to question), or None."""
+    """Why a text is not an incident (a feature request, documentation, a how-to question, a chore), or None."""
     if not text or not text.strip():
         return None
     unlinked = _URL.sub(" ", text)
@@ -108,6 +127,8 @@ def not_incident(text: str) -> str | None:
         return None
     if _DOCS.search(prose):
         return DOCUMENTATION
+    if _CHORE.search(prose):
+        return CHORE
     if _REQUEST.search(prose):
         return FEATURE_REQUEST
     if _FAILING.search(unlinked):
@@ -116,6 +137,8 @@ def not_incident(text: str) -> str | None:
         return QUESTION
     if _WISH.search(prose):
         return FEATURE_REQUEST
+    if _CHORE_WEAK.search(prose):
+        return CHORE
     if _DOCS_MENTION.search(prose):
         return DOCUMENTATION
     return None

@@ -4,8 +4,9 @@ Lexical and explainable: text is folded into concept terms (bot.vocabulary: syno
 numbers with units, typos of key words), scored with BM25 over each playbook's title, symptoms and signal phrases,
 plus bonuses for the playbook's error-string patterns and alert names found verbatim. The matcher abstains below a
 confidence floor that depends on how many playbooks are in play (a service narrows the catalogue to its guide) and
-how much of the text the vocabulary explains; it also abstains, with a reason, on texts that read like a feature
-request, a documentation report or a how-to question (bot.intents). No model download.
+how much of the text the vocabulary explains, and it asks for more on a text that says nothing is wrong (one that
+only names things: "Release v2.3.0", "S3 bill tripled"); it also abstains, with a reason, on texts that read like a
+feature request, a documentation report, a how-to question or a chore (bot.intents). No model download.
 
 Pasted text costs the same at any length: the matcher reads the first few thousand characters, the error-looking
 lines of what follows (bounded in number and in how far it looks) and the end, where a trace names its exception.
@@ -37,6 +38,8 @@ from bot.vocabulary import (
     SLOW_FROM_SECONDS,
     STATUS_CODES,
     STOPWORDS,
+    SYMPTOM_CONCEPTS,
+    SYMPTOM_WORDS,
     THING_WORDS,
     TYPO_MIN_LENGTH,
     WORDS,
@@ -83,6 +86,8 @@ _DIGITS = re.compile(r"\d+")
 _STATUS_PLURAL = re.compile(r"\b([1-5]\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
 _SCHEME = re.compile(r"\bhttps?://", re.IGNORECASE)  # a URL's scheme says nothing about TLS trouble
 _NAME = re.compile(r"[A-Za-z]{6,}")  # library error names are looked up whole, before camelCase is split
+# An empty value where there should be results ("highlights is []", "returned {}") is the word 'empty'.
+_EMPTY_VALUE = re.compile(r"(?:\bis|\bare|\breturns?|\breturned|\bgot|=|:)\s*(?:\[\s*\]|\{\s*\}|\"\")")
 # Phrases as word sequences, longest first for each first word ("x-api-key" and "x api key" are the same phrase).
 _PHRASES_BY_FIRST: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
 for _phrase, _folded in sorted(PHRASES.items(), key=lambda item: -len(_WORD.findall(item[0]))):
@@ -121,7 +126,7 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
     """
     extra = [c for name in _NAME.findall(text) for c in LIBRARY_ERRORS.get(name.lower(), "").split()]
     text = _CAMEL.sub(" ", _SCHEME.sub(" ", text)).lower().replace("'", "").replace("\u2019", "")
-    text = _STATUS_PLURAL.sub(r"\1", text)
+    text = _EMPTY_VALUE.sub(" empty ", _STATUS_PLURAL.sub(r"\1", text))
     if any(char.isdigit() for char in text):
         text = _QUANTITY.sub(lambda m: _quantity(m, text), text)
     words = [_spelled(word, known) for word in _WORD.findall(text)]
@@ -507,7 +512,13 @@ class Matcher:
                 if f"http{code}" in positions
             ):
                 scored[0] = (best, True)
-        abstained = reason is not None or not scored or not self._confident(seq, len(in_play), *scored[0])
+        troubled = not SYMPTOM_CONCEPTS.isdisjoint(seq) or any(
+            word in SYMPTOM_WORDS or word.endswith(("error", "exception"))
+            for word in _WORD.findall(lowered.replace("'", "").replace("\u2019", ""))
+        )
+        abstained = (
+            reason is not None or not scored or not self._confident(seq, len(in_play), troubled, *scored[0])
+        )
         return MatchResult(
             query=text,
             service=service,
@@ -594,13 +605,19 @@ class Matcher:
         explained = sum(1.0 if t in CONCEPTS else COVERAGE_PLAIN_WORD for t in words if t in self.idf)
         return explained / max(1, len(words))
 
-    def _confident(self, seq: list[str], in_play: int, best: Match, strong: bool) -> bool:
-        """An error string or alert matched, or the score is high enough for the playbooks in play and the text explained."""
+    def _confident(self, seq: list[str], in_play: int, troubled: bool, best: Match, strong: bool) -> bool:
+        """An error string or alert matched, or the score is high enough for the playbooks in play and the text explained.
+
+        A text with no word of trouble in it (`troubled` false) needs the whole catalogue's floor.
+        """
         coverage = self._coverage(seq)
         share = max(
             MIN_FLOOR_SHARE, (math.log(max(2, in_play)) / math.log(max(2, len(self.docs)))) ** FLOOR_POWER
         )
         low, floor, sure = LOW_SCORE * share, MIN_SCORE * share, SURE_SCORE * share
+        if not (strong or troubled):
+            # Only names things: it takes many agreeing terms, however few playbooks are in play.
+            return best.score >= SURE_SCORE and coverage >= MIN_COVERAGE
         if strong or best.score >= sure:
             return best.score >= low
         if coverage >= HIGH_COVERAGE:

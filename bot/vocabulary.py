@@ -98,6 +98,13 @@ PHRASES: dict[str, str] = {
     "no results": "empty",
     "back off restarting": "crash restart",
     "back-off restarting": "crash restart",
+    "same alert": "noisy alert",
+    "duplicate alerts": "noisy alert",
+    "repeated alerts": "noisy alert",
+    "clears itself": "noisy",
+    "resolves itself": "noisy",
+    "resolved itself": "noisy",
+    "already resolved": "noisy",
     "false positive": "noisy alert",
     "false positives": "noisy alert",
     "false alarm": "noisy alert",
@@ -141,6 +148,11 @@ PHRASES: dict[str, str] = {
     "does not send": "notsent",
     "didnt send": "notsent",
     "not arriving": "notsent",
+    "not triggering": "notsent",
+    "not firing": "notsent",
+    "never fires": "notsent",
+    "did not fire": "notsent",
+    "didnt fire": "notsent",
     "not received": "notsent",
     "no alert notifications": "alert notsent",
     "no notifications": "alert notsent",
@@ -178,6 +190,12 @@ PHRASES: dict[str, str] = {
     "for hours": "longrun",
     "for days": "longrun",
     "for weeks": "longrun",
+    "rolling update": "deploy",
+    "rolling updates": "deploy",
+    "rolling deploy": "deploy",
+    # urllib3's per-host pool (HTTPSConnectionPool(host=...)) names the client, not a database pool.
+    "https connection pool": "",
+    "http connection pool": "",
     "cold start": "coldstart",
     "cold starts": "coldstart",
 }
@@ -386,3 +404,26 @@ for _folded in LIBRARY_ERRORS.values():
 
 # Every concept term: words that carry incident meaning wherever they appear.
 CONCEPTS = frozenset(WORDS.values())
+
+# --- Something is wrong -------------------------------------------------------------------------------------------
+# An incident report says that something is wrong; a text that only names things ("Release v2.3.0", "the recommended
+# pool size for PostgreSQL", "S3 bill tripled") does not, however well its nouns fit a playbook. Concepts that are
+# trouble in themselves, and plain words (read before stopwords are dropped) that say trouble of any kind.
+SYMPTOM_CONCEPTS = frozenset(
+    ["4xx", "503", "504", "5xx", "connlimit", "connrefused", "connreset", "crash", "dns", "empty", "errorrate",
+     "exception", "expired", "fail", "forbidden", "importerror", "leak", "longrun", "noisy", "notexist", "notfound",
+     "notsent", "oom", "overload", "portinuse", "ratelimit", "restart", "slow", "stuck", "timeout", "unauthorized",
+     "undelivered", "unresponsive", "coldstart"]
+)  # fmt: skip
+SYMPTOM_WORDS = frozenset(
+    ["error", "errors", "err", "fail", "fails", "failed", "failing", "failure", "failures", "broken", "break", "breaks",
+     "down", "dead", "cannot", "cant", "unable", "wrong", "lost", "losing", "missing", "drop", "drops", "dropped",
+     "dropping", "refused", "refuses", "denied", "invalid", "reject", "rejected", "rejects", "exceeded", "exceeds",
+     "exhausted", "killed", "kill", "outage", "degraded", "unhealthy", "unreachable", "fatal", "critical", "never",
+     "stopped", "stops", "lag", "lags", "lagging", "behind", "high", "higher", "spike", "spikes", "spiking", "spiked",
+     "increase", "increased", "increasing", "growing", "grows", "climbing", "too", "nothing", "gone", "mismatch",
+     "unknown", "abort", "aborted", "terminated", "evicted", "throttled", "pegged", "pinned", "maxed", "flapping",
+     "flaps", "doesnt", "isnt", "wont", "didnt", "cant", "couldnt", "not", "no", "none", "null", "empty", "blank",
+     "warn", "warning", "die", "dies", "died", "dying", "blow", "blows", "stale", "forever", "swap", "swapping",
+     "false", "pending", "exit", "exits", "stop", "lose", "freeze", "freezes", "slowly", "endless", "again", "only"]
+)  # fmt: skip

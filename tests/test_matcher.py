@@ -120,6 +120,12 @@ def test_a_latency_written_as_a_number_matches_under_its_service(
         ("Expose metrics on a /metrics URL so Prometheus can scrape them", "a feature request"),
         ("broken link in the README to the deploy guide", "a documentation report"),
         ("how do I change the connection pool size?", "a how-to question"),
+        ("Any plans to support OpenTelemetry tracing?", "a feature request"),
+        ("Would it be possible to add a retry option for failed webhooks?", "a feature request"),
+        ("What is the recommended pool size for PostgreSQL with 4 workers?", "a how-to question"),
+        ("README: the link to the deployment guide returns 404", "a documentation report"),
+        ("Release v2.3.0", "a maintenance task"),
+        ("Bump cryptography from 41.0.3 to 42.0.4", "a maintenance task"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
@@ -130,6 +136,35 @@ def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
         assert result.abstained and result.best is None
         assert result.not_incident == reason
         assert result.to_json()["not_incident"] == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "guide"),
+    [("S3 bill tripled this month, who is storing all those objects", "tldr-highlight-api"),
+     ("Postfix mail queue has 20k deferred messages", "tldr-highlight-api"),
+     ("write me a haiku about kubernetes", "ai-platform")],
+)  # fmt: skip
+def test_a_text_that_only_names_things_abstains_under_a_service(
+    hinted: Matcher, text: str, guide: str
+) -> None:
+    assert hinted.match(text, guide=guide).abstained
+
+
+@pytest.mark.parametrize(
+    ("text", "acceptable"),
+    [("pods restarting", {"microservices-platform/service-crashes", "convergence-data-pipeline/service-won-t-start",
+                          "microservices-platform/memory-leaks"}),
+     ("504s", {"ai-platform/high-latency-or-timeouts", "microservices-platform/timeout-errors",
+               "convergence-data-pipeline/slow-response-times-high-latency", "imgstream/slow-response-times"}),
+     ("db connection refused", {"tldr-highlight-api/database-connection-failed",
+                                "imgstream/database-connection-errors"}),
+     ("Query takes 40 seconds, EXPLAIN shows Seq Scan",
+      {"ai-platform/slow-queries", "microservices-platform/slow-database-queries"})],
+)  # fmt: skip
+def test_short_texts_still_match(hinted: Matcher, text: str, acceptable: set[str]) -> None:
+    result = hinted.match(text)
+    assert not result.abstained, result.matches
+    assert result.matches[0].playbook.id in acceptable
 
 
 @pytest.mark.parametrize(
