@@ -50,7 +50,9 @@ class TerminalView:
     def source_link(self, channel: str, ts: str) -> str | None:
         return None
 
-    def show_match(self, incident: Incident, result: MatchResult, offers: Sequence[Offer]) -> None:
+    def show_match(
+        self, incident: Incident, result: MatchResult, offers: Sequence[Offer], triage: bool = False
+    ) -> None:
         self.matched = result
         if result.best is None:
             self.write(terminal.match_text(result))

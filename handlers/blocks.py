@@ -142,11 +142,12 @@ def incident_root(
     return blocks
 
 
-def match_blocks(result: MatchResult, offers: Sequence[Offer]) -> list[Block]:
-    """The pick and why, with the runners-up as buttons; or, on abstention, the candidates as buttons."""
+def match_blocks(result: MatchResult, offers: Sequence[Offer], triage: bool = False) -> list[Block]:
+    """The pick and why, with the runners-up as buttons; or, on abstention, the candidates as buttons (and, with
+    `triage`, word that the guide's general checks run meanwhile)."""
     if result.best is None:
         said = messages.closest if offers else messages.nothing_fits
-        text = said(result.query, result.not_incident)
+        text = said(result.query, result.not_incident) + (f"\n{messages.TRIAGE_ALONE}" if triage else "")
         blocks = [section(text, BlockId.MATCH)]
     else:
         best = result.best

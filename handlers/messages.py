@@ -63,6 +63,9 @@ def root_text(incident: Incident) -> str:
     return f"{incident.id} {incident.service}: {escape(incident.symptom)}"
 
 
+TRIAGE_ALONE = ":mag: Meanwhile the guide's general checks (its triage) run below."
+
+
 def closest(query: str, not_incident: str | None = None) -> str:
     if not_incident:
         return f"_{escape(query)}_ reads like {not_incident}, not an incident, so I ran no checks. If it is one, pick a playbook:"

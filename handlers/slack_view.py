@@ -136,8 +136,10 @@ class SlackView:
             log.warning("no permalink for %s in %s: %s", ts, channel, slack_error(error))
             return None
 
-    def show_match(self, incident: Incident, result: MatchResult, offers: Sequence[Offer]) -> None:
-        self._post(incident.channel, messages.match_text(result), blocks.match_blocks(result, offers),
+    def show_match(
+        self, incident: Incident, result: MatchResult, offers: Sequence[Offer], triage: bool = False
+    ) -> None:
+        self._post(incident.channel, messages.match_text(result), blocks.match_blocks(result, offers, triage),
                    self._thread(incident))  # fmt: skip
 
     def start_checklist(self, incident: Incident, playbook: Playbook) -> SlackChecklist:

@@ -136,9 +136,12 @@ class IncidentFlows:
         result = self.matcher.match(incident.symptom, guide=service.guide, service=request.service)
         others = result.matches if result.best is None else result.matches[1:]
         offers = [self._run_offer(incident, m.playbook) for m in others]
-        view.show_match(incident, result, offers)
         # Nothing matched: the guide's triage runs alone, unless the text is not an incident at all.
-        if result.best is not None or (self.catalog.triage(service.guide) and not result.not_incident):
+        triage_alone = (
+            result.best is None and bool(self.catalog.triage(service.guide)) and not result.not_incident
+        )
+        view.show_match(incident, result, offers, triage_alone)
+        if result.best is not None or triage_alone:
             self.run_playbook(incident, result.best.playbook if result.best else None, None, view)
         return incident
 

@@ -50,7 +50,12 @@ class DiagnosisView(SeverityView, Protocol):
         """A link to a message elsewhere (the one a shortcut was used on)."""
         ...
 
-    def show_match(self, incident: Incident, result: MatchResult, offers: Sequence[Offer]) -> None: ...
+    def show_match(
+        self, incident: Incident, result: MatchResult, offers: Sequence[Offer], triage: bool = False
+    ) -> None:
+        """The pick and why, or the closest candidates; `triage`: the guide's general checks run (nothing fit)."""
+        ...
+
     def start_checklist(self, incident: Incident, playbook: Playbook) -> Checklist: ...
     def queued(self, incident: Incident, ahead: int) -> None:
         """The checks wait for others to finish first (bot.incident.turns): say so, and how many are ahead."""

@@ -264,3 +264,9 @@ def test_a_feature_request_runs_no_checks_and_says_why(workspace: Workspace) -> 
     match = thread[1]
     assert "reads like a feature request, not an incident" in shown(match)
     assert len(thread) == 2 and not any("*Verdict:*" in shown(m) for m in thread), "no checks ran"
+
+
+def test_when_nothing_fits_the_thread_says_the_guides_triage_runs(workspace: Workspace) -> None:
+    _, thread = opened_incident(workspace, "api-gateway the purple widget wobbles")
+    assert "Meanwhile the guide's general checks (its triage) run below." in shown(thread[1])
+    assert any("*Verdict:*" in shown(m) for m in thread), "the triage ran"
