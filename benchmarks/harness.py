@@ -8,6 +8,7 @@ production they are other machines, so their work must not be billed to the bot'
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import multiprocessing
 import os
@@ -17,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,11 +53,16 @@ def _serve_stand_ins(pipe: Connection, scenario: str, kube_delay_s: float) -> No
     with FakeSlackApi() as slack, FakeKubeApi(scenario) as cluster:
         cluster.delay_s = kube_delay_s
         pipe.send((slack.api_url, cluster.kubeconfig_path))
+        # Each call is read once: the posts are asked for every 50 ms, and a long run makes thousands of them.
+        posts: list[Post] = []
+        read = 0
         while (command := pipe.recv()) != "stop":
             assert command == "posts"
-            calls = [c for c in slack.calls("chat.postMessage") if not c.error]
-            pipe.send([Post(c.time, not c.params.get("thread_ts"), "*Verdict:*" in json.dumps(c.params.get("blocks")))
-                       for c in calls])  # fmt: skip
+            calls = slack.calls("chat.postMessage")  # in the order made, so those read already come first
+            posts += [Post(c.time, not c.params.get("thread_ts"), "*Verdict:*" in json.dumps(c.params.get("blocks")))
+                      for c in calls[read:] if not c.error]  # fmt: skip
+            read = len(calls)
+            pipe.send(posts)
 
 
 class StandIns:
@@ -106,14 +112,17 @@ def wait_until(url: str, status: int = 200, timeout: float = 60) -> float:
 
 
 @contextmanager
-def chatops_serve(stand_ins: StandIns, workers: int = 2, *extra: str) -> Iterator[str]:
-    """`chatops serve` on a fresh store against the stand-ins, once ready; yields its URL."""
+def chatops_serve(
+    stand_ins: StandIns, workers: int = 2, *extra: str, env: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """`chatops serve` on a fresh store against the stand-ins, once ready; yields its URL. `env` adds to its
+    environment (`CHATOPS_STORE_URL` for a shared store, `POD_NAME` and `POD_NAMESPACE` for a replica)."""
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "chatops.yaml"
         config.write_text(config_yaml(str(Path(folder) / "chatops.db")))
         port = free_port()
         env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-sandbox-bot-token", "SLACK_SIGNING_SECRET": SECRET,
-               "SLACK_API_URL": stand_ins.api_url, "KUBECONFIG": stand_ins.kubeconfig}  # fmt: skip
+               "SLACK_API_URL": stand_ins.api_url, "KUBECONFIG": stand_ins.kubeconfig, **(env or {})}  # fmt: skip
         server = subprocess.Popen([str(BIN / "chatops"), "--config", str(config), "serve", "--host", "127.0.0.1",
                                    "--port", str(port), "--threads", "32", "--workers", str(workers), *extra],
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -147,17 +156,24 @@ def diagnose_body(n: int) -> tuple[str, dict[str, str]]:
     return body, {k: v[0] for k, v in signed(body, secret=SECRET).headers.items()}
 
 
-def send_signed(url: str, requests: int, concurrency: int) -> tuple[list[float], int, float]:
-    """Signed /diagnose commands: ack latencies in ms (sorted), how many got no 200, and when the first left."""
-    host, port = url.removeprefix("http://").split(":")
+def send_signed(url: str | Sequence[str], requests: int, concurrency: int) -> tuple[list[float], int, float]:
+    """Signed /diagnose commands: ack latencies in ms (sorted), how many got no 200, and when the first left.
+
+    Several URLs (replicas) share the senders in turn, each sender keeping its connection to one of them, as
+    a Kubernetes Service balances connections rather than requests."""
+    urls = [url] if isinstance(url, str) else list(url)
+    hosts = [u.removeprefix("http://").split(":") for u in urls]
     bodies = [
         diagnose_body(n) for n in range(requests)
     ]  # signed up front: the load generator's CPU is shared
     local = threading.local()  # one keep-alive connection per sender (http.client: cheap on the CPU)
+    senders = itertools.count()
 
     def send(n: int) -> tuple[float, bool]:
         if not hasattr(local, "conn"):
-            local.conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            if not hasattr(local, "host"):
+                local.host = hosts[next(senders) % len(hosts)]
+            local.conn = http.client.HTTPConnection(local.host[0], int(local.host[1]), timeout=10)
         body, headers = bodies[n]
         clock = time.perf_counter()
         try:

@@ -6,6 +6,7 @@
     elector.start()        # a daemon thread: one step() every retry_period
     elector.is_leader      # for the work only one replica may do, /readyz and /metrics
     elector.holder         # the identity the lease last named (None: nobody)
+    elector.lease          # "namespace/name" of the Lease (None for AlwaysLeader)
     elector.stop()         # stop the thread; a leader stops leading, then hands the lease back
     elector.step()         # one round, for tests driving a ManualClock (returns is_leader)
 
@@ -49,8 +50,13 @@ CONFLICT, NOT_FOUND = 409, 404
 class Leadership(Protocol):
     """What the bot asks of an elector."""
 
+    identity: str  # this replica's
+
     @property
     def is_leader(self) -> bool: ...
+
+    @property
+    def lease(self) -> str | None: ...
 
     @property
     def holder(self) -> str | None: ...
@@ -79,6 +85,10 @@ class AlwaysLeader:
     @property
     def holder(self) -> str | None:
         return self.identity
+
+    @property
+    def lease(self) -> str | None:
+        return None
 
     def start(self) -> AlwaysLeader:
         self._started()
@@ -180,6 +190,10 @@ class LeaseElector:
     def holder(self) -> str | None:
         with self._lock:
             return self._observed.holder if self._observed else None
+
+    @property
+    def lease(self) -> str | None:
+        return f"{self.namespace}/{self.name}"
 
     # -- running ----------------------------------------------------------------------------------
 

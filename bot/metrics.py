@@ -12,6 +12,8 @@ about Slack. `chatops serve` runs several processes (handlers.workers), so it co
     chatops_slack_api_errors_total{method,error}   Web API calls Slack refused (each try, 429s included)
     chatops_pages_total{team}, chatops_escalations_total{team}, chatops_actions_total{action,outcome}
     chatops_incidents_open{severity}        set from the store whenever an incident opens, changes SEV or resolves
+    chatops_leader{replica}                 1 while this replica leads the timed work (the Lease), else 0; set
+                                            by the serving process at each scrape
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ class Metrics:
         # The last value set by any process wins: each sets what the store counts, after each change.
         self.incidents_open = Gauge("chatops_incidents_open", "Open incidents by severity", ["severity"],
                                     multiprocess_mode="mostrecent", registry=registry)  # fmt: skip
+        # Only the serving process sets it (workers never lead), so "most recent" is its own latest value.
+        self.leader = Gauge("chatops_leader", "Whether this replica leads escalations, pages and expiries (1) or not (0)",
+                            ["replica"], multiprocess_mode="mostrecent", registry=registry)  # fmt: skip
 
     def set_open(self, by_sev: dict[str, int]) -> None:
         """The open-incidents gauge, from the store's count (every severity, so a SEV that empties says 0)."""

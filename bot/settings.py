@@ -12,6 +12,8 @@ This is the only module that reads the environment. What comes from it:
     CHATOPS_PAGERDUTY_EVENTS_URL      another PagerDuty Events API v2 URL (else the config's paging.events_url)
     CHATOPS_ALERTMANAGER_TOKEN        the bearer token (or basic-auth password) Alertmanager sends to /alertmanager
     POD_NAME, POD_NAMESPACE, CHATOPS_LEASE_NAME   this replica and its Lease, when several share PostgreSQL
+    CHATOPS_LEASE_DURATION, CHATOPS_LEASE_RENEW_DEADLINE, CHATOPS_LEASE_RETRY_PERIOD   the Lease's timings (seconds;
+                                      default 15, 10, 2, as client-go's); CHATOPS_RECONCILE_INTERVAL (default 5 s)
     the variables the config names for PagerDuty routing keys (teams.<team>.<tier>.pagerduty_routing_key_env)
     XDG_CACHE_HOME, HOME              where the validated catalogue is cached (bot.catalogue_cache)
 
@@ -23,6 +25,7 @@ Secrets are `SecretStr`: they print as `**********` and never reach a log line b
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -79,14 +82,69 @@ class Endpoints(BaseModel):
     pagerduty_events: str | None = None  # else the config's paging.events_url
 
 
+LEASE_TIMINGS = {
+    "lease_duration_s": "CHATOPS_LEASE_DURATION",
+    "renew_deadline_s": "CHATOPS_LEASE_RENEW_DEADLINE",
+    "retry_period_s": "CHATOPS_LEASE_RETRY_PERIOD",
+    "reconcile_interval_s": "CHATOPS_RECONCILE_INTERVAL",
+}
+
+
+def _seconds(env: Mapping[str, str], name: str, whole: bool) -> float | None:
+    """A number of seconds from the environment (None when unset); a clear error naming the variable else."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        kind = "a whole number of seconds" if whole else "a number of seconds"
+        raise ChatOpsError(f"{name} must be {kind} (got {text!r})") from None
+    if not math.isfinite(value):
+        raise ChatOpsError(f"{name} must be a number of seconds (got {text!r})")
+    return value
+
+
 class Replica(BaseModel):
-    """Who this replica is, for leader election (a Kubernetes Lease) when several share a PostgreSQL store."""
+    """Who this replica is, for leader election (a Kubernetes Lease) when several share a PostgreSQL store, and
+    how often it does the leader's rounds.
+
+    A replica that dies holding the Lease is replaced within `lease_duration_s` (plus one `retry_period_s`);
+    one that cannot renew stops leading after `renew_deadline_s`, before anyone else may start."""
 
     model_config = ConfigDict(frozen=True)
 
     identity: str | None = None  # POD_NAME
     namespace: str | None = None  # POD_NAMESPACE
     lease_name: str = "chatops-leader"  # CHATOPS_LEASE_NAME
+    lease_duration_s: int = 15  # CHATOPS_LEASE_DURATION (whole seconds: the Lease's leaseDurationSeconds)
+    renew_deadline_s: float = 10.0  # CHATOPS_LEASE_RENEW_DEADLINE
+    retry_period_s: float = 2.0  # CHATOPS_LEASE_RETRY_PERIOD
+    reconcile_interval_s: float = 5.0  # CHATOPS_RECONCILE_INTERVAL: escalations, pages, expiries
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Replica:
+        """The replica's identity and timings; timings that could let two replicas lead at once are refused."""
+        timings = {
+            field: _seconds(env, name, field == "lease_duration_s") for field, name in LEASE_TIMINGS.items()
+        }
+        replica = cls.model_validate({
+            "identity": env.get("POD_NAME") or None,
+            "namespace": env.get("POD_NAMESPACE") or None,
+            "lease_name": env.get("CHATOPS_LEASE_NAME") or "chatops-leader",
+            **{field: value for field, value in timings.items() if value is not None},
+        })  # fmt: skip
+        if not replica.lease_duration_s > replica.renew_deadline_s > replica.retry_period_s > 0:
+            raise ChatOpsError(
+                "the Lease's timings must keep CHATOPS_LEASE_DURATION > CHATOPS_LEASE_RENEW_DEADLINE > "
+                f"CHATOPS_LEASE_RETRY_PERIOD > 0 (got {replica.lease_duration_s:g}, {replica.renew_deadline_s:g}, "
+                f"{replica.retry_period_s:g} s)"
+            )
+        if replica.reconcile_interval_s <= 0:
+            raise ChatOpsError(
+                f"CHATOPS_RECONCILE_INTERVAL must be more than 0 s (got {replica.reconcile_interval_s:g})"
+            )
+        return replica
 
 
 class Settings(BaseModel):
@@ -149,11 +207,7 @@ class Settings(BaseModel):
             ),
             store_url=env.get("CHATOPS_STORE_URL") or config.store.location(),
             port=int(port),
-            replica=Replica(
-                identity=env.get("POD_NAME") or None,
-                namespace=env.get("POD_NAMESPACE") or None,
-                lease_name=env.get("CHATOPS_LEASE_NAME") or "chatops-leader",
-            ),
+            replica=Replica.from_env(env),
         )
 
 

@@ -52,7 +52,9 @@ def serving(app: cli.App, args: argparse.Namespace) -> Iterator[Deps]:
         threading.Thread(target=keep_pruning, args=(deps.store, app.config.store.retention, stop),
                          name="chatops-retention", daemon=True).start()  # fmt: skip
         runtime = Runtime.build(app.settings, app.catalog, deps.client, deps.store)
-        reconciler = Reconciler(runtime, deps, leadership(app.settings)).start()
+        reconciler = Reconciler(
+            runtime, deps, leadership(app.settings), app.settings.replica.reconcile_interval_s
+        ).start()
         deps.leader = reconciler.leader
         try:
             yield deps

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from slack_sdk import WebClient
@@ -38,6 +38,9 @@ from bot.store import SqlStore, open_store
 from handlers import messages
 from handlers.slack_view import SlackDirectory, SlackView
 from handlers.slack_web import UPDATE_INTERVAL_S, web_client
+
+if TYPE_CHECKING:
+    from bot.leader import Leadership
 
 log = logging.getLogger("chatops")
 
@@ -132,9 +135,7 @@ class Deps:
     # Slack calls that must happen within seconds of a click (views.open with its trigger_id), off the ack path.
     soon: Executor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="slack"))
     broken: str | None = None  # why the bot can no longer work (liveness fails on it)
-    leader: Any = (
-        None  # bot.leader.Leadership of the reconciler, when serving (readiness and metrics say who)
-    )
+    leader: Leadership | None = None  # the reconciler's, when serving: /readyz and /metrics say who leads
     _outbox: queue.SimpleQueue[Request | None] = field(default_factory=queue.SimpleQueue, repr=False)
     _forwarder: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -6,6 +6,7 @@ conditional write in the store, so even two of them at once (a leader change in 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 
 from bot.incident.intake import RETAKE_AFTER
@@ -56,7 +57,7 @@ def leadership(settings: Settings) -> Leadership:
     """A Lease when replicas share PostgreSQL and run in Kubernetes; with one replica (SQLite), always this one."""
     replica = settings.replica
     if not settings.store_url.startswith("postgres") or not (replica.identity and replica.namespace):
-        return AlwaysLeader(replica.identity or "this-replica")
+        return AlwaysLeader(replica.identity or socket.gethostname())  # a container's hostname: its name
     from kubernetes import client, config
 
     from bot.leader import LeaseElector
@@ -67,5 +68,7 @@ def leadership(settings: Settings) -> Leadership:
         config.load_incluster_config()
         api = client.ApiClient()
     return LeaseElector(
-        client.CoordinationV1Api(api), replica.identity, replica.namespace, replica.lease_name
-    )
+        client.CoordinationV1Api(api), replica.identity, replica.namespace, replica.lease_name,
+        lease_duration=replica.lease_duration_s, renew_deadline=replica.renew_deadline_s,
+        retry_period=replica.retry_period_s,
+    )  # fmt: skip

@@ -1,12 +1,23 @@
 """The HTTP surface of `chatops serve`: Slack's /slack/events and Alertmanager's /alertmanager beside /healthz,
 /readyz and /metrics.
 
+/readyz answers JSON, 200 when this replica can serve Slack (503 with the problems otherwise), and says who
+leads the timed work (escalations, pages, expiries), as this replica sees it:
+
+    {"status": "ready", "problems": [], "replica": "chatops-7f9c-a", "leading": true,
+     "leader": "chatops-7f9c-a", "lease": "chatops/chatops-leader"}
+
+`leader` is the holder the Lease last named (null: nobody, or not read yet); `lease` is null with one replica
+(SQLite), which always leads. A replica that does not lead is still ready: every replica serves Slack.
+/metrics has the same as `chatops_leader{replica="..."}`, 1 or 0.
+
 A plain WSGI app around Bolt's WSGI adapter, served by waitress (a threaded production WSGI server; Bolt's
 own server is for development only).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -73,9 +84,16 @@ def wsgi_app(
             return _reply(start_response, "200 OK", "ok\n")
         if path == "/readyz":
             problems = readiness_problems(deps, auth)
+            readiness = {
+                "status": "not ready" if problems else "ready",
+                "problems": problems,
+                **leadership(deps),
+            }
             return _reply(start_response, "503 Service Unavailable" if problems else "200 OK",
-                          "\n".join(problems or ["ready"]) + "\n")  # fmt: skip
+                          json.dumps(readiness) + "\n", "application/json")  # fmt: skip
         if path == "/metrics":  # the samples of every process, as they stand: nothing is recounted here
+            if deps.leader is not None:  # as the elector has it now (it can lapse between its rounds)
+                counted.leader.labels(deps.leader.identity).set(1 if deps.leader.is_leader else 0)
             return _reply(start_response, "200 OK", exposition().decode(), CONTENT_TYPE_LATEST)
         return _reply(start_response, "404 Not Found", "not found\n")
 
@@ -93,6 +111,19 @@ def readiness_problems(deps: Deps, auth: SlackAuthCheck) -> list[str]:
     if slack:
         problems.append(slack)
     return problems
+
+
+def leadership(deps: Deps) -> dict[str, Any]:
+    """Who this replica is and who leads, for /readyz (all null before the reconciler has an elector)."""
+    leader = deps.leader
+    if leader is None:
+        return {"replica": None, "leading": None, "leader": None, "lease": None}
+    return {
+        "replica": leader.identity,
+        "leading": leader.is_leader,
+        "leader": leader.holder,
+        "lease": leader.lease,
+    }
 
 
 def _reply(

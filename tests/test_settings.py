@@ -51,6 +51,42 @@ def test_the_settings_take_what_the_environment_says() -> None:
         Settings.load(str(ROOT / "config.example.yaml"), env={"PORT": "http"})
 
 
+def test_a_replica_takes_its_name_and_its_leases_timings_from_the_environment() -> None:
+    env = {"POD_NAME": "chatops-7f9c-a", "POD_NAMESPACE": "chatops", "CHATOPS_LEASE_DURATION": "4",
+           "CHATOPS_LEASE_RENEW_DEADLINE": "2.5", "CHATOPS_LEASE_RETRY_PERIOD": "0.5",
+           "CHATOPS_RECONCILE_INTERVAL": "1"}  # fmt: skip
+    replica = Settings.load(str(ROOT / "config.example.yaml"), env=env).replica
+    assert (replica.identity, replica.namespace, replica.lease_name) == (
+        "chatops-7f9c-a",
+        "chatops",
+        "chatops-leader",
+    )
+    assert (replica.lease_duration_s, replica.renew_deadline_s, replica.retry_period_s) == (4, 2.5, 0.5)
+    assert replica.reconcile_interval_s == 1.0
+    defaults = Settings.load(str(ROOT / "config.example.yaml"), env={}).replica
+    assert (defaults.lease_duration_s, defaults.renew_deadline_s, defaults.retry_period_s) == (15, 10.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("env", "error"),
+    [
+        ({"CHATOPS_LEASE_DURATION": "2.5"}, "CHATOPS_LEASE_DURATION must be a whole number of seconds"),
+        ({"CHATOPS_LEASE_RETRY_PERIOD": "soon"}, "CHATOPS_LEASE_RETRY_PERIOD must be a number of seconds"),
+        ({"CHATOPS_RECONCILE_INTERVAL": "inf"}, "CHATOPS_RECONCILE_INTERVAL must be a number of seconds"),
+        # A renewal deadline past the lease's duration would let a stalled leader lead beside its successor.
+        ({"CHATOPS_LEASE_DURATION": "5", "CHATOPS_LEASE_RENEW_DEADLINE": "6"},
+         r"CHATOPS_LEASE_DURATION > CHATOPS_LEASE_RENEW_DEADLINE > CHATOPS_LEASE_RETRY_PERIOD > 0 \(got 5, 6, 2 s\)"),
+        ({"CHATOPS_LEASE_RETRY_PERIOD": "0"}, "CHATOPS_LEASE_RETRY_PERIOD > 0"),
+        ({"CHATOPS_RECONCILE_INTERVAL": "0"}, "CHATOPS_RECONCILE_INTERVAL must be more than 0 s"),
+    ],
+)  # fmt: skip
+def test_lease_timings_that_could_let_two_replicas_lead_are_refused_at_start_up(
+    env: dict[str, str], error: str
+) -> None:
+    with pytest.raises(ChatOpsError, match=error):
+        Settings.load(str(ROOT / "config.example.yaml"), env=env)
+
+
 def test_nothing_but_the_settings_reads_the_environment() -> None:
     reads = re.compile(r"os\.environ|os\.getenv|\bgetenv\(")
     offenders = [

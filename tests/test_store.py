@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -418,3 +418,55 @@ def test_the_audit_log_is_append_only_and_holds_no_secret(store: SqlStore, clock
     with pytest.raises(Exception, match="append-only"), store.backend.write() as db:
         db.execute("DELETE FROM audit_log")
     assert len(store.audit()) == 2
+
+
+# -- the escalation ladder and the outbox of pages ------------------------------------------------
+
+
+def test_a_due_rung_fires_once_however_many_reconcilers_race_for_it(
+    store: SqlStore, clock: ManualClock
+) -> None:
+    incident = store.open_incident("api-gateway", "504s", "C1", "U1")
+    store.plan_escalation(incident.id, [(1, "oncall", "not_acknowledged", START + timedelta(minutes=15)),
+                                        (2, "team_lead", "not_resolved", START + timedelta(hours=1))])  # fmt: skip
+    assert store.due_escalations() == []
+    clock.advance(timedelta(minutes=15))
+    (due,) = store.due_escalations()
+    assert (due.tier, due.condition, due.state) == ("oncall", "not_acknowledged", "waiting")
+    assert all_at_once(10, lambda: store.fire_escalation(due.id)).count(True) == 1
+    assert store.due_escalations() == []
+    assert store.cancel_escalations(incident.id, "not_resolved") == 1
+    states = [(r.tier, r.state, r.fired_at) for r in reopen_ladder(store, incident.id)]
+    assert states == [("oncall", "fired", START + timedelta(minutes=15)), ("team_lead", "cancelled", None)]
+
+
+def reopen_ladder(store: SqlStore, incident_id: str) -> list[Any]:
+    restarted = reopen(store)
+    try:
+        return restarted.escalations_of(incident_id)
+    finally:
+        restarted.close()
+
+
+def test_a_page_is_kept_once_and_claimed_by_one_sender_in_order(store: SqlStore, clock: ManualClock) -> None:
+    incident = store.open_incident("api-gateway", "504s", "C1", "U1")
+    trigger = {"action": "trigger", "tier": "oncall", "key_env": "PAGERDUTY_KEY_PLATFORM"}
+    assert (
+        all_at_once(5, lambda: store.enqueue(incident.id, "page:trigger", "pagerduty", trigger)).count(True)
+        == 1
+    )
+    assert store.enqueue(incident.id, "page:ack", "pagerduty", {**trigger, "action": "acknowledge"})
+    claimed = [m for batch in all_at_once(5, store.claim_outbox) for m in batch]
+    assert [(m.dedup, m.state, m.attempts, m.payload) for m in claimed] == [
+        ("page:trigger", "sending", 1, trigger)
+    ]
+    store.outbox_done(claimed[0].id, "delivered")
+    (ack,) = store.claim_outbox()  # the acknowledge only once its trigger went out
+    assert ack.dedup == "page:ack"
+    store.outbox_done(ack.id, "pending", "503 from PagerDuty", retry_in=timedelta(seconds=30))
+    assert store.claim_outbox() == []
+    clock.advance(timedelta(seconds=30))
+    assert [m.attempts for m in store.claim_outbox()] == [2]
+    clock.advance(timedelta(seconds=60))  # a sender that died holding it: another takes it after the lease
+    assert [m.attempts for m in store.claim_outbox()] == [3]
+    assert [m.state for m in store.outbox_of(incident.id)] == ["delivered", "sending"]

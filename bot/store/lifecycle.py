@@ -193,12 +193,13 @@ class LifecycleSql:
             )
             claimed = []
             for row in candidates:
-                won = db.execute(
+                # rows(), not execute(): each backend's rows come back by column name only through it
+                won = db.rows(
                     "UPDATE outbox SET state = 'sending', claimed_until = ?, attempts = attempts + 1 WHERE id = ? "
                     "AND (state = 'pending' OR (state = 'sending' AND claimed_until <= ?)) RETURNING *",
                     [_iso(now + lease), row["id"], _iso(now)],
-                ).fetchall()
-                claimed += [_message(dict(r)) for r in won]
+                )
+                claimed += [_message(r) for r in won]
             return claimed
 
     def outbox_done(

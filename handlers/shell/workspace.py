@@ -102,6 +102,7 @@ class LocalWorkspace:
         runtime = Runtime.build(self.settings, self.catalog, client, self.store, clients, self.clock)
         self.deps = Deps(self.settings, self.catalog, client, self.store, runtime, self.pool, self.soon)
         self.reconciler = Reconciler(runtime, self.deps, AlwaysLeader("shell"))  # ticked by hand: `tick()`
+        self.deps.leader = self.reconciler.leader
         stack.callback(self.soon.shutdown)  # before the store closes and the servers stop
         stack.callback(self.pool.shutdown)
         self.app: App = create_app(self.deps, payloads.SIGNING_SECRET)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -81,8 +82,12 @@ def test_health_readiness_and_metrics(served: tuple[str, FakeSlackApi]) -> None:
     url, _ = served
     assert httpx.get(f"{url}/healthz").text == "ok\n"
     ready = httpx.get(f"{url}/readyz")
-    assert (ready.status_code, ready.text) == (200, "ready\n")
+    assert ready.status_code == 200
+    # One replica on SQLite: no Lease, and it leads (under the name its container goes by).
+    assert ready.json() == {"status": "ready", "problems": [], "replica": socket.gethostname(), "leading": True,
+                            "leader": socket.gethostname(), "lease": None}  # fmt: skip
     post(url, slash_command("api-gateway 504s"), secret="wrong")
     metrics = httpx.get(f"{url}/metrics").text
     assert "# TYPE chatops_slack_requests_total counter" in metrics
     assert "chatops_slack_requests_total 1.0" in metrics
+    assert f'chatops_leader{{replica="{socket.gethostname()}"}} 1.0' in metrics

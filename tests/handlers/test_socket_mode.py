@@ -180,7 +180,7 @@ def test_chatops_socket_serves_the_incident_channel_over_the_socket(tmp_path: Pa
             health = f"http://127.0.0.1:{port}"
             assert (
                 httpx.get(f"{health}/healthz").text == "ok\n"
-                and httpx.get(f"{health}/readyz").text == "ready\n"
+                and httpx.get(f"{health}/readyz").json()["status"] == "ready"
             )
             unsigned = slash_command("api-gateway 504s")  # Slack's requests come through the socket only
             assert httpx.post(f"{health}/slack/events", content=unsigned).status_code == 404
