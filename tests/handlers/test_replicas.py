@@ -54,7 +54,8 @@ KEYS = {
     "vp_engineering": ("PD_KEY_VP", "vpengineering000000000000000000d"),
 }
 TIERS = list(KEYS)
-# SEV-2 climbs a ladder of seconds (the kill test's); other SEVs keep the guides' 15 min .. 24 h.
+# SEV-2 climbs a ladder of seconds (the kill test's), paging each tier (the guides page on-call for SEV-1
+# only, so the steps say so); other SEVs keep the guides' 15 min .. 24 h.
 CONFIG = f"""
 services:
   api-gateway:
@@ -71,10 +72,10 @@ teams:
 policy:
   escalation_by_severity:
     SEV-2:
-      - {{tier: oncall, after: 1s, when: not_acknowledged}}
-      - {{tier: team_lead, after: 4s}}
-      - {{tier: engineering_manager, after: 5s}}
-      - {{tier: vp_engineering, after: 6s}}
+      - {{tier: oncall, after: 1s, when: not_acknowledged, page: true}}
+      - {{tier: team_lead, after: 4s, page: true}}
+      - {{tier: engineering_manager, after: 5s, page: true}}
+      - {{tier: vp_engineering, after: 6s, page: true}}
 """
 
 
