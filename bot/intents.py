@@ -47,8 +47,14 @@ _REQUEST = re.compile(
     r"|\bability\s+to\b|\boption\s+to\b|\bsupport\s+for\b|\bconfigurable\b|\bconfiguration\s+option\b"
     r"|\b(?:add|show|display|need)\s+an?\s+(?:\w+\s+){0,2}button\b|\bbutton\s+to\b"
     r"|\A\s*(?:request|wishlist|idea)\s*:"
-    r"|\A\s*(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
-    r"create|introduce|show|display|include|rename|deprecate)\b",
+    # asking for better error reporting: "Permission denied errors should include ...", "error message should say ..."
+    r"|\berror\s+messages?\s+(?:should|could|must|needs?\s+to)\b"
+    r"|\berrors?\s+should\s+(?:include|contain|show|say|mention|explain|be\s+(?:more|clearer|logged|reported))\b"
+    # an imperative title, after a component scope or not ("postgres: calculate replication lag"); an error's own
+    # label ("Error: make: *** ...") is no scope
+    r"|\A\s*(?:(?!(?:error|fatal|exception|warning|warn|failed|failure|panic|critical)\s*:)[a-z][\w./-]*\s*:\s*)?"
+    r"(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
+    r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit)\b",
     re.IGNORECASE,
 )
 
@@ -59,7 +65,8 @@ _DOCS = re.compile(
     r"(?:wrong|outdated|out of date|incorrect|missing|broken|unclear|confusing|misleading)\b"
     r"|\btypos?\s+in\b|\b(?:missing|add|update|improve|fix)\s+(?:the\s+)?(?:docs?|documentation|readme)\b"
     r"|\bdocument(?:ation)?\s+(?:for|about|on|how)\b|\A\s*\[guide\]"
-    r"|\A\s*update\b.{0,120}\b(?:docs?|documentation|readme|playbook|runbook|guide)\b",
+    r"|\A\s*update\b.{0,120}\b(?:docs?|documentation|readme|playbook|runbook|guide)\b"
+    r"|\A\s*(?:mention|document|explain|clarify)\b.{0,80}\b(?:in|to|into)\s+(?:the\s+)?(?:docs?|documentation|readme|guide|wiki)\b",
     re.IGNORECASE,
 )
 
@@ -71,7 +78,11 @@ _QUESTION = re.compile(
     r"|\A\s*(?:question|q|qa|help)\s*[:\]]|\bquestion\s*:|\bgeneral\s+question\b|\blooking\s+for\s+(?:a\s+way|means|how)\b"
     r"|\bdoes\s+\S+\s+support\b|\b(?:can|could)\s+(?:i|someone|anyone)\b|\bdoes\s+anyone\s+know\b"
     r"|\bany\s+(?:ideas?|way|guidance|docs|documentation|examples?|recommendations?)\b"
-    r"|\bwhat\s+does\s+\S+(?:\s+\S+)?\s+mean\b|\bwhat\s+(?:is|are)\s+the\s+difference\b",
+    r"|\bwhat\s+does\s+\S+(?:\s+\S+)?\s+mean\b|\bwhat\s+(?:is|are)\s+the\s+difference\b"
+    # a yes/no question about behaviour: "Does repmgr look at the WAL ...?", "Does the rolling update work without ...?"
+    # ("Does anyone else see 502s?" is someone reporting, not asking)
+    r"|(?:\A|[.!?]\s+)(?:does|do|should|will|would)\s+(?!(?:anyone|anybody|someone|somebody|everyone|others?)\b)"
+    r"[^.!?\n]{3,160}\?",
     re.IGNORECASE,
 )
 _WISH = re.compile(

@@ -65,7 +65,7 @@ SURE_SCORE = 14.0  # so many terms agree that coverage does not matter
 LOW_SCORE, HIGH_COVERAGE = 5.0, 0.45
 # With fewer playbooks in play the best one needs less of a lead: the floors scale with
 # (log(n) / log(catalogue))^FLOOR_POWER (a guide's 10-18 playbooks: 0.30-0.48), never below this share.
-MIN_FLOOR_SHARE = 0.35
+MIN_FLOOR_SHARE = 0.45
 FLOOR_POWER = 2.0
 
 # Pasted text: how much of it is read.

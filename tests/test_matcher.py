@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from bot.config import Config
+from bot.intents import not_incident
 from bot.matcher import Matcher, terms
 from bot.playbooks_loader import Catalog
 
@@ -126,6 +127,10 @@ def test_a_latency_written_as_a_number_matches_under_its_service(
         ("README: the link to the deployment guide returns 404", "a documentation report"),
         ("Release v2.3.0", "a maintenance task"),
         ("Bump cryptography from 41.0.3 to 42.0.4", "a maintenance task"),
+        ("api: calculate the p95 latency per endpoint", "a feature request"),
+        ("Timeout errors should include the name of the upstream", "a feature request"),
+        ("Mention the gateway's 30 s timeout in the docs", "a documentation report"),
+        ("Does the pool reconnect by itself after a database failover?", "a how-to question"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
@@ -165,6 +170,18 @@ def test_short_texts_still_match(hinted: Matcher, text: str, acceptable: set[str
     result = hinted.match(text)
     assert not result.abstained, result.matches
     assert result.matches[0].playbook.id in acceptable
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Error: make: *** [deploy] Error 2",
+        "redis: connection refused on 6379",
+        "Does anyone else get 502s since 10:00?",
+    ],
+)
+def test_an_error_label_or_a_question_with_a_failure_is_not_a_request(text: str) -> None:
+    assert not_incident(text) is None
 
 
 @pytest.mark.parametrize(
