@@ -5,6 +5,7 @@ every incident in the workspace) and whose final content is never lost."""
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -66,6 +68,14 @@ class ErrorCounter(RetryHandler):
         return False
 
 
+class ProportionalJitter(Jitter):
+    """Up to the interval again (0.5 s -> 0.5..1 s). The SDK's own jitter adds up to a whole second to every
+    interval, however short the backoff asked for."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random())
+
+
 def web_client(token: str, base_url: str | None = None, backoff_s: float = 0.5) -> WebClient:
     """The bot's client; `base_url` (SLACK_API_URL) points it at a local stand-in for tests and the shell."""
     client = WebClient(token=token, base_url=base_url or WebClient.BASE_URL)
@@ -73,7 +83,7 @@ def web_client(token: str, base_url: str | None = None, backoff_s: float = 0.5) 
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     client.retry_handlers.append(
         TransientErrorRetryHandler(
-            max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_s)
+            max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_s, ProportionalJitter())
         )
     )
     return client
