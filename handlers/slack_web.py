@@ -83,7 +83,8 @@ def web_client(token: str, base_url: str | None = None, backoff_s: float = 0.5) 
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     client.retry_handlers.append(
         TransientErrorRetryHandler(
-            max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_s, ProportionalJitter())
+            max_retry_count=3,
+            interval_calculator=BackoffRetryIntervalCalculator(backoff_s, ProportionalJitter()),
         )
     )
     return client
