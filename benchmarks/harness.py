@@ -111,12 +111,25 @@ def wait_until(url: str, status: int = 200, timeout: float = 60) -> float:
     raise TimeoutError(f"{url} did not answer {status} within {timeout} s")
 
 
+def _workers_up(url: str, timeout: float = 60) -> None:
+    end = time.perf_counter() + timeout
+    while httpx.get(f"{url}/readyz", timeout=5).json().get("workers") != "up":
+        if time.perf_counter() > end:
+            raise TimeoutError(f"the workers of {url} did not start within {timeout} s")
+        time.sleep(0.01)
+
+
 @contextmanager
 def chatops_serve(
-    stand_ins: StandIns, workers: int = 2, *extra: str, env: Mapping[str, str] | None = None
+    stand_ins: StandIns,
+    workers: int = 2,
+    *extra: str,
+    env: Mapping[str, str] | None = None,
+    started: dict[str, float] | None = None,
 ) -> Iterator[str]:
-    """`chatops serve` on a fresh store against the stand-ins, once ready; yields its URL. `env` adds to its
-    environment (`CHATOPS_STORE_URL` for a shared store, `POD_NAME` and `POD_NAMESPACE` for a replica)."""
+    """`chatops serve` on a fresh store against the stand-ins, once ready and its workers up; yields its URL.
+    `env` adds to its environment (`CHATOPS_STORE_URL` for a shared store, `POD_NAME` and `POD_NAMESPACE` for
+    a replica); `started` gets the seconds from the start until /readyz answered 200 and until the workers ran."""
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "chatops.yaml"
         config.write_text(config_yaml(str(Path(folder) / "chatops.db")))
@@ -127,8 +140,12 @@ def chatops_serve(
                                    "--port", str(port), "--threads", "32", "--workers", str(workers), *extra],
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         url = f"http://127.0.0.1:{port}"
+        clock = time.perf_counter()
         try:
-            wait_until(f"{url}/readyz")
+            ready = wait_until(f"{url}/readyz")
+            _workers_up(url)  # ready before its workers run: the load must not meet their start-up
+            if started is not None:
+                started.update(readyz=ready, workers=time.perf_counter() - clock)
             yield url
         finally:
             server.terminate()

@@ -135,6 +135,7 @@ class Deps:
     # Slack calls that must happen within seconds of a click (views.open with its trigger_id), off the ack path.
     soon: Executor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="slack"))
     broken: str | None = None  # why the bot can no longer work (liveness fails on it)
+    workers_up: bool = True  # False while worker processes start (acks need none; /readyz says so)
     leader: Leadership | None = None  # the reconciler's, when serving: /readyz and /metrics say who leads
     _outbox: queue.SimpleQueue[Request | None] = field(default_factory=queue.SimpleQueue, repr=False)
     _forwarder: threading.Thread | None = field(default=None, repr=False)

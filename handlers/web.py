@@ -4,8 +4,11 @@
 /readyz answers JSON, 200 when this replica can serve Slack (503 with the problems otherwise), and says who
 leads the timed work (escalations, pages, expiries), as this replica sees it:
 
-    {"status": "ready", "problems": [], "replica": "chatops-7f9c-a", "leading": true,
+    {"status": "ready", "problems": [], "workers": "up", "replica": "chatops-7f9c-a", "leading": true,
      "leader": "chatops-7f9c-a", "lease": "chatops/chatops-leader"}
+
+`workers` is "starting" for the second or so the worker processes take to start: the replica is ready
+meanwhile (acking Slack needs none of them), and the incidents handed over wait in their queue.
 
 `leader` is the holder the Lease last named (null: nobody, or not read yet); `lease` is null with one replica
 (SQLite), which always leads. A replica that does not lead is still ready: every replica serves Slack.
@@ -87,6 +90,7 @@ def wsgi_app(
             readiness = {
                 "status": "not ready" if problems else "ready",
                 "problems": problems,
+                "workers": "up" if deps.workers_up else "starting",  # meanwhile incidents wait in a queue
                 **leadership(deps),
             }
             return _reply(start_response, "503 Service Unavailable" if problems else "200 OK",

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from bot.incident.requests import Request
@@ -36,14 +38,35 @@ _threads: ThreadPoolExecutor | None = None
 
 
 def pool(
-    settings: Settings, workers: int, catalog: Catalog, turns: SharedTurns, metrics_dir: Path | None = None
+    settings: Settings,
+    workers: int,
+    catalog: Catalog,
+    turns: SharedTurns,
+    metrics_dir: Path | None = None,
+    up: Callable[[], None] = lambda: None,
+    failed: Callable[[str], None] = lambda reason: None,
 ) -> ProcessPoolExecutor:
-    """Worker processes, started now rather than on the first incident (each takes a second to import); they
-    count their metrics in `metrics_dir` beside the serving process's (bot.metrics)."""
+    """Worker processes, started now rather than on the first incident; they count their metrics in
+    `metrics_dir` beside the serving process's (bot.metrics).
+
+    They start in the background: each takes about a second to import, and acking Slack needs none of them, so
+    serving begins at once and what is handed over meanwhile waits in the pool's queue; `up` is called once
+    they all run. A worker that cannot start (its store unreachable) is `failed`: liveness then fails, as for
+    a worker that dies later."""
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_start, initargs=(settings, catalog, turns, metrics_dir))  # fmt: skip
-    for started in [executor.submit(os.getpid) for _ in range(workers)]:
-        started.result()
+
+    def start() -> None:
+        try:
+            for started in [executor.submit(os.getpid) for _ in range(workers)]:
+                started.result()
+            up()
+        except BrokenExecutor as error:
+            failed(f"incident workers: {error}")
+        except RuntimeError:  # shut down before they were all up: nothing is left to start
+            pass
+
+    threading.Thread(target=start, name="workers-start", daemon=True).start()
     return executor
 
 

@@ -151,7 +151,7 @@ class Replicas:
         """Start pods together (as a Deployment does) and return once each answers /readyz."""
         started = [self._spawn(name) for name in names]
         for replica in started:
-            eventually(lambda r=replica: r.readiness().get("status") == "ready" or r.process.poll() is not None,
+            eventually(lambda r=replica: r.readiness().get("workers") == "up" or r.process.poll() is not None,
                        f"{replica.name} to be ready", timeout=60)  # fmt: skip
             assert replica.process.poll() is None, (
                 f"{replica.name} exited:\n{replica.log.read_text()[-3000:]}"
@@ -308,7 +308,7 @@ def test_one_replica_leads_and_both_say_who_at_readyz_and_metrics(replicas: Repl
     leader, followers = replicas.leader()
     (follower,) = followers
     ready = leader.readiness()
-    assert ready == {"status": "ready", "problems": [], "replica": leader.name, "leading": True,
+    assert ready == {"status": "ready", "problems": [], "workers": "up", "replica": leader.name, "leading": True,
                      "leader": leader.name, "lease": f"{NAMESPACE}/chatops-leader"}  # fmt: skip
     assert follower.readiness()["leading"] is False, "a follower still serves Slack: it is ready"
     assert f'chatops_leader{{replica="{leader.name}"}} 1.0' in leader.metrics()

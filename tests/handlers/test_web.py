@@ -102,7 +102,8 @@ def test_both_replicas_are_ready_and_say_which_one_leads(
     a, pod_a, b, pod_b = pods
     assert pod_b.ready()["leader"] is None, "before its first round a replica knows of no leader"
     assert [a.step(), b.step()] == [True, False]
-    assert pod_a.ready() == {"http": "200 OK", "status": "ready", "problems": [], "replica": "chatops-7f9c-a",
+    assert pod_a.ready() == {"http": "200 OK", "status": "ready", "problems": [], "workers": "up",
+                             "replica": "chatops-7f9c-a",
                              "leading": True, "leader": "chatops-7f9c-a", "lease": "chatops/chatops-leader"}  # fmt: skip
     follower = pod_b.ready()
     assert (follower["http"], follower["replica"], follower["leading"]) == ("200 OK", "chatops-7f9c-b", False)
@@ -153,7 +154,8 @@ def test_one_replica_without_a_lease_always_leads(
     deps.leader = AlwaysLeader("chatops-0")
     try:
         pod = Pod(deps, slack)
-        assert pod.ready() == {"http": "200 OK", "status": "ready", "problems": [], "replica": "chatops-0",
+        assert pod.ready() == {"http": "200 OK", "status": "ready", "problems": [], "workers": "up",
+                               "replica": "chatops-0",
                                "leading": True, "leader": "chatops-0", "lease": None}  # fmt: skip
         assert 'chatops_leader{replica="chatops-0"} 1.0' in pod.metrics()
     finally:

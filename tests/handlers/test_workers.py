@@ -47,6 +47,7 @@ def edge(tmp_path: Path, catalog: Catalog, request: pytest.FixtureRequest) -> It
             settings = Settings.load(str(config), env=env, guides=catalog.guides())
             deps = open_deps(settings, catalog)
             deps.work = workers.pool(settings, 1, catalog, SharedTurns(cap))
+            deps.work.submit(os.getpid).result(timeout=60)  # the worker starts in the background: wait for it
             try:
                 yield deps, slack, cluster
             finally:
@@ -114,3 +115,26 @@ def test_a_dead_worker_fails_the_liveness_check_and_the_person_is_told(edge: Edg
     status, text = health(deps)
     assert status == "503 Service Unavailable" and text.startswith("incident workers:")
     assert "Something went wrong on my side" in slack.ephemerals("U0ALICE")[-1].text
+
+
+def test_a_worker_that_cannot_start_fails_the_liveness_check(tmp_path: Path, catalog: Catalog) -> None:
+    config = tmp_path / "chatops.yaml"
+    config.write_text(config_yaml(str(tmp_path / "chatops.db")))
+    (tmp_path / "not-a-folder").write_text("")
+    env = {"SLACK_BOT_TOKEN": TOKEN, "CHATOPS_STORE_URL": f"sqlite:///{tmp_path}/not-a-folder/chatops.db"}
+    settings = Settings.load(str(config), env=env, guides=catalog.guides())
+    deps = open_deps(
+        Settings.load(str(config), env={"SLACK_BOT_TOKEN": TOKEN}, guides=catalog.guides()), catalog
+    )
+    assert health(deps) == ("200 OK", "ok\n")
+    deps.work = workers.pool(
+        settings, 1, catalog, SharedTurns(16), failed=lambda reason: setattr(deps, "broken", reason)
+    )  # as serve wires it; fmt: skip
+    try:
+        end = time.monotonic() + 60  # bounded: the worker's start fails within a second or two
+        while not deps.broken and time.monotonic() < end:
+            time.sleep(0.05)
+        status, text = health(deps)
+    finally:
+        deps.close()
+    assert status == "503 Service Unavailable" and text.startswith("incident workers:")
