@@ -77,9 +77,11 @@ def _start(settings: Settings, catalog: Catalog, turns: SharedTurns, metrics_dir
         count_in(metrics_dir)
     store = open_store(settings.store_url)
     _runtime = Runtime.build(settings, catalog, bot_client(settings), store, turns=turns)
-    # Its threads finish their requests before the process exits (concurrent.futures joins them at exit), so
-    # shutting the pool down lets work in progress end.
     _threads = ThreadPoolExecutor(THREADS_PER_WORKER, thread_name_prefix="incident")
+    # When the pool shuts down (SIGTERM), this process exits once its requests are done: waiting for them must
+    # come before concurrent.futures' own exit hook, after which no thread pool takes work, so a diagnosis in
+    # progress could not start its next checks. These hooks run last registered first.
+    threading._register_atexit(_threads.shutdown)  # type: ignore[attr-defined]
 
 
 def run(request: Request) -> None:

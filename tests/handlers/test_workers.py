@@ -32,13 +32,15 @@ Edge = tuple[Deps, FakeSlackApi, FakeKubeApi]
 @pytest.fixture
 def edge(tmp_path: Path, catalog: Catalog, request: pytest.FixtureRequest) -> Iterator[Edge]:
     """One worker process; the cluster answers no call until the test ends (`delay_s`), so an incident that
-    started its checks stays in them; `@pytest.mark.parametrize("edge", [cap], indirect=True)` sets the cap."""
-    cap = getattr(request, "param", 16)
+    started its checks stays in them. `@pytest.mark.parametrize("edge", [{"cap": 1}], indirect=True)` sets the
+    cap on checks at once, `{"delay_s": 0.5}` how long each call of the cluster takes."""
+    options = getattr(request, "param", {})
+    cap, delay_s = options.get("cap", 16), options.get("delay_s", 60)
     config = tmp_path / "chatops.yaml"
     config.write_text(config_yaml(str(tmp_path / "chatops.db")))
     with FakeSlackApi() as slack:
         with FakeKubeApi("crashloop-oom") as cluster:
-            cluster.delay_s = 60  # released when the cluster stops, at the end of the test
+            cluster.delay_s = delay_s  # a long one is released when the cluster stops, at the end of the test
             env = {
                 "SLACK_BOT_TOKEN": TOKEN,
                 "SLACK_API_URL": slack.api_url,
@@ -87,7 +89,7 @@ def test_one_worker_runs_incidents_at_once(edge: Edge) -> None:
     assert not any("*Verdict:*" in str(m.blocks) for m in slack.messages(CHANNEL_ID))
 
 
-@pytest.mark.parametrize("edge", [1], indirect=True)
+@pytest.mark.parametrize("edge", [{"cap": 1}], indirect=True)
 def test_past_the_cap_an_incident_says_it_is_queued(edge: Edge) -> None:
     deps, slack, _ = edge
     deps.later(OOM)
@@ -100,6 +102,18 @@ def test_past_the_cap_an_incident_says_it_is_queued(edge: Edge) -> None:
         ":stopwatch: Queued behind 1 incident: the checks start when one of them finishes."
     ]
     assert not any("Queued" in m.text for m in slack.thread(CHANNEL_ID, first.ts))
+
+
+@pytest.mark.parametrize("edge", [{"delay_s": 0.5}], indirect=True)
+def test_shutting_down_lets_the_incidents_in_progress_finish(edge: Edge) -> None:
+    deps, slack, _ = edge
+    deps.later(OOM)
+    root = eventually(lambda: slack.messages(CHANNEL_ID, top_level=True), 1)[0]
+    eventually(lambda: slack.thread(CHANNEL_ID, root.ts), 3)  # root, match, checklist: its checks have begun
+    deps.work.shutdown(wait=True)  # what SIGTERM does: no new work, and the worker exits once it is done
+    thread = slack.thread(CHANNEL_ID, root.ts)
+    assert any("*Verdict:*" in str(m.blocks) for m in thread), [m.text for m in thread]
+    assert not any("went wrong" in m.text for m in slack.ephemerals("U0ALICE"))
 
 
 def test_a_dead_worker_fails_the_liveness_check_and_the_person_is_told(edge: Edge) -> None:
