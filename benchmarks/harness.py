@@ -134,11 +134,14 @@ def chatops_serve(
         config = Path(folder) / "chatops.yaml"
         config.write_text(config_yaml(str(Path(folder) / "chatops.db")))
         port = free_port()
+        log = (
+            Path(tempfile.gettempdir()) / f"chatops-bench-{port}.log"
+        )  # kept: what went wrong in a run, if anything
         env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-sandbox-bot-token", "SLACK_SIGNING_SECRET": SECRET,
                "SLACK_API_URL": stand_ins.api_url, "KUBECONFIG": stand_ins.kubeconfig, **(env or {})}  # fmt: skip
         server = subprocess.Popen([str(BIN / "chatops"), "--config", str(config), "serve", "--host", "127.0.0.1",
                                    "--port", str(port), "--threads", "32", "--workers", str(workers), *extra],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                                  env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         clock = time.perf_counter()
         try:

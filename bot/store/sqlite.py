@@ -23,7 +23,8 @@ from bot.clock import Clock
 from bot.errors import StoreError
 from bot.store.base import Row
 
-BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another's transaction before failing
+BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another process's transaction before failing
+WRITER_WAIT_S = 60.0  # how long a writer waits for this process's others (they queue, they do not poll)
 
 
 def _v1(db: Database) -> None:
@@ -194,6 +195,10 @@ class SqliteBackend:
         self.clock = clock
         self._local = threading.local()
         self._lock = threading.Lock()
+        # This process's writers take turns here before asking SQLite for its write lock. SQLite's waiters poll,
+        # and a thread holding the write lock still needs the interpreter lock to commit: with dozens of threads
+        # polling, a holder was starved and others waited past the busy timeout ("database is locked").
+        self._writer = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,13 +234,18 @@ class SqliteBackend:
     @contextmanager
     def write(self) -> Iterator[_Connection]:
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
+        if not self._writer.acquire(timeout=WRITER_WAIT_S):
+            raise StoreError(f"the store {self.path} is busy: no write for {WRITER_WAIT_S:g} s")
         try:
-            yield _Connection(conn)
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+            conn.execute("BEGIN IMMEDIATE")  # the other processes' writers: SQLite's busy timeout
+            try:
+                yield _Connection(conn)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        finally:
+            self._writer.release()
 
     def _migrate(self) -> None:
         conn = self._conn()
