@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -58,8 +59,12 @@ def pool(
 
     def start() -> None:
         try:
-            for started in [executor.submit(os.getpid) for _ in range(workers)]:
-                started.result()
+            # Until every process has answered: one that is up can take both of a round's tasks.
+            answered: set[int] = set()
+            while len(answered) < workers:
+                answered |= {
+                    task.result() for task in [executor.submit(_pid_after, 0.05) for _ in range(workers)]
+                }
             up()
         except BrokenExecutor as error:
             failed(f"incident workers: {error}")
@@ -68,6 +73,11 @@ def pool(
 
     threading.Thread(target=start, name="workers-start", daemon=True).start()
     return executor
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)  # long enough that another idle process takes the round's next task
+    return os.getpid()
 
 
 def _start(settings: Settings, catalog: Catalog, turns: SharedTurns, metrics_dir: Path | None) -> None:
