@@ -147,6 +147,9 @@ def stop_server(server: Any, thread: threading.Thread, timeout: float = 10.0) ->
         for channel in list(server._map.values()):  # connections still open: the loop ends when none is left
             channel.close()
 
-    server.trigger.pull_trigger(close_all)
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError:  # its trigger is closed (the loop has ended): closing from here is the only way left
+        close_all()
     thread.join(timeout)
     server.task_dispatcher.shutdown(timeout=timeout)
