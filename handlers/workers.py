@@ -82,9 +82,7 @@ def _pid_after(seconds: float) -> int:
 
 def _start(settings: Settings, catalog: Catalog, turns: SharedTurns, metrics_dir: Path | None) -> None:
     global _runtime, _threads
-    # When the CPU is short, the process answering Slack comes first. The weight is per thread and a worker
-    # runs dozens of them, so only the lowest priority keeps their sum below the few threads that ack.
-    os.nice(19)
+    os.nice(10)  # when the CPU is short, the process answering Slack comes first
     if metrics_dir is not None:
         count_in(metrics_dir)
     store = open_store(settings.store_url)
