@@ -71,6 +71,14 @@ def eventually(found: Callable[[], list[Message]], count: int) -> list[Message]:
     return messages
 
 
+def checks_begun(deps: Deps, slack: FakeSlackApi) -> Message:
+    """Open an incident and return its root message once its checks have begun (root, match, checklist)."""
+    deps.later(OOM)
+    root = eventually(lambda: slack.messages(CHANNEL_ID, top_level=True), 1)[0]
+    eventually(lambda: slack.thread(CHANNEL_ID, root.ts), 3)
+    return root
+
+
 def test_a_request_is_answered_by_a_worker_process(edge: Edge) -> None:
     deps, slack, _ = edge
     assert deps.runtime is None, "the process answering Slack runs no incident work itself"
@@ -92,9 +100,7 @@ def test_one_worker_runs_incidents_at_once(edge: Edge) -> None:
 @pytest.mark.parametrize("edge", [{"cap": 1}], indirect=True)
 def test_past_the_cap_an_incident_says_it_is_queued(edge: Edge) -> None:
     deps, slack, _ = edge
-    deps.later(OOM)
-    first = eventually(lambda: slack.messages(CHANNEL_ID, top_level=True), 1)[0]
-    eventually(lambda: slack.thread(CHANNEL_ID, first.ts), 3)  # root, match, checklist: its checks have begun
+    first = checks_begun(deps, slack)
     deps.later(OOM)
     second = eventually(lambda: slack.messages(CHANNEL_ID, top_level=True), 2)[-1]
     queued = eventually(lambda: [m for m in slack.thread(CHANNEL_ID, second.ts) if "Queued" in m.text], 1)
@@ -107,9 +113,7 @@ def test_past_the_cap_an_incident_says_it_is_queued(edge: Edge) -> None:
 @pytest.mark.parametrize("edge", [{"delay_s": 0.5}], indirect=True)
 def test_shutting_down_lets_the_incidents_in_progress_finish(edge: Edge) -> None:
     deps, slack, _ = edge
-    deps.later(OOM)
-    root = eventually(lambda: slack.messages(CHANNEL_ID, top_level=True), 1)[0]
-    eventually(lambda: slack.thread(CHANNEL_ID, root.ts), 3)  # root, match, checklist: its checks have begun
+    root = checks_begun(deps, slack)
     deps.work.shutdown(wait=True)  # what SIGTERM does: no new work, and the worker exits once it is done
     thread = slack.thread(CHANNEL_ID, root.ts)
     assert any("*Verdict:*" in str(m.blocks) for m in thread), [m.text for m in thread]
