@@ -30,6 +30,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from waitress import wasyncore
 
 from bot.metrics import exposition, metrics
 from handlers.alertmanager import alertmanager
@@ -139,17 +140,25 @@ def _reply(
 
 
 def stop_server(server: Any, thread: threading.Thread, timeout: float = 10.0) -> None:
-    """Stop a waitress server running in `thread`: its sockets are closed inside its own loop (closing them from
-    another thread pulls them from under a running select), then its worker threads finish."""
+    """Stop a waitress server running in `thread`, in the one safe order. Its sockets are closed inside its own
+    loop (closing them from another thread pulls them from under a running select). Its wake-up pipe is closed
+    last, after the worker threads have finished: a request that completes wakes the loop by writing to the
+    pipe's file descriptor number, and once that number is reused the write lands in someone else's socket."""
 
-    def close_all() -> None:
-        server.close()
-        for channel in list(server._map.values()):  # connections still open: the loop ends when none is left
+    def in_loop(work: Callable[[], None]) -> None:
+        if thread.is_alive():
+            server.trigger.pull_trigger(work)
+        else:  # the loop has ended: nothing else touches the sockets
+            work()
+
+    def close_rest() -> None:
+        # The connections left, then the pipe itself: the loop ends when its map is empty.
+        for channel in list(server._map.values()):
             channel.close()
 
-    try:
-        server.trigger.pull_trigger(close_all)
-    except OSError:  # its trigger is closed (the loop has ended): closing from here is the only way left
-        close_all()
-    thread.join(timeout)
+    # The listening socket alone: waitress's own close() would take the pipe with it.
+    in_loop(lambda: wasyncore.dispatcher.close(server))
+    # Requests in progress finish, and may still wake the loop.
     server.task_dispatcher.shutdown(timeout=timeout)
+    in_loop(close_rest)
+    thread.join(timeout)
