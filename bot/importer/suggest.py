@@ -172,6 +172,7 @@ def suggestions(entry: Entry, builder: Builder, ctx: Context, alerts: list[Alert
         if builder.add_probe(rule.probe, rule.title, rule.make(text, ctx)):
             outcomes.append(suggested(f"probe {rule.probe}", rule.title, match.group(0), entry.line))
     outcomes += _alert_rules(entry, builder, ctx, alerts)
+    outcomes += _before_reconfiguring(entry, builder, ctx, present, platforms)
     outcomes += _logs(entry, builder, ctx, present, platforms)
     outcomes += suggest_actions(entry, builder, ctx, platforms, texts[ABOUT])
     return outcomes
@@ -216,6 +217,28 @@ def _alert_rules(entry: Entry, builder: Builder, ctx: Context, alerts: list[Aler
                                                              {"matchers": {"alertname": rule.name}}):  # fmt: skip
             outcomes.append(suggested("probe alertmanager.alerts", rule.name, why, entry.line))
     return outcomes
+
+
+# A fix that sets the Cloud Run service's environment or identity: what they are now is the evidence.
+_RECONFIGURES = re.compile(
+    r"\bgcloud\s+run\s+services\s+update\s[^\n]*?--(set-env-vars|update-env-vars|remove-env-vars|"
+    r"service-account|set-secrets|update-secrets)\b"
+)
+
+
+def _before_reconfiguring(
+    entry: Entry, builder: Builder, ctx: Context, present: set[Any], platforms: set[str]
+) -> list[Outcome]:
+    """The service's environment and identity as they are (cloud_run.service shows them) for an entry whose
+    fix changes them: the person sees whether the fix is the one needed before asking for it."""
+    if CLOUD_RUN not in platforms or not ctx.has("cloud_run_service") or "cloud_run.service" in present:
+        return []
+    fix = next((m for s in entry.steps if s.part == Part.SOLUTIONS and s.command
+                and (m := _RECONFIGURES.search(s.command.replace("\\\n", " ")))), None)  # fmt: skip
+    title = "Cloud Run service: its environment and identity now"
+    if fix is None or not builder.add_probe("cloud_run.service", title, {}):
+        return []
+    return [suggested("probe cloud_run.service", title, f"the fix sets --{fix.group(1)}", entry.line)]
 
 
 def _logs(

@@ -196,6 +196,7 @@ def _evidence(svc: dict[str, Any], revision: dict[str, Any] | None) -> str:
         f"Latest created revision: {short_name(svc.get('latestCreatedRevision')) or '-'}",
         f"Latest ready revision:   {short_name(svc.get('latestReadyRevision')) or '-'}",
         f"Traffic: {traffic_text(svc)}",
+        *_configuration_lines(svc.get("template") or {}),
         "Conditions:",
     ]
     lines += _condition_lines(svc)
@@ -205,6 +206,25 @@ def _evidence(svc: dict[str, Any], revision: dict[str, Any] | None) -> str:
         if revision.get("logUri"):
             lines.append(f"Revision logs: {revision['logUri']}")
     return "\n".join(lines)
+
+
+def _configuration_lines(template: dict[str, Any]) -> list[str]:
+    """What the guides' fixes change (`--set-env-vars`, `--service-account`), as it is now. Values pass the
+    redaction every posted text passes (`DB_PASSWORD=...` is masked); secret references show only the secret."""
+    lines = [f"Runs as: {template['serviceAccount']}"] if template.get("serviceAccount") else []
+    for container in template.get("containers") or []:
+        env = [_env_text(e) for e in container.get("env") or []]
+        if env:
+            name = f" ({container['name']})" if container.get("name") else ""
+            lines.append(one_line(f"Environment{name}: {', '.join(env)}", 1000))
+    return lines
+
+
+def _env_text(env: dict[str, Any]) -> str:
+    secret = (env.get("valueSource") or {}).get("secretKeyRef")
+    if secret:
+        return f"{env.get('name', '?')} from secret {short_name(secret.get('secret'))}:{secret.get('version', 'latest')}"
+    return f"{env.get('name', '?')}={env.get('value', '')}"
 
 
 def _condition_lines(resource: dict[str, Any]) -> list[str]:

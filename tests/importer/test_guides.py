@@ -31,7 +31,7 @@ GUIDES = [
 FLOORS = {
     "ai-platform": (0.95, 0.80),
     "convergence-data-pipeline": (0.95, 0.85),
-    "imgstream": (0.75, 0.90),
+    "imgstream": (0.95, 0.85),
     "microservices-platform": (0.90, 0.95),
     "tldr-highlight-api": (0.95, 0.95),
 }

@@ -88,3 +88,39 @@ def test_a_status_in_another_systems_error_is_not_the_services_status_ratio() ->
 def test_nothing_is_suggested_without_a_service() -> None:
     result = import_guide((FIXTURES / "suggestions.md").read_text(encoding="utf-8"), "shop", Context())
     assert all(o.part != "suggested" for d in result.drafts for o in d.outcomes)
+
+
+def test_a_fix_that_sets_the_cloud_run_environment_shows_the_environment_first() -> None:
+    guide = """# Gallery troubleshooting
+
+## Uploads fail
+
+**Symptoms:**
+- Uploads fail with 500
+
+**Solutions:**
+1. **Point the service at the right bucket:**
+   ```bash
+   gcloud run services update gallery \\
+     --set-env-vars="BUCKET=your-bucket" --region=us-central1
+   ```
+
+## Uploads are slow
+
+**Symptoms:**
+- Uploads take 10 s
+
+**Solutions:**
+1. **More memory:**
+   ```bash
+   gcloud run services update gallery --memory=2Gi --region=us-central1
+   ```
+"""
+    values: dict[str, str | None] = {
+        "service": "gallery", "project": "gallery-prod", "region": "us-central1", "cloud_run_service": "gallery"
+    }  # fmt: skip
+    result = import_guide(guide, "gallery", Context("gallery", values, "gallery"))
+    assert "cloud_run.service" in [p for p, _ in probes(result, "Uploads fail")]
+    assert "cloud_run.service" not in [p for p, _ in probes(result, "Uploads are slow")], (
+        "resources are not it"
+    )

@@ -26,6 +26,7 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from bot.config import Service
 from bot.probes.base import Clients, ProbeContext, ProbeFailure, Skip
 from bot.probes.cloud_run import CloudRunServiceParams, service
+from bot.redaction import redact
 from bot.severity import Status
 
 IMGSTREAM = Service.model_validate(
@@ -56,6 +57,25 @@ def test_healthy_service(fake: FakeCloudRun) -> None:
     assert "URL: https://imgstream-production-3k2j4h5g6a-uc.a.run.app" in evidence
     assert [r.path for r in fake.requests] == [f"/v2/{SERVICE_NAME}"]
     assert fake.requests[0].authorization is None  # anonymous credentials send no token
+
+
+def test_the_environment_and_identity_that_fixes_change_are_shown_with_secrets_masked(
+    fake: FakeCloudRun,
+) -> None:
+    service_json, revisions = healthy()
+    service_json["template"]["containers"][0]["env"] = [
+        {"name": "GCS_BUCKET_PRODUCTION", "value": "imgstream-uploads"},
+        {"name": "DB_PASSWORD", "value": "hunter2-prod"},
+        {"name": "JWT_KEY", "valueSource": {"secretKeyRef": {"secret": "jwt-signing-key", "version": "3"}}},
+    ]
+    _, _, evidence = check(fake.serve((service_json, revisions)).url)
+    assert f"Runs as: imgstream-cloud-run-production@{PROJECT}.iam.gserviceaccount.com" in evidence
+    shown = redact(evidence)  # as every posted text is
+    assert (
+        "GCS_BUCKET_PRODUCTION=imgstream-uploads" in shown
+        and "JWT_KEY from secret jwt-signing-key:3" in shown
+    )
+    assert "hunter2" not in shown and "DB_PASSWORD=[REDACTED]" in shown
 
 
 def test_latest_revision_that_failed_to_start_is_critical_with_its_reason(fake: FakeCloudRun) -> None:
