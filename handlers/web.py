@@ -21,6 +21,7 @@ own server is for development only).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -35,6 +36,8 @@ from waitress import wasyncore
 from bot.metrics import exposition, metrics
 from handlers.alertmanager import alertmanager
 from handlers.deps import Deps
+
+log = logging.getLogger("chatops")
 
 StartResponse = Callable[..., Any]
 
@@ -147,9 +150,12 @@ def stop_server(server: Any, thread: threading.Thread, timeout: float = 10.0) ->
 
     def in_loop(work: Callable[[], None]) -> None:
         if thread.is_alive():
-            server.trigger.pull_trigger(work)
-        else:  # the loop has ended: nothing else touches the sockets
-            work()
+            try:
+                server.trigger.pull_trigger(work)
+                return
+            except OSError as error:  # the pipe's descriptor was closed under it: the loop cannot be woken
+                log.warning("waitress's wake-up pipe is gone (%s); closing its sockets from here", error)
+        work()
 
     def close_rest() -> None:
         # The connections left, then the pipe itself: the loop ends when its map is empty.
