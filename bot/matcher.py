@@ -19,7 +19,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from bot.intents import not_incident
@@ -72,11 +72,11 @@ FLOOR_POWER = 2.0
 HEAD_CHARS = 1500  # the start, read whole
 TAIL_CHARS = 800  # the end, read whole (a traceback ends with its exception)
 SCAN_CHARS = 100_000  # how far before the tail error-looking lines are looked for
-MAX_ERROR_LINES, MAX_LINE_CHARS, MAX_HITS_PER_WORD = 12, 240, 32
+MAX_ERROR_LINES, MAX_LINE_CHARS, MAX_LINES_TRIED = 12, 240, 64  # lines kept; read from each end
 MIN_LINES_TO_DEDUPE = 8
 MAX_TRIES_PER_LITERAL = 4  # lines searched for one pattern
 MAX_PATTERN_SEARCHES = 48  # patterns searched for one text
-INTENT_CHARS = 1000  # a feature request or a question says so at the start
+INTENT_CHARS = 500  # a feature request or a question says so at the start
 ERROR_WORDS = ("error", "exception", "fatal", "panic", "traceback", "refused", "denied", "timed out", "timeout",
                "killed", "failed", "failure", "oom", "unavailable", "forbidden", "unauthorized", "reset by peer")  # fmt: skip
 
@@ -87,6 +87,7 @@ _STATUS_PLURAL = re.compile(r"\b([1-5]\d\d)(s|es|ing|ed)\b")  # "503ing", "500s"
 _SCHEME = re.compile(r"\bhttps?://", re.IGNORECASE)  # a URL's scheme says nothing about TLS trouble
 _NAME = re.compile(r"[A-Za-z]{6,}")  # library error names are looked up whole, before camelCase is split
 # An empty value where there should be results ("highlights is []", "returned {}") is the word 'empty'.
+_EMPTY = re.compile(r"\[\s*\]|\{\s*\}|\"\"")
 _EMPTY_VALUE = re.compile(r"(?:\bis|\bare|\breturns?|\breturned|\bgot|=|:)\s*(?:\[\s*\]|\{\s*\}|\"\")")
 # Phrases as word sequences, longest first for each first word ("x-api-key" and "x api key" are the same phrase).
 _PHRASES_BY_FIRST: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
@@ -126,8 +127,9 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
     """
     extra = [c for name in _NAME.findall(text) for c in LIBRARY_ERRORS.get(name.lower(), "").split()]
     text = _CAMEL.sub(" ", _SCHEME.sub(" ", text)).lower().replace("'", "").replace("\u2019", "")
-    text = _EMPTY_VALUE.sub(" empty ", _STATUS_PLURAL.sub(r"\1", text))
-    if any(char.isdigit() for char in text):
+    text = _empty_values(text)
+    if _DIGITS.search(text):
+        text = _STATUS_PLURAL.sub(r"\1", text)
         text = _QUANTITY.sub(lambda m: _quantity(m, text), text)
     words = [_spelled(word, known) for word in _WORD.findall(text)]
     out: list[str] = []
@@ -149,6 +151,18 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
     return out + extra
 
 
+def _empty_values(text: str) -> str:
+    """ "highlights is []" -> "highlights empty": the cue is looked for only before an empty value (trying the
+    whole pattern at every position of a long text cost more than all the rest of the reading)."""
+    pieces, last = [], 0
+    for value in _EMPTY.finditer(text):
+        cue = _EMPTY_VALUE.search(text, max(last, value.start() - 32), value.end())
+        if cue and cue.end() == value.end():
+            pieces += [text[last : cue.start()], " empty "]
+            last = cue.end()
+    return "".join(pieces) + text[last:] if pieces else text
+
+
 def _spelled(word: str, known: Collection[str]) -> str:
     """The word as meant: a misspelling of a key word is corrected, anything else is left as it is."""
     if (
@@ -167,6 +181,7 @@ def _typo_cached(word: str) -> str | None:
     return _typo(word)
 
 
+@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """A light suffix stripper so 'uploads'/'uploading' and 'queries'/'query' meet; numbers stay as they are."""
     if word.isdigit() or len(word) <= 4:
@@ -240,32 +255,64 @@ def excerpt(text: str) -> str:
 
 
 def _error_lines(region: str) -> list[str]:
-    """Distinct error-looking lines of a region (first and last ones kept when there are many).
+    """Distinct error-looking lines of a region: the first and the last few, in the order of the text.
 
-    A line longer than MAX_LINE_CHARS is cut around the error word, not at its start.
+    Only as many lines are read as it takes to find them (at most MAX_LINES_TRIED from each end), so a paste
+    that is errors from end to end costs what one with a single error does. A line longer than MAX_LINE_CHARS
+    is cut around the error word, not at its start.
     """
     lowered = region.lower()
-    spans: dict[int, int] = {}  # start -> end of each piece, in the order of the text
-    for word in ERROR_WORDS:
-        pos, hits = lowered.find(word), 0
-        while pos != -1 and hits < MAX_HITS_PER_WORD:
-            line_start = lowered.rfind("\n", 0, pos) + 1
-            line_end = lowered.find("\n", pos)
-            line_end = len(lowered) if line_end == -1 else line_end
-            start = max(line_start, min(pos - MAX_LINE_CHARS // 3, line_end - MAX_LINE_CHARS))
-            spans[start] = min(line_end, start + MAX_LINE_CHARS)
-            pos = -1 if line_end == len(lowered) else lowered.find(word, line_end)
-            hits += 1
-    lines: list[str] = []
-    seen: set[str] = set()
-    for start in sorted(spans):
-        line = region[start : spans[start]]
-        key = _DIGITS.sub("#", line.lower())  # the same message with other numbers says nothing new
-        if key not in seen:
-            seen.add(key)
-            lines.append(line)
     half = MAX_ERROR_LINES // 2
-    return lines if len(lines) <= MAX_ERROR_LINES else lines[:half] + lines[-half:]
+    seen: set[str] = set()
+    first: list[tuple[int, str]] = []
+    for pos in _error_positions(lowered, 0, len(region), reverse=False):
+        _keep(region, lowered, pos, seen, first)
+        if len(first) == half:
+            break
+    after_first = (region.find("\n", first[-1][0]) % (len(region) + 1)) if first else 0  # -1: the end
+    last: list[tuple[int, str]] = []
+    for pos in _error_positions(lowered, after_first, len(region), reverse=True):
+        _keep(region, lowered, pos, seen, last)
+        if len(last) == half:
+            break
+    return [line for _, line in first + sorted(last)]
+
+
+def _keep(region: str, lowered: str, pos: int, seen: set[str], into: list[tuple[int, str]]) -> None:
+    """Add the (cut) line around `pos` unless the same message, but for its numbers, was kept already."""
+    line_start = lowered.rfind("\n", 0, pos) + 1
+    line_end = lowered.find("\n", pos)
+    line_end = len(lowered) if line_end == -1 else line_end
+    start = max(line_start, min(pos - MAX_LINE_CHARS // 3, line_end - MAX_LINE_CHARS))
+    line = region[start : min(line_end, start + MAX_LINE_CHARS)]
+    key = _DIGITS.sub("#", line.lower())
+    if key not in seen:
+        seen.add(key)
+        into.append((start, line))
+
+
+def _error_positions(lowered: str, start: int, end: int, reverse: bool) -> Iterator[int]:
+    """Where error words are in lowered[start:end], one per line, from the start (or the end) inwards: each
+    word's next occurrence is kept and only the words on the line just read are searched again."""
+    find = lowered.rfind if reverse else lowered.find
+    next_at = {word: find(word, start, end) for word in ERROR_WORDS}
+    for _ in range(MAX_LINES_TRIED):
+        found = [p for p in next_at.values() if p != -1]
+        if not found:
+            return
+        pos = max(found) if reverse else min(found)
+        yield pos
+        if reverse:
+            line_start = max(start, lowered.rfind("\n", start, pos) + 1)
+            for word, at in next_at.items():
+                if at >= line_start:
+                    next_at[word] = lowered.rfind(word, start, max(start, line_start - 1))
+        else:
+            line_end = lowered.find("\n", pos, end)
+            line_end = end if line_end == -1 else line_end
+            for word, at in next_at.items():
+                if at != -1 and at <= line_end:
+                    next_at[word] = lowered.find(word, line_end, end)
 
 
 _SPECIAL = set("\\.^$*+?{}[]()|")
@@ -431,7 +478,7 @@ class Matcher:
         # Inverted indexes for the evidence: patterns by literal, phrases by first term, alert names flat.
         self.by_literal: dict[str, list[tuple[int, int]]] = {}
         self.always_run: list[tuple[int, int]] = []
-        self.phrases_by_first: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+        self.phrases_by_first: dict[str, list[tuple[int, str, tuple[str, ...], frozenset[str]]]] = {}
         self.alerts = [(i, name, lowered) for i, d in enumerate(self.docs) for name, lowered in d.alerts]
         for i, doc in enumerate(self.docs):
             for k, (literals, _) in enumerate(doc.patterns):
@@ -440,7 +487,7 @@ class Matcher:
                 if not literals:
                     self.always_run.append((i, k))
             for phrase, pseq in doc.phrases:
-                self.phrases_by_first.setdefault(pseq[0], []).append((i, phrase, pseq))
+                self.phrases_by_first.setdefault(pseq[0], []).append((i, phrase, pseq, frozenset(pseq)))
         self.literals = sorted(self.by_literal)
         self.docs_terms = {d.playbook.id: frozenset(d.tf) for d in self.docs}
 
@@ -577,9 +624,10 @@ class Matcher:
             if start != -1:
                 alerts.setdefault(i, []).append(f"alert {name}")
         phrases: dict[int, list[str]] = {}
+        in_text = set(positions)  # a phrase is looked for in order only when the text has all its terms
         for term in positions:
-            for i, phrase, pseq in self.phrases_by_first.get(term, ()):
-                if _contains(seq, pseq, positions):
+            for i, phrase, pseq, needed in self.phrases_by_first.get(term, ()):
+                if needed <= in_text and _contains(seq, pseq, positions):
                     phrases.setdefault(i, []).append(phrase)
         out: dict[int, tuple[float, list[str], bool]] = {}
         for i in set(found) | set(alerts) | set(phrases):
@@ -668,11 +716,9 @@ def _contains(seq: list[str], sub: tuple[str, ...], positions: Mapping[str, list
     """True when `sub` occurs in `seq` in order (gaps allowed, within a short window)."""
     if not sub or any(term not in positions for term in sub):
         return False
+    rest, reach = sub[1:], 2 * len(sub)
     for start in positions[sub[0]]:
-        position, window = 1, seq[start + 1 : start + 1 + 2 * len(sub)]
-        for item in window:
-            if position < len(sub) and item == sub[position]:
-                position += 1
-        if position == len(sub):
+        window = iter(seq[start + 1 : start + 1 + reach])
+        if all(term in window for term in rest):  # each found after the one before
             return True
     return False

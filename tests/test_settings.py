@@ -115,3 +115,9 @@ def test_serving_never_imports_a_stand_in() -> None:
 def test_commands_that_need_no_cluster_do_not_import_its_client() -> None:
     loaded = imported_by("from handlers.cli import main\nmain(['playbooks', 'list'])")
     assert "kubernetes" not in loaded and "google.cloud.run_v2" not in loaded
+    matched = imported_by(
+        "from handlers.cli import main\nmain(['match', 'api-gateway pods keep restarting'])"
+    )
+    assert not {"kubernetes", "urllib3", "httpx", "sqlite_utils"} & matched, (
+        "matching calls no system, opens no store"
+    )

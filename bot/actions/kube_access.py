@@ -11,8 +11,6 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import urllib3
-
 from bot.actions.base import ActionContext, ActionError
 from bot.probes.base import ProbeFailure
 from bot.probes.kube_client import warm
@@ -51,6 +49,8 @@ class Cluster:
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """`fn(*args, **kwargs)` returning the response's JSON; API errors raise KubeApiError."""
+        import urllib3  # the Kubernetes client's transport, loaded with it (only commands that act need it)
+
         try:
             response = fn(*args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S, **kwargs)
         except warm().exceptions.ApiException as err:

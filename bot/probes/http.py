@@ -12,10 +12,9 @@ import json
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import Field
 
 from bot.faults import Rank, fault
@@ -34,6 +33,9 @@ from bot.probes.network import (
 )
 from bot.probes.network import verify_failure as _verify_failure
 from bot.severity import Status
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BODY = 256 * 1024  # health bodies are small; never read a large page whole
 SHOWN_BODY = 600
@@ -134,6 +136,8 @@ def _resolved_get(url: str, timeout: float, ctx: ProbeContext, follow: bool) -> 
 
 def _get(url: str, timeout: float, verify: ssl.SSLContext | bool, follow: bool) -> _Answer:
     """One GET, body read up to MAX_BODY; the service not answering raises Unreachable with the reason."""
+    import httpx  # loaded by the first check: commands that check nothing start faster without it
+
     started = time.monotonic()
     try:
         with (

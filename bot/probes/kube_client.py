@@ -8,8 +8,6 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import urllib3
-
 from bot.probes.base import ProbeContext, ProbeFailure, Skip
 
 if TYPE_CHECKING:
@@ -79,6 +77,8 @@ class Kube:
         `resource` (a plural of RESOURCES) and `name` word the reason; statuses in `tolerate` return None
         (e.g. 404 for an optional object, 400 for a container that has no previous logs).
         """
+        import urllib3  # the client's transport, loaded with it
+
         timeout = self.ctx.remaining()
         api_error = warm().exceptions.ApiException
         try:
@@ -120,7 +120,9 @@ class Kube:
         detail = f": {message}" if message else ""
         return f"kube-apiserver at {self.host} answered {err.status} {err.reason or ''}{detail}".strip()
 
-    def _transport_reason(self, err: urllib3.exceptions.HTTPError, timeout: float) -> str:
+    def _transport_reason(self, err: Exception, timeout: float) -> str:
+        import urllib3
+
         cause = err.reason if isinstance(err, urllib3.exceptions.MaxRetryError) and err.reason else err
         if isinstance(cause, urllib3.exceptions.NewConnectionError):  # (a ConnectTimeoutError subclass)
             if "refused" in str(cause).lower():

@@ -10,7 +10,6 @@ import math
 import re
 from typing import Any, Literal
 
-import httpx
 from pydantic import Field, field_validator
 
 from bot.faults import Rank, fault
@@ -303,6 +302,8 @@ def _get_json(
     ctx: ProbeContext, system: str, base: str, path: str, query: dict[str, Any], doing: str = "the request"
 ) -> Any:
     """GET an API path and return its JSON; anything else becomes a ProbeFailure a person can read."""
+    import httpx  # loaded by the first check: commands that check nothing start faster without it
+
     timeout = ctx.remaining()
     try:
         with httpx.Client(verify=ctx.clients.tls(), timeout=timeout) as client:

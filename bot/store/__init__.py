@@ -13,8 +13,6 @@ from bot.clock import SYSTEM_CLOCK, Clock
 from bot.errors import StoreError
 from bot.store.base import Backend, ButtonStates, Claims, IncidentLog, State, Store
 from bot.store.sql import EVENT_RETENTION, SqlStore
-from bot.store.sqlite import MIGRATIONS as SQLITE_MIGRATIONS
-from bot.store.sqlite import SqliteBackend
 
 __all__ = [
     "EVENT_RETENTION",
@@ -37,6 +35,8 @@ def open_store(url: str, clock: Clock = SYSTEM_CLOCK) -> SqlStore:
 
         backend = PostgresBackend(url, clock)
     else:
+        from bot.store.sqlite import SqliteBackend  # sqlite-utils too: the CLI's other commands start without
+
         backend = SqliteBackend(_sqlite_path(url), clock)
     try:
         return SqlStore(backend, clock)
@@ -51,15 +51,17 @@ def schema_versions(url: str) -> tuple[int, int]:
         from bot.store import postgres, postgres_schema
 
         return postgres.schema_version(url), len(postgres_schema.MIGRATIONS)
+    from bot.store.sqlite import MIGRATIONS, SqliteBackend
+
     path = _sqlite_path(url)
     if not path.exists():
-        return 0, len(SQLITE_MIGRATIONS)
+        return 0, len(MIGRATIONS)
     conn = sqlite3.connect(
         f"{path.resolve().as_uri()}?mode=ro", uri=True
     )  # read only: asking creates nothing
     try:
         known = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone()
-        return (SqliteBackend.version(conn) if known else 0), len(SQLITE_MIGRATIONS)
+        return (SqliteBackend.version(conn) if known else 0), len(MIGRATIONS)
     except sqlite3.DatabaseError as err:
         raise StoreError(f"the store {path} cannot be used: {err}") from None
     finally:
