@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import cli
 from bot.errors import ChatOpsError
-from handlers.turns import DEFAULT_CAP
+from handlers.turns import DEFAULT_CAP, WORKER_NICE
 
 if TYPE_CHECKING:
     from handlers.deps import Deps
@@ -46,7 +46,7 @@ def serving(app: cli.App, args: argparse.Namespace) -> Iterator[Deps]:
         deps.workers_up = False
         deps.work = workers.pool(app.settings, args.workers, app.catalog, SharedTurns(args.incidents), Path(folder),
                                  up=lambda: setattr(deps, "workers_up", True),
-                                 failed=lambda reason: setattr(deps, "broken", reason))  # fmt: skip
+                                 failed=lambda reason: setattr(deps, "broken", reason), nice=args.worker_nice)  # fmt: skip
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         stop = threading.Event()
@@ -140,6 +140,8 @@ def add_slack_commands(sub: Any) -> None:
         parser.add_argument(
             "--workers", type=int, default=2, help="processes running incident work (default 2)"
         )
+        parser.add_argument("--worker-nice", type=int, default=WORKER_NICE, choices=range(20), metavar="0-19",
+                            help=f"how far below serving the workers run (default {WORKER_NICE}: acks first)")  # fmt: skip
         parser.add_argument("--incidents", type=int, default=DEFAULT_CAP, metavar="N",
                             help=f"incidents checked at once across the workers; past it they queue (default {DEFAULT_CAP})")  # fmt: skip
 

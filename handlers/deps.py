@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
     from bot.leader import Leadership
 
 log = logging.getLogger("chatops")
+# Requests handed to the workers as one task, at most: enough to spare the threads, few enough that a burst
+# is still shared between the worker processes.
+MAX_BATCH = 8
+BATCH_LINGER_S = 0.002
 
 
 class Pool(ThreadPoolExecutor):
@@ -150,9 +155,12 @@ class Deps:
 
         For worker processes the request only joins an in-memory queue here, and one thread hands it on:
         ProcessPoolExecutor.submit writes to a pipe under a lock, and from every request thread at once that
-        convoy (each waiter also waiting for the interpreter lock) was most of the ack's time under load."""
+        convoy (each waiter also waiting for the interpreter lock) was most of the ack's time under load. What
+        queued meanwhile goes on as one task: each task wakes three threads of this process (the pool's manager,
+        its queue's feeder, then the result), and under load their turns at the interpreter lock were most of
+        what an ack took over a bare Bolt app's."""
         if self.runtime is not None:
-            self._hand_on(request)
+            self._hand_on([request])
             return
         with self._lock:
             if self._forwarder is None:
@@ -162,22 +170,29 @@ class Deps:
 
     def _forward(self) -> None:
         while (request := self._outbox.get()) is not None:
-            self._hand_on(request)
+            time.sleep(BATCH_LINGER_S)  # what arrives meanwhile goes in the same task
+            batch = [request]
+            while len(batch) < MAX_BATCH and not self._outbox.empty():
+                if (more := self._outbox.get()) is None:
+                    self._hand_on(batch)
+                    return
+                batch.append(more)
+            self._hand_on(batch)
 
-    def _hand_on(self, request: Request) -> None:
+    def _hand_on(self, requests: list[Request]) -> None:
         from handlers import workers  # the worker processes' entry point imports this module
 
         try:
             if self.runtime is not None:
-                self.work.submit(self.runtime.run, request)
+                for request in requests:
+                    self.work.submit(self.runtime.run, request)
             else:
-                self.work.submit(workers.run, request)
+                self.work.submit(workers.run, requests)
         except BrokenExecutor as error:  # a worker died (e.g. killed for memory)
             self.broken = f"incident workers: {error}"
             correlation = uuid.uuid4().hex[:8]
             log.error("incident workers are broken [%s]: %s", correlation, error)
-            asker = getattr(request, "asker", None)
-            if asker is not None:
+            for asker in {a for r in requests if (a := getattr(r, "asker", None)) is not None}:
                 self.client.chat_postEphemeral(channel=asker.channel, user=asker.user,
                                                text=messages.went_wrong(correlation))  # fmt: skip
 

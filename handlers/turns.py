@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.incident.turns import Waiting
 
+WORKER_NICE = 19  # the worker processes run at the lowest priority: on the CPU the serving process leaves
 DEFAULT_CAP = 16  # diagnoses mostly wait on APIs; past this many the CPU, not the APIs, is what they wait for
 
 

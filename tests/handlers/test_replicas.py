@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from postgres_server import PostgresServer
+from processes import TEST_WORKER_NICE
 from slack_workspace import OOM_REPORT, button, shown
 
 from bot.incidents import Incident, RequestState, TimelineKind
@@ -178,7 +179,8 @@ class Replicas:
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [str(Path(sys.executable).parent / "chatops"), "--config", str(config), "serve",
-                 "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "16"],
+                 "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "16",
+                 "--worker-nice", str(TEST_WORKER_NICE)],
                 env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         return Replica(name, f"http://127.0.0.1:{port}", process, log)

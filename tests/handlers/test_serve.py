@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from processes import TEST_WORKER_NICE
 
 from handlers.shell.payloads import SIGNING_SECRET, signed, slash_command
 from sandbox import FakeKubeApi, config_yaml
@@ -34,7 +35,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fake
         exe = Path(sys.executable).parent / "chatops"
         log = (tmp_path / "serve.log").open("w")
         server = subprocess.Popen(
-            [str(exe), "--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(exe), "--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--worker-nice", str(TEST_WORKER_NICE)],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"

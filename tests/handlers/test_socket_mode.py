@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from processes import TEST_WORKER_NICE
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_workspace import OOM_REPORT, button, shown
@@ -160,7 +161,18 @@ def chatops_socket(tmp_path: Path, port: int = 0, **env: str) -> subprocess.Pope
     config = tmp_path / "chatops.yaml"
     config.write_text(config_yaml(str(tmp_path / "chatops.db")))
     exe = Path(sys.executable).parent / "chatops"
-    command = [str(exe), "--config", str(config), "socket", "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        str(exe),
+        "--config",
+        str(config),
+        "socket",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--worker-nice",
+        str(TEST_WORKER_NICE),
+    ]
     return subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)  # fmt: skip
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from processes import TEST_WORKER_NICE
 
 from bot.incident.requests import Asker, DiagnoseRequest, Mention
 from bot.playbooks_loader import Catalog
@@ -48,7 +49,7 @@ def edge(tmp_path: Path, catalog: Catalog, request: pytest.FixtureRequest) -> It
             }
             settings = Settings.load(str(config), env=env, guides=catalog.guides())
             deps = open_deps(settings, catalog)
-            deps.work = workers.pool(settings, 1, catalog, SharedTurns(cap))
+            deps.work = workers.pool(settings, 1, catalog, SharedTurns(cap), nice=TEST_WORKER_NICE)
             deps.work.submit(os.getpid).result(timeout=60)  # the worker starts in the background: wait for it
             try:
                 yield deps, slack, cluster
@@ -146,7 +147,12 @@ def test_a_worker_that_cannot_start_fails_the_liveness_check(tmp_path: Path, cat
     )
     assert health(deps) == ("200 OK", "ok\n")
     deps.work = workers.pool(
-        settings, 1, catalog, SharedTurns(16), failed=lambda reason: setattr(deps, "broken", reason)
+        settings,
+        1,
+        catalog,
+        SharedTurns(16),
+        failed=lambda reason: setattr(deps, "broken", reason),
+        nice=TEST_WORKER_NICE,
     )  # as serve wires it; fmt: skip
     try:
         end = time.monotonic() + 60  # bounded: the worker's start fails within a second or two
