@@ -269,7 +269,10 @@ def _error_lines(region: str) -> list[str]:
         _keep(region, lowered, pos, seen, first)
         if len(first) == half:
             break
-    after_first = (region.find("\n", first[-1][0]) % (len(region) + 1)) if first else 0  # -1: the end
+    after_first = 0  # where the last of the first lines ends: the last lines are looked for after it
+    if first:
+        after_first = region.find("\n", first[-1][0])
+        after_first = len(region) if after_first == -1 else after_first
     last: list[tuple[int, str]] = []
     for pos in _error_positions(lowered, after_first, len(region), reverse=True):
         _keep(region, lowered, pos, seen, last)
@@ -713,9 +716,8 @@ def _whole_word(text: str, start: int, length: int) -> bool:
 
 
 def _contains(seq: list[str], sub: tuple[str, ...], positions: Mapping[str, list[int]]) -> bool:
-    """True when `sub` occurs in `seq` in order (gaps allowed, within a short window)."""
-    if not sub or any(term not in positions for term in sub):
-        return False
+    """True when `sub` occurs in `seq` in order (gaps allowed, within a short window); the caller has seen that
+    every term of `sub` is in `positions`."""
     rest, reach = sub[1:], 2 * len(sub)
     for start in positions[sub[0]]:
         window = iter(seq[start + 1 : start + 1 + reach])
