@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 
-from bot.store import EVENT_RETENTION
 from handlers.actions import buttons
 from handlers.commands import diagnose, incident
 from handlers.deps import Deps
@@ -37,15 +36,6 @@ def create_app(deps: Deps, signing_secret: str) -> App:
         # thread. (Otherwise Bolt hands each to a pool and polls every 10 ms for the ack: +10 ms on every ack.)
         process_before_response=True,
     )
-
-    @app.middleware
-    def drop_redelivered_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
-        """Slack redelivers events it thinks we missed; what was handled once is not handled again."""
-        event_id = body.get("event_id")
-        if event_id and not deps.store.claim(f"slack-event:{event_id}", ttl=EVENT_RETENTION):
-            return BoltResponse(status=200, body="")
-        next()
-        return None
 
     for route in routes(deps):
         route.register(app)
