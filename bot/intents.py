@@ -33,7 +33,9 @@ _URGENT = re.compile(
 
 _REQUEST = re.compile(
     r"\bfeature[ -]?requests?\b|\[feature\]|\A\s*feat(?:ure)?\s*[:(/]|\benhancements?\b|\bnew\s+feature\b"
-    r"|\bwould\s+be\s+(?:really\s+|very\s+|so\s+|much\s+)?(?:great|nice|good|helpful|useful|awesome|cool|better)\b"
+    r"|\bwould\s+be\s+(?:really\s+|very\s+|so\s+|much\s+)?(?:great|nice|good|helpful|useful|awesome|cool|better|"
+    r"easier|beneficial|preferable|convenient|ideal|handy|valuable)\b|\bwould\s+make\s+(?:more\s+)?sense\b"
+    r"|\bcould\s+be\s+(?:really\s+|very\s+)?(?:great|nice|cool|useful|helpful|handy)\s+to\b"
     r"|\bnice\s+to\s+have\b|\bwould\s+love\b|\bwish\s*list\b|\b(?:proposal|propose|proposing|suggestion|rfc)\b"
     r"|\b(?:i|we)(?:\s+would|'d)\s+(?:like|love)\s+to\s+(?:have|see|add|be able|get|consider)\b"
     r"|\b(?:would|should)\s+like\s+to\s+(?:have|see|consider)\b"
@@ -74,6 +76,7 @@ _DOCS = re.compile(
 # incident" only when nothing in the text says that something is failing.
 _QUESTION = re.compile(
     r"\bhow\s+(?:do|does|can|could|should|would)\s+(?:i|we|you|one)\b|\bhow\s+to\b|\bis\s+there\s+(?:a|any)\b"
+    r"|\bwhere\s+(?:to|do\s+(?:i|we|you)|can\s+(?:i|we)|should\s+(?:i|we))\s+(?:set|find|configure|put|get|change|add|specify|define|pass)\b"
     r"|\bare\s+there\s+(?:any|ways?)\b|\bis\s+it\s+possible\b|\bwhat(?:\s+is|'?s|\s+are)\s+the\s+(?:best|recommended|right|correct|ideal|optimal|suggested|preferred)\b"
     r"|\A\s*(?:question|q|qa|help)\s*[:\]]|\bquestion\s*:|\bgeneral\s+question\b|\blooking\s+for\s+(?:a\s+way|means|how)\b"
     r"|\bdoes\s+\S+\s+support\b|\b(?:can|could)\s+(?:i|someone|anyone)\b|\bdoes\s+anyone\s+know\b"
@@ -95,14 +98,15 @@ _WISH = re.compile(
     re.IGNORECASE,
 )
 _DOCS_MENTION = re.compile(
-    r"\b(?:docs?|documentation|readme|wiki|tutorial|clarify|clarification|wording|explain|explanation|typos?|spelling)\b"
+    r"\b(?:docs?|documentation|readme|wiki|tutorial|instructions?|clarify|clarification|wording|explain|explanation|typos?|spelling)\b"
+    r"|\b[\w/.-]+\.(?:md|rst)\b|\bnot\s+up\s+to\s+date\b|\boutdated\b|\A\s*document\b"
     r"|\bexamples?\s+(?:for|of|on|showing|how)\b",
     re.IGNORECASE,
 )
 
 # Maintenance: a conventional-commit prefix, a dependency bump or a release is a chore whatever words follow.
 _CHORE = re.compile(
-    r"\A\s*(?:chore|refactor|ci|build|style|tests?|deps)(?:\([\w-]+\))?\s*:"
+    r"\A\s*(?:chore|refactor|ci|build|style|tests?|deps|housekeeping)(?:\([\w-]+\))?\s*:"
     r"|\A\s*bump\s+\S+\s+from\s+\S+\s+to\b|\A\s*(?:release|prepare\s+release|releasing)\s+v?\d+(?:\.\d+)*\s*\Z",
     re.IGNORECASE,
 )
@@ -119,8 +123,10 @@ _FAILING = re.compile(
     r"|\b\w+(?:error|exception)\b|\brefused\b|\bdenied\b|\bforbidden\b|\bunauthori[sz]ed\b|\bcannot\b|\bcan'?t\b"
     r"|\bunable\s+to\b|\bnot\s+(?:working|responding|starting|sent|delivered|loading|firing)\b"
     r"|\b(?:doesn'?t|does\s+not|didn'?t|did\s+not|don'?t|won'?t|isn'?t|aren'?t|wasn'?t|weren'?t)\s+(?:\w+\s+)?(?:work|start|respond|load|send|fire|connect|run|pick|show|reach|return|arrive|get|come)\w*\b"
-    r"|\berrors\b|\bexited\b|\bexit\s+code\b|\bexpired\b|\btimeouts?\b|\bkilled\b|\bdown\s+(?:for|since)\b"
-    r"|\bstopped\s+working\b|\bbroken\b|\bcrash\w*|\bstuck\b|\bhang(?:s|ing)?\b|\btimed?\s*out\b|\bkeeps?\s+\w+ing\b"
+    r"|\berrors\b|\bexited\b|\bexit\s+code\b|\bexpired\b|\bkilled\b|\bdown\s+(?:for|since)\b"
+    r"|\bstopped\s+working\b|\bbroken\b|\bcrash\w*|\bstuck\b|\bhang(?:s|ing)?\b|\bkeeps?\s+\w+ing\b"
+    # a timeout, but not a timeout setting (configuration is asked about, not failing)
+    r"|\btimed?\s*outs?\b(?!\s+(?:settings?|options?|config\w*|parameters?|values?|flags?|propert\w+))"
     r"|\b(?:returns?|returning|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b"
     r"|\bhttp/\d(?:\.\d)?\s+[45]\d\d\b|\boom\w*|\bout\s+of\s+memory\b|\bis\s+down\b"
     r"|\bslow(?:s|er|ness|ly|down)?\b|\btak(?:es|ing|e)\s+(?:over\s+|about\s+|around\s+|~)?\d+(?:[.,]\d+)?\s*(?:ms|s|secs?|seconds?|min(?:ute)?s?)\b",

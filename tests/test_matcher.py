@@ -131,6 +131,11 @@ def test_a_latency_written_as_a_number_matches_under_its_service(
         ("Timeout errors should include the name of the upstream", "a feature request"),
         ("Mention the gateway's 30 s timeout in the docs", "a documentation report"),
         ("Does the pool reconnect by itself after a database failover?", "a how-to question"),
+        ("Where do I set the Redis password?", "a how-to question"),
+        ("Is there a timeout setting for the upstream calls", "a how-to question"),
+        ("It would be easier to have the memory limits in the chart's values", "a feature request"),
+        ("Housekeeping: drop the old deploy workflow", "a maintenance task"),
+        ("Document the retry policy for webhook deliveries", "a documentation report"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
