@@ -44,7 +44,7 @@ def serving(app: cli.App, args: argparse.Namespace) -> Iterator[Deps]:
         deps = open_deps(app.settings, app.catalog)
         metrics().set_open(deps.store.count_open())  # the workers keep it up to date from here on
         deps.workers_up = False
-        deps.work = workers.pool(app.settings, args.workers, app.catalog, SharedTurns(args.incidents), Path(folder),
+        deps.workers = workers.WorkerPool(app.settings, args.workers, app.catalog, SharedTurns(args.incidents), Path(folder),
                                  up=lambda: setattr(deps, "workers_up", True),
                                  failed=lambda reason: setattr(deps, "broken", reason), nice=args.worker_nice)  # fmt: skip
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))

@@ -42,9 +42,10 @@ from handlers.slack_web import UPDATE_INTERVAL_S, web_client
 
 if TYPE_CHECKING:
     from bot.leader import Leadership
+    from handlers.workers import WorkerPool
 
 log = logging.getLogger("chatops")
-# Requests handed to the workers as one task, at most: enough to spare the threads, few enough that a burst
+# Requests handed to the workers as one batch, at most: enough to spare the threads, few enough that a burst
 # is still shared between the worker processes.
 MAX_BATCH = 8
 BATCH_LINGER_S = 0.002
@@ -133,12 +134,13 @@ class Deps:
     catalog: Catalog
     client: WebClient
     store: SqlStore
-    # Where requests run: `runtime` on threads here (the shell, tests), or worker processes (handlers.workers)
-    # so acks never wait on the interpreter lock behind running diagnoses.
+    # Where requests run: `runtime` on the `work` threads here (the shell, tests), or `workers`, processes of
+    # their own (handlers.workers: serve, socket), so acks never wait on the interpreter lock behind diagnoses.
     runtime: Runtime | None = None
     work: Executor = field(default_factory=lambda: Pool(8, "incident"))
     # Slack calls that must happen within seconds of a click (views.open with its trigger_id), off the ack path.
     soon: Executor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="slack"))
+    workers: WorkerPool | None = None
     broken: str | None = None  # why the bot can no longer work (liveness fails on it)
     workers_up: bool = True  # False while worker processes start (acks need none; /readyz says so)
     leader: Leadership | None = None  # the reconciler's, when serving: /readyz and /metrics say who leads
@@ -153,13 +155,11 @@ class Deps:
     def later(self, request: Request) -> None:
         """Run the request in the background; if the workers are gone, liveness fails so the pod restarts.
 
-        For worker processes the request only joins an in-memory queue here, and one thread hands it on:
-        ProcessPoolExecutor.submit writes to a pipe under a lock, and from every request thread at once that
-        convoy (each waiter also waiting for the interpreter lock) was most of the ack's time under load. What
-        queued meanwhile goes on as one task: each task wakes three threads of this process (the pool's manager,
-        its queue's feeder, then the result), and under load their turns at the interpreter lock were most of
-        what an ack took over a bare Bolt app's."""
-        if self.runtime is not None:
+        For worker processes the request only joins an in-memory queue here, and one thread hands it on: writing
+        to a pipe from every request thread at once was a convoy (each writer also waiting for the interpreter
+        lock), most of the ack's time under load. What queued meanwhile goes on as one batch: each write wakes
+        a worker, and under load those turns at the interpreter lock added to every ack."""
+        if self.workers is None:
             self._hand_on([request])
             return
         with self._lock:
@@ -170,7 +170,7 @@ class Deps:
 
     def _forward(self) -> None:
         while (request := self._outbox.get()) is not None:
-            time.sleep(BATCH_LINGER_S)  # what arrives meanwhile goes in the same task
+            time.sleep(BATCH_LINGER_S)  # what arrives meanwhile goes in the same batch
             batch = [request]
             while len(batch) < MAX_BATCH and not self._outbox.empty():
                 if (more := self._outbox.get()) is None:
@@ -180,14 +180,13 @@ class Deps:
             self._hand_on(batch)
 
     def _hand_on(self, requests: list[Request]) -> None:
-        from handlers import workers  # the worker processes' entry point imports this module
-
         try:
-            if self.runtime is not None:
+            if self.workers is not None:
+                self.workers.hand_on(requests)
+            else:
+                assert self.runtime is not None, "requests run on worker processes or on a runtime here"
                 for request in requests:
                     self.work.submit(self.runtime.run, request)
-            else:
-                self.work.submit(workers.run, requests)
         except BrokenExecutor as error:  # a worker died (e.g. killed for memory)
             self.broken = f"incident workers: {error}"
             correlation = uuid.uuid4().hex[:8]
@@ -209,6 +208,8 @@ class Deps:
         if self._forwarder is not None:  # what was handed over goes on to the workers first
             self._outbox.put(None)
             self._forwarder.join()
+        if self.workers is not None:
+            self.workers.shutdown(wait=True)
         self.work.shutdown(wait=True)
         self.soon.shutdown(wait=True)
         self.store.close()

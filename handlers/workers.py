@@ -14,12 +14,16 @@ it is queued.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import multiprocessing
 import os
+import signal
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from bot.incident.requests import Request
@@ -30,80 +34,156 @@ from bot.store import open_store
 from handlers.deps import Runtime, bot_client
 from handlers.turns import WORKER_NICE, SharedTurns
 
+log = logging.getLogger("chatops")
 # Requests one worker holds at once: running, or posted and waiting for their turn. Past it they wait in the
 # worker's queue; threads that wait cost little, so this sits well above the cap on checks at once.
 THREADS_PER_WORKER = 64
 
-_runtime: Runtime | None = None  # this worker process's own; set once by _start (the pool's initializer)
+
+class WorkerPool:
+    """Worker processes, each fed batches of requests through a pipe of its own, in turn.
+
+    Only the serving process's hand-off thread writes to the pipes: a batch is pickled and written in that one
+    thread, and nothing comes back (a request's outcome is the worker's to post). ProcessPoolExecutor, used
+    before, woke three more threads of the serving process per task (its manager, its queue's feeder, then the
+    result) and returned a result nobody read: about 50 us of the serving process's CPU per ack under load.
+    With one pipe per worker no lock is shared, so a worker that dies cannot leave the others waiting on it.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        workers: int,
+        catalog: Catalog,
+        turns: SharedTurns,
+        metrics_dir: Path | None = None,
+        up: Callable[[], None] = lambda: None,
+        failed: Callable[[str], None] = lambda reason: None,
+        nice: int = WORKER_NICE,
+    ) -> None:
+        """Start the workers now rather than on the first incident; they count their metrics in `metrics_dir`
+        beside the serving process's (bot.metrics).
+
+        They start in the background: each takes about a second to import, and acking Slack needs none of them,
+        so serving begins at once and what is handed over meanwhile waits in the pipes; `up` is called once they
+        all run. A worker that cannot start (its store unreachable) or that dies later (killed for its memory)
+        is `failed`: liveness then fails, and handing on raises BrokenExecutor.
+
+        `nice`: how far below the serving process they run. Acks come first when the CPU is short, and a nice
+        value weighs each thread: at 10, a worker's dozens of threads together outweighed the few that ack (ack
+        p95 1.5x a bare Bolt app's under 500 incidents, 1.0x at 19). Beside other busy processes at normal
+        priority (a test suite), 19 starves them: those lower it."""
+        context = multiprocessing.get_context("spawn")
+        self.broken: str | None = None
+        self._failed, self._up = failed, up
+        self._turns = turns  # its locks live while this does: the workers open them by name as they start
+        self._closing = False
+        self._next = 0
+        self._all_up = threading.Event()
+        self._pipes: list[Connection] = []
+        self._processes: list[BaseProcess] = []
+        ready: list[Connection] = []
+        for _ in range(workers):
+            requests_out, requests_in = context.Pipe(duplex=False)
+            ready_out, ready_in = context.Pipe(duplex=False)
+            process = context.Process(target=_serve, name="chatops-worker", daemon=True,
+                                      args=(settings, catalog, turns, metrics_dir, nice, requests_out, ready_in))  # fmt: skip
+            process.start()
+            requests_out.close()  # the worker's ends are the worker's: a dead worker then reads as closed
+            ready_in.close()
+            self._pipes.append(requests_in)
+            self._processes.append(process)
+            ready.append(ready_out)
+        threading.Thread(target=self._watch, args=(ready,), name="workers-watch", daemon=True).start()
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._processes if p.pid is not None]
+
+    def wait_up(self, timeout: float) -> bool:
+        """True once every worker runs (tests wait for it; serving does not)."""
+        return self._all_up.wait(timeout)
+
+    def hand_on(self, requests: list[Request]) -> None:
+        """Give a batch to the next worker (one thread calls this: the pipes have a single writer)."""
+        if self.broken is not None:
+            raise BrokenExecutor(self.broken)
+        pipe = self._pipes[self._next % len(self._pipes)]
+        self._next += 1
+        try:
+            pipe.send(requests)
+        except OSError as error:  # its worker is gone and the watcher has not said so yet
+            raise BrokenExecutor(str(error)) from error
+
+    def shutdown(self, wait: bool = True) -> None:
+        """No new work; each worker finishes what it holds, then exits (what SIGTERM does to `serve`)."""
+        self._closing = True
+        for pipe in self._pipes:
+            with contextlib.suppress(OSError):  # that worker is gone already
+                pipe.send(None)
+            pipe.close()
+        if wait:
+            for process in self._processes:
+                process.join()
+
+    def _watch(self, ready: list[Connection]) -> None:
+        """Say when every worker runs, and when one stops that was not told to."""
+        starting, started = list(ready), 0
+        sentinels = {process.sentinel: process for process in self._processes}
+        while sentinels:
+            for done in wait([*starting, *sentinels]):
+                if isinstance(done, Connection):
+                    starting.remove(done)
+                    try:
+                        done.recv()  # its pid: it runs
+                    except EOFError:  # it stopped before it ran: its sentinel says so
+                        continue
+                    finally:
+                        done.close()
+                    started += 1
+                    if started == len(self._processes):
+                        self._all_up.set()
+                        self._up()
+                    continue
+                assert isinstance(done, int)
+                process = sentinels.pop(done)
+                if not self._closing:
+                    self.broken = f"worker {process.pid} stopped (exit code {process.exitcode})"
+                    log.error("incident workers: %s", self.broken)
+                    self._failed(f"incident workers: {self.broken}")
+
+
+_runtime: Runtime | None = None  # this worker process's own; built once when it starts
 _threads: ThreadPoolExecutor | None = None
 
 
-def pool(
+def _serve(
     settings: Settings,
-    workers: int,
     catalog: Catalog,
     turns: SharedTurns,
-    metrics_dir: Path | None = None,
-    up: Callable[[], None] = lambda: None,
-    failed: Callable[[str], None] = lambda reason: None,
-    nice: int = WORKER_NICE,
-) -> ProcessPoolExecutor:
-    """Worker processes, started now rather than on the first incident; they count their metrics in
-    `metrics_dir` beside the serving process's (bot.metrics).
-
-    They start in the background: each takes about a second to import, and acking Slack needs none of them, so
-    serving begins at once and what is handed over meanwhile waits in the pool's queue; `up` is called once
-    they all run. A worker that cannot start (its store unreachable) is `failed`: liveness then fails, as for
-    a worker that dies later.
-
-    `nice`: how far below the serving process they run. Acks come first when the CPU is short, and a nice value
-    weighs each thread: at 10, a worker's dozens of threads together outweighed the few that ack (ack p95 1.5x a
-    bare Bolt app's under 500 incidents, 1.0x at 19). Beside other busy processes at normal priority (a test
-    suite), 19 starves them: those lower it."""
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start, initargs=(settings, catalog, turns, metrics_dir, nice))  # fmt: skip
-
-    def start() -> None:
-        try:
-            # Until every process has answered: one that is up can take both of a round's tasks.
-            answered: set[int] = set()
-            while len(answered) < workers:
-                answered |= {
-                    task.result() for task in [executor.submit(_pid_after, 0.05) for _ in range(workers)]
-                }
-            up()
-        except BrokenExecutor as error:
-            failed(f"incident workers: {error}")
-        except RuntimeError:  # shut down before they were all up: nothing is left to start
-            pass
-
-    threading.Thread(target=start, name="workers-start", daemon=True).start()
-    return executor
-
-
-def _pid_after(seconds: float) -> int:
-    time.sleep(seconds)  # long enough that another idle process takes the round's next task
-    return os.getpid()
-
-
-def _start(
-    settings: Settings, catalog: Catalog, turns: SharedTurns, metrics_dir: Path | None, nice: int
+    metrics_dir: Path | None,
+    nice: int,
+    requests: Connection,
+    ready: Connection,
 ) -> None:
+    """A worker's life: build its runtime, say it runs, then hand each batch it reads to its threads until
+    told to stop (None); it exits once its requests are done."""
     global _runtime, _threads
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl+C reaches the whole group: the serving process decides
     os.nice(nice)  # when the CPU is short, the process answering Slack comes first
     if metrics_dir is not None:
         count_in(metrics_dir)
     store = open_store(settings.store_url)
     _runtime = Runtime.build(settings, catalog, bot_client(settings), store, turns=turns)
     _threads = ThreadPoolExecutor(THREADS_PER_WORKER, thread_name_prefix="incident")
-    # When the pool shuts down (SIGTERM), this process exits once its requests are done: waiting for them must
-    # come before concurrent.futures' own exit hook, after which no thread pool takes work, so a diagnosis in
-    # progress could not start its next checks. These hooks run last registered first.
-    threading._register_atexit(_threads.shutdown)  # type: ignore[attr-defined]
-
-
-def run(requests: list[Request]) -> None:
-    """In a worker: hand the requests to this process's threads and return, ready for the next ones."""
-    assert _runtime is not None and _threads is not None, "the pool's initializer builds the worker's Runtime"
-    for request in requests:
-        _threads.submit(_runtime.run, request)
+    ready.send(os.getpid())
+    ready.close()
+    try:
+        while (batch := requests.recv()) is not None:
+            for request in batch:
+                _threads.submit(_runtime.run, request)
+    except EOFError:  # the serving process is gone: finish what is held
+        pass
+    _threads.shutdown(wait=True)

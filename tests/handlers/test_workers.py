@@ -49,8 +49,8 @@ def edge(tmp_path: Path, catalog: Catalog, request: pytest.FixtureRequest) -> It
             }
             settings = Settings.load(str(config), env=env, guides=catalog.guides())
             deps = open_deps(settings, catalog)
-            deps.work = workers.pool(settings, 1, catalog, SharedTurns(cap), nice=TEST_WORKER_NICE)
-            deps.work.submit(os.getpid).result(timeout=60)  # the worker starts in the background: wait for it
+            deps.workers = workers.WorkerPool(settings, 1, catalog, SharedTurns(cap), nice=TEST_WORKER_NICE)
+            assert deps.workers.wait_up(60)  # the worker starts in the background: wait for it
             try:
                 yield deps, slack, cluster
             finally:
@@ -115,7 +115,8 @@ def test_past_the_cap_an_incident_says_it_is_queued(edge: Edge) -> None:
 def test_shutting_down_lets_the_incidents_in_progress_finish(edge: Edge) -> None:
     deps, slack, _ = edge
     root = checks_begun(deps, slack)
-    deps.work.shutdown(wait=True)  # what SIGTERM does: no new work, and the worker exits once it is done
+    assert deps.workers is not None
+    deps.workers.shutdown(wait=True)  # what SIGTERM does: no new work, and the worker exits once it is done
     thread = slack.thread(CHANNEL_ID, root.ts)
     assert any("*Verdict:*" in str(m.blocks) for m in thread), [m.text for m in thread]
     assert not any("went wrong" in m.text for m in slack.ephemerals("U0ALICE"))
@@ -124,7 +125,8 @@ def test_shutting_down_lets_the_incidents_in_progress_finish(edge: Edge) -> None
 def test_a_dead_worker_fails_the_liveness_check_and_the_person_is_told(edge: Edge) -> None:
     deps, slack, _ = edge
     assert health(deps) == ("200 OK", "ok\n")
-    for pid in list(deps.work._processes):  # type: ignore[attr-defined]
+    assert deps.workers is not None
+    for pid in deps.workers.pids:
         os.kill(pid, signal.SIGKILL)  # as a worker killed for its memory would be
     for _ in range(100):  # the pool notices the dead worker within moments; bounded
         deps.later(Mention(ALICE, "1.1", None, "help"))
@@ -146,7 +148,7 @@ def test_a_worker_that_cannot_start_fails_the_liveness_check(tmp_path: Path, cat
         Settings.load(str(config), env={"SLACK_BOT_TOKEN": TOKEN}, guides=catalog.guides()), catalog
     )
     assert health(deps) == ("200 OK", "ok\n")
-    deps.work = workers.pool(
+    deps.workers = workers.WorkerPool(
         settings,
         1,
         catalog,
