@@ -79,22 +79,20 @@ class WorkerPool:
         self._turns = turns  # its locks live while this does: the workers open them by name as they start
         self._closing = False
         self._next = 0
-        self._all_up = threading.Event()
+        self._started, self._all_up = threading.Event(), threading.Event()
         self._pipes: list[Connection] = []
         self._processes: list[BaseProcess] = []
-        ready: list[Connection] = []
+        ends: list[
+            tuple[Connection, Connection, Connection]
+        ] = []  # the worker's two, and where it says it runs
         for _ in range(workers):
             requests_out, requests_in = context.Pipe(duplex=False)
             ready_out, ready_in = context.Pipe(duplex=False)
-            process = context.Process(target=_serve, name="chatops-worker", daemon=True,
-                                      args=(settings, catalog, turns, metrics_dir, nice, requests_out, ready_in))  # fmt: skip
-            process.start()
-            requests_out.close()  # the worker's ends are the worker's: a dead worker then reads as closed
-            ready_in.close()
+            self._processes.append(context.Process(target=_serve, name="chatops-worker", daemon=True,
+                                   args=(settings, catalog, turns, metrics_dir, nice, requests_out, ready_in)))  # fmt: skip
             self._pipes.append(requests_in)
-            self._processes.append(process)
-            ready.append(ready_out)
-        threading.Thread(target=self._watch, args=(ready,), name="workers-watch", daemon=True).start()
+            ends.append((requests_out, ready_in, ready_out))
+        threading.Thread(target=self._start, args=(ends,), name="workers-start", daemon=True).start()
 
     @property
     def pids(self) -> list[int]:
@@ -123,12 +121,20 @@ class WorkerPool:
                 pipe.send(None)
             pipe.close()
         if wait:
+            self._started.wait()
             for process in self._processes:
                 process.join()
 
-    def _watch(self, ready: list[Connection]) -> None:
-        """Say when every worker runs, and when one stops that was not told to."""
-        starting, started = list(ready), 0
+    def _start(self, ends: list[tuple[Connection, Connection, Connection]]) -> None:
+        """Start the workers one after another (each start writes the settings and the catalogue into a pipe
+        the new process reads as it imports: most of a second, which serving does not wait for), then say when
+        every worker runs, and when one stops that was not told to."""
+        for process, (requests_out, ready_in, _) in zip(self._processes, ends, strict=True):
+            process.start()
+            requests_out.close()  # the worker's ends are the worker's: a dead worker then reads as closed
+            ready_in.close()
+        self._started.set()
+        starting, started = [ready_out for _, _, ready_out in ends], 0
         sentinels = {process.sentinel: process for process in self._processes}
         while sentinels:
             for done in wait([*starting, *sentinels]):
