@@ -98,6 +98,8 @@ _UNITS = sorted({*DURATION_UNITS, *SIZE_UNITS, "%", "percent"}, key=len, reverse
 _QUANTITY = re.compile(
     r"(?<![\w.:/])(\d+(?:[.,]\d+)?)\+?\s?(" + "|".join(re.escape(u) for u in _UNITS) + r")(?![a-z0-9])(\+?)"
 )
+# An issue's title, or a message's first sentence: it says what is wrong, what follows adds names and detail.
+_HEADING = re.compile(r"[^\n]{8,200}?(?:[.!?](?=\s)|(?=\n))")
 _BEFORE = re.compile(r"([a-z]+)\W*(?:\d+(?:[.,]\d+)?\s*-\s*)?$")
 
 
@@ -566,8 +568,14 @@ class Matcher:
             word in SYMPTOM_WORDS or word.endswith(("error", "exception"))
             for word in _WORD.findall(lowered.replace("'", "").replace("\u2019", ""))
         )
+        heading = _HEADING.match(read)
+        explained = self._coverage(seq)
+        if heading and heading.end() < len(read.rstrip()):
+            explained = max(explained, self._coverage(terms(heading.group(0), self.known)))
         abstained = (
-            reason is not None or not scored or not self._confident(seq, len(in_play), troubled, *scored[0])
+            reason is not None
+            or not scored
+            or not self._confident(explained, len(in_play), troubled, *scored[0])
         )
         return MatchResult(
             query=text,
@@ -656,12 +664,11 @@ class Matcher:
         explained = sum(1.0 if t in CONCEPTS else COVERAGE_PLAIN_WORD for t in words if t in self.idf)
         return explained / max(1, len(words))
 
-    def _confident(self, seq: list[str], in_play: int, troubled: bool, best: Match, strong: bool) -> bool:
+    def _confident(self, coverage: float, in_play: int, troubled: bool, best: Match, strong: bool) -> bool:
         """An error string or alert matched, or the score is high enough for the playbooks in play and the text explained.
 
         A text with no word of trouble in it (`troubled` false) needs the whole catalogue's floor.
         """
-        coverage = self._coverage(seq)
         share = max(
             MIN_FLOOR_SHARE, (math.log(max(2, in_play)) / math.log(max(2, len(self.docs)))) ** FLOOR_POWER
         )

@@ -376,6 +376,7 @@ NOT_TYPOS = frozenset(
 # after camelCase splitting is undone (the key is the name lowercased, without dots).
 LIBRARY_ERRORS: dict[str, str] = {
     "operationalerror": "db",
+    "workerlosterror": "oom",  # Celery: the pool's process was killed, as a rule by the kernel for its memory
     "toomanyconnectionserror": "connlimit",
     "timeouterror": "timeout",
     "connectionrefusederror": "connrefused",
