@@ -26,6 +26,7 @@ from bot.intents import not_incident
 from bot.playbook import Playbook
 from bot.vocabulary import (
     CONCEPTS,
+    COUNTED,
     DURATION_UNITS,
     HOURS_FROM_SECONDS,
     INTERVAL_WORDS,
@@ -147,6 +148,8 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
             i += 1
             if word in STOPWORDS or (word.isdigit() and not 3 <= len(word) <= 5):
                 continue  # clock times and ids are noise; status codes, exit codes and ports are signal
+            if word in STATUS_CODES and i < len(words) and words[i] in COUNTED:
+                continue  # a count of things, not a status
             out.append(WORDS.get(word) or _stem(word))
             if word in STATUS_CODES:
                 out.append(f"http{word}")  # the code itself is more precise than its concept

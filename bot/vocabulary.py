@@ -360,6 +360,12 @@ INTERVAL_WORDS = frozenset(
 STATUS_CODES = frozenset(
     ["400", "401", "403", "404", "408", "422", "429", "500", "502", "503", "504", "520", "521", "522", "524"]
 )
+# A code followed by one of these is a count ("500 concurrent users", "400 SELECTs per request"), not a status.
+COUNTED = frozenset(
+    ["users", "concurrent", "requests", "connections", "clients", "rows", "records", "items", "times", "pods",
+     "nodes", "queries", "selects", "messages", "jobs", "tasks", "files", "events", "rps", "qps", "lines",
+     "threads", "workers", "calls", "objects", "images", "entries", "per"]
+)  # fmt: skip
 
 # --- Typos of key words -------------------------------------------------------------------------------------------
 # A word of 6+ letters one insertion, deletion or swap of neighbours away from exactly one concept word of 6+ letters

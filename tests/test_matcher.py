@@ -239,6 +239,7 @@ def test_numbers_with_units_read_as_what_they_mean() -> None:
     assert "timeout" in terms("timeout of 120000ms exceeded")
     assert "overload" in terms("CPU at 95%") and "overload" not in terms("error rate 7%")
     assert "memory" in terms("limit is 512Mi") and "memory" not in terms("uploading a PNG over 10MB")
+    assert "http500" in terms("500 on every request") and "http500" not in terms("past 500 concurrent users")
 
 
 def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
