@@ -3,7 +3,7 @@
 The app opens a websocket to Slack with the app-level token (`xapp-`, scope `connections:write`). Slack
 authenticates the socket, so requests carry no signature and Bolt skips that check. Every envelope is acked over
 the socket with what the listener passed to `ack()`. A redelivery (`retry_attempt` > 0) reaches the app as
-`x-slack-retry-num`, and the event-id middleware in handlers.events.incident_threads drops it.
+`x-slack-retry-num`, and the event listeners (handlers.events.threads) claim each event id once.
 """
 
 from __future__ import annotations

@@ -79,28 +79,28 @@ class WorkerPool:
         self._turns = turns  # its locks live while this does: the workers open them by name as they start
         self._closing = False
         self._next = 0
-        self._started, self._all_up = threading.Event(), threading.Event()
+        self._started = threading.Event()
         self._pipes: list[Connection] = []
         self._processes: list[BaseProcess] = []
-        ends: list[
-            tuple[Connection, Connection, Connection]
-        ] = []  # the worker's two, and where it says it runs
+        workers_ends: list[
+            tuple[Connection, Connection]
+        ] = []  # what each worker reads and where it says it runs
+        ready: list[Connection] = []
         for _ in range(workers):
             requests_out, requests_in = context.Pipe(duplex=False)
             ready_out, ready_in = context.Pipe(duplex=False)
             self._processes.append(context.Process(target=_serve, name="chatops-worker", daemon=True,
                                    args=(settings, catalog, turns, metrics_dir, nice, requests_out, ready_in)))  # fmt: skip
             self._pipes.append(requests_in)
-            ends.append((requests_out, ready_in, ready_out))
-        threading.Thread(target=self._start, args=(ends,), name="workers-start", daemon=True).start()
+            workers_ends.append((requests_out, ready_in))
+            ready.append(ready_out)
+        threading.Thread(
+            target=self._start, args=(workers_ends, ready), name="workers-start", daemon=True
+        ).start()
 
     @property
     def pids(self) -> list[int]:
         return [p.pid for p in self._processes if p.pid is not None]
-
-    def wait_up(self, timeout: float) -> bool:
-        """True once every worker runs (tests wait for it; serving does not)."""
-        return self._all_up.wait(timeout)
 
     def hand_on(self, requests: list[Request]) -> None:
         """Give a batch to the next worker (one thread calls this: the pipes have a single writer)."""
@@ -125,16 +125,16 @@ class WorkerPool:
             for process in self._processes:
                 process.join()
 
-    def _start(self, ends: list[tuple[Connection, Connection, Connection]]) -> None:
+    def _start(self, workers_ends: list[tuple[Connection, Connection]], ready: list[Connection]) -> None:
         """Start the workers one after another (each start writes the settings and the catalogue into a pipe
         the new process reads as it imports: most of a second, which serving does not wait for), then say when
         every worker runs, and when one stops that was not told to."""
-        for process, (requests_out, ready_in, _) in zip(self._processes, ends, strict=True):
+        for process, (requests_out, ready_in) in zip(self._processes, workers_ends, strict=True):
             process.start()
             requests_out.close()  # the worker's ends are the worker's: a dead worker then reads as closed
             ready_in.close()
         self._started.set()
-        starting, started = [ready_out for _, _, ready_out in ends], 0
+        starting, started = list(ready), 0
         sentinels = {process.sentinel: process for process in self._processes}
         while sentinels:
             for done in wait([*starting, *sentinels]):
@@ -148,7 +148,6 @@ class WorkerPool:
                         done.close()
                     started += 1
                     if started == len(self._processes):
-                        self._all_up.set()
                         self._up()
                     continue
                 assert isinstance(done, int)
@@ -157,10 +156,6 @@ class WorkerPool:
                     self.broken = f"worker {process.pid} stopped (exit code {process.exitcode})"
                     log.error("incident workers: %s", self.broken)
                     self._failed(f"incident workers: {self.broken}")
-
-
-_runtime: Runtime | None = None  # this worker process's own; built once when it starts
-_threads: ThreadPoolExecutor | None = None
 
 
 def _serve(
@@ -174,22 +169,18 @@ def _serve(
 ) -> None:
     """A worker's life: build its runtime, say it runs, then hand each batch it reads to its threads until
     told to stop (None); it exits once its requests are done."""
-    global _runtime, _threads
-    signal.signal(
-        signal.SIGINT, signal.SIG_IGN
-    )  # Ctrl+C reaches the whole group: the serving process decides
+    # Ctrl+C reaches the whole process group: the serving process decides when a worker stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(nice)  # when the CPU is short, the process answering Slack comes first
     if metrics_dir is not None:
         count_in(metrics_dir)
     store = open_store(settings.store_url)
-    _runtime = Runtime.build(settings, catalog, bot_client(settings), store, turns=turns)
-    _threads = ThreadPoolExecutor(THREADS_PER_WORKER, thread_name_prefix="incident")
+    runtime = Runtime.build(settings, catalog, bot_client(settings), store, turns=turns)
+    threads = ThreadPoolExecutor(THREADS_PER_WORKER, thread_name_prefix="incident")
     ready.send(os.getpid())
     ready.close()
-    try:
+    with contextlib.suppress(EOFError):  # EOF: the serving process is gone; what is held still finishes
         while (batch := requests.recv()) is not None:
             for request in batch:
-                _threads.submit(_runtime.run, request)
-    except EOFError:  # the serving process is gone: finish what is held
-        pass
-    _threads.shutdown(wait=True)
+                threads.submit(runtime.run, request)
+    threads.shutdown(wait=True)

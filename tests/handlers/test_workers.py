@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,8 +50,11 @@ def edge(tmp_path: Path, catalog: Catalog, request: pytest.FixtureRequest) -> It
             }
             settings = Settings.load(str(config), env=env, guides=catalog.guides())
             deps = open_deps(settings, catalog)
-            deps.workers = workers.WorkerPool(settings, 1, catalog, SharedTurns(cap), nice=TEST_WORKER_NICE)
-            assert deps.workers.wait_up(60)  # the worker starts in the background: wait for it
+            up = threading.Event()
+            deps.workers = workers.WorkerPool(
+                settings, 1, catalog, SharedTurns(cap), up=up.set, nice=TEST_WORKER_NICE
+            )
+            assert up.wait(60)  # the worker starts in the background: wait for it
             try:
                 yield deps, slack, cluster
             finally:
