@@ -134,6 +134,8 @@ PHRASES: dict[str, str] = {
     "signed urls": "signedurl",
     "presigned url": "signedurl",
     "read replica": "replica",
+    "seconds behind master": "replica lag",  # MySQL's replication delay
+    "seconds_behind_master": "replica lag",
     "health check": "health",
     "health checks": "health",
     "readiness probe": "health",
