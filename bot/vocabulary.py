@@ -14,6 +14,11 @@ PHRASES: dict[str, str] = {
     "exit code 137": "oom",
     "too many clients": "connlimit",
     "too many connections": "connlimit",
+    "pool starvation": "connlimit",
+    "connection starvation": "connlimit",
+    "hanging connections": "connlimit",
+    "hanging db connections": "connlimit",
+    "idle in transaction": "connlimit",
     "remaining connection slots are reserved": "connlimit",
     "max connections": "connlimit",
     "max_connections": "connlimit",
@@ -79,6 +84,9 @@ PHRASES: dict[str, str] = {
     "response time": "slow",
     "response times": "slow",
     "takes forever": "slow",
+    "tens of seconds": "slow",
+    "several seconds": "slow",
+    "many seconds": "slow",
     "too long": "slow",
     "so long": "slow",
     "takes long": "slow",
@@ -384,6 +392,7 @@ NOT_TYPOS = frozenset(
 # after camelCase splitting is undone (the key is the name lowercased, without dots).
 LIBRARY_ERRORS: dict[str, str] = {
     "operationalerror": "db",
+    "undefinedvalueerror": "env",  # python-decouple: a setting missing from the environment and .env
     "workerlosterror": "oom",  # Celery: the pool's process was killed, as a rule by the kernel for its memory
     "toomanyconnectionserror": "connlimit",
     "timeouterror": "timeout",
