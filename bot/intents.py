@@ -8,7 +8,8 @@ The rules are phrase cues, in three strengths:
 - urgency ("right now", "prod is down", "outage", "sev1") always means an incident;
 - a request or documentation cue means not an incident, unless the text is urgent;
 - a question, a wish for other behaviour, a chore ("improve ...", "update ...", "release v2.3") or a mention of the
-  docs means not an incident only when nothing in the text says that something is failing (slowness included).
+  docs means not an incident only when nothing in the text says that something is failing (slowness included)
+  and it quotes no error string a playbook knows.
 """
 
 from __future__ import annotations
@@ -134,8 +135,11 @@ _FAILING = re.compile(
 )
 
 
-def not_incident(text: str) -> str | None:
-    """Why a text is not an incident (a feature request, documentation, a how-to question, a chore), or None."""
+def not_incident(text: str, quotes_an_error: bool = False) -> str | None:
+    """Why a text is not an incident (a feature request, documentation, a how-to question, a chore), or None.
+
+    `quotes_an_error`: the text holds an error string the matcher knows; like a word of failure, it outweighs
+    the weaker cues."""
     if not text or not text.strip():
         return None
     unlinked = _URL.sub(" ", text)
@@ -148,7 +152,7 @@ def not_incident(text: str) -> str | None:
         return CHORE
     if _REQUEST.search(prose):
         return FEATURE_REQUEST
-    if _FAILING.search(unlinked):
+    if quotes_an_error or _FAILING.search(unlinked):
         return None
     if _QUESTION.search(prose):
         return QUESTION

@@ -558,7 +558,9 @@ class Matcher:
             if score > 0:
                 scored.append((Match(doc.playbook, score, why), strong))
         scored.sort(key=lambda pair: (-pair[0].score, pair[0].playbook.id))
-        reason = not_incident(read[:INTENT_CHARS])
+        # An error string quoted is something failing, whatever else the text says ("Target database is not up
+        # to date" is no report on the docs), so only the strong cues of a request still count.
+        reason = not_incident(read[:INTENT_CHARS], quotes_an_error=any(strong for _, strong in scored))
         if scored and not scored[0][1] and any(f"http{code}" in positions for code in STATUS_CODES):
             best, _ = scored[0]  # a status code is evidence as plain as an error string
             if any(

@@ -190,6 +190,17 @@ def test_an_error_label_or_a_question_with_a_failure_is_not_a_request(text: str)
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Target database is not up to date.", "tldr-highlight-api/migration-failures"),
+     ("EXPLAIN shows Seq Scan on orders", "ai-platform/slow-queries")],
+)  # fmt: skip
+def test_a_quoted_error_string_outweighs_a_weak_docs_cue(hinted: Matcher, text: str, expected: str) -> None:
+    result = hinted.match(text)
+    assert result.not_incident is None and not result.abstained
+    assert result.matches[0].playbook.id == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "how do I fix 502s right now, prod is down",
