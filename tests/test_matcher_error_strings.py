@@ -1,0 +1,271 @@
+"""The error strings the guides' systems print (libraries, proxies, Kubernetes, Google Cloud, the APIs the
+services call) match the playbook for them, as written, with no other words around them.
+
+Written from the systems' own messages, not from the evaluation sets: a message that stops matching its
+playbook is a regression a person pasting it at 3 a.m. would meet. Each case names the playbooks that are right
+for it (a regular expression over playbook ids: the same message can fit several guides' playbooks)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.matcher import Matcher
+
+CASES: dict[str, list[str]] = {
+    "connection-pool": [
+        "HikariPool-1 - Connection is not available, request timed out after 30000ms",
+        "Timeout waiting for connection from pool",
+        "Cannot acquire connection from pool",
+        "pool exhausted",
+        "FATAL: remaining connection slots are reserved for non-replication superuser connections",
+        "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",
+        "Too many connections",
+        "could not obtain a connection from the pool within 30 seconds",
+    ],
+    "dns": [
+        "Temporary failure in name resolution",
+        "getaddrinfo EAI_AGAIN api.internal",
+        "getaddrinfo ENOTFOUND db.internal",
+        "dial tcp: lookup db on 10.96.0.10:53: no such host",
+        "curl: (6) Could not resolve host: api.internal",
+        "socket.gaierror: [Errno -2] Name or service not known",
+    ],
+    "ssl-tls": [
+        "SSL: CERTIFICATE_VERIFY_FAILED certificate verify failed: certificate has expired",
+        "x509: certificate signed by unknown authority",
+        "unable to get local issuer certificate",
+        "self signed certificate in certificate chain",
+        "SSL routines:ssl3_get_record:wrong version number",
+        "tlsv1 alert protocol version",
+        "ERR_SSL_PROTOCOL_ERROR",
+        "NET::ERR_CERT_DATE_INVALID",
+        "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+        "sslv3 alert handshake failure",
+    ],
+    "redis-connection-refused": [
+        "Error 111 connecting to localhost:6379. Connection refused.",
+        "connect ECONNREFUSED 127.0.0.1:6379",
+        "redis.exceptions.ConnectionError: Error -2 connecting to redis:6379",
+        "NOAUTH Authentication required.",
+        "Redis connection to redis:6379 failed - connect ECONNREFUSED",
+    ],
+    "celery-workers-not-starting": [
+        "consumer: Cannot connect to amqp://guest:**@rabbitmq:5672//: [Errno 111] Connection refused",
+        "kombu.exceptions.OperationalError: [Errno 111] Connection refused",
+        "celery worker fails to start: Cannot connect to amqp://guest@localhost:5672//",
+    ],
+    "memory": [
+        "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+        "java.lang.OutOfMemoryError: Java heap space",
+        "Memory cgroup out of memory: Killed process 1234 (python)",
+        "Last State: Terminated Reason: OOMKilled Exit Code: 137",
+        "MemoryError",
+        "Container killed due to memory usage",
+        "Memory limit of 512 MiB exceeded with 623 MiB used. Consider increasing the memory limit",
+        "worker exited prematurely: signal 9 (SIGKILL)",
+    ],
+    "crash|won-t-start": [
+        "Back-off restarting failed container",
+        "pod is in CrashLoopBackOff",
+        "Error: failed to create containerd task: failed to start container",
+        "Error: container has runAsNonRoot and image will run as root",
+        'CreateContainerConfigError: secret "db-creds" not found',
+        "ImagePullBackOff: Back-off pulling image",
+    ],
+    "503|unavailable": [
+        "no healthy upstream",
+        "503 Service Temporarily Unavailable",
+    ],
+    "5xx-errors|high-error-rate": [
+        "502 Bad Gateway",
+        "upstream prematurely closed connection while reading response header from upstream",
+        "recv() failed (104: Connection reset by peer) while reading response header from upstream",
+    ],
+    "timeout|latency|slow-response|slow-api": [
+        "504 Gateway Time-out",
+        "upstream request timeout",
+        "upstream timed out (110: Connection timed out) while reading response header from upstream",
+        "requests time out after 30 s at the gateway",
+        "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+    ],
+    "port-already-in-use|won-t-start": [
+        "Error: listen EADDRINUSE: address already in use :::3000",
+        "OSError: [Errno 98] Address already in use",
+        "Bind for 0.0.0.0:8000 failed: port is already allocated",
+        "[Errno 48] error while attempting to bind on address ('0.0.0.0', 8000): address already in use",
+        "ERROR: [Errno 98] error while attempting to bind on address ('0.0.0.0', 8000): address already in use",
+    ],
+    "import-errors": [
+        "ModuleNotFoundError: No module named 'app'",
+        "ImportError: cannot import name 'x' from 'y'",
+    ],
+    "migration": [
+        "alembic.util.exc.CommandError: Can't locate revision identified by 'abc123'",
+        "Target database is not up to date.",
+        "Multiple head revisions are present for given argument 'head'",
+        'psycopg2.errors.DuplicateTable: relation "users" already exists',
+    ],
+    "s3-access-denied|file-upload|cannot-upload": [
+        "botocore.exceptions.NoCredentialsError: Unable to locate credentials",
+        "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied",
+        "An error occurred (NoSuchBucket) when calling the PutObject operation",
+        "InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records",
+        "413 Request Entity Too Large on upload",
+        "google.api_core.exceptions.Forbidden: 403 POST https://storage.googleapis.com/upload/storage/v1/b/photos/o?uploadType=multipart: caller does not have storage.objects.create access",
+    ],
+    "cannot-upload|signed-url": [
+        "does not have storage.objects.create access to the Google Cloud Storage object",
+        "403 POST https://storage.googleapis.com/upload/storage/v1/b/bucket/o: caller does not have storage.objects.create access",
+    ],
+    "bigquery": [
+        "google.api_core.exceptions.Forbidden: 403 Quota exceeded: Your project exceeded quota for free query bytes scanned",
+        "404 Not found: Table proj:ds.tbl was not found in location US",
+        "Access Denied: Table proj:ds.tbl: User does not have permission to query table",
+        "Resources exceeded during query execution",
+        "Exceeded rate limits: too many table update operations for this table",
+        "google.api_core.exceptions.NotFound: 404 Not found: Dataset my-project:analytics",
+        "Quota exceeded: Your table exceeded quota for imports or query appends per table",
+        "403 rateLimitExceeded: Exceeded rate limits: too many concurrent queries for this project_and_region",
+    ],
+    "gemini": [
+        "429 RESOURCE_EXHAUSTED: Resource has been exhausted (e.g. check quota)",
+        "400 API key not valid. Please pass a valid API key. API_KEY_INVALID",
+        "google.api_core.exceptions.PermissionDenied: 403 Generative Language API has not been used in project",
+    ],
+    "jwt": [
+        "jwt.exceptions.ExpiredSignatureError: Signature has expired",
+        "JsonWebTokenError: invalid signature",
+        "TokenExpiredError: jwt expired",
+        "InvalidTokenError: Invalid token specified",
+    ],
+    "webhook-signature": [
+        "No signatures found matching the expected signature for payload",
+        "Webhook signature verification failed",
+        "X-Hub-Signature-256 mismatch",
+        "stripe.error.SignatureVerificationError: No signatures found matching the expected signature for payload",
+        "HMAC signature mismatch on incoming webhook",
+    ],
+    "environment-variables": [
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings database_url Field required",
+        "KeyError: 'DATABASE_URL'",
+        "environment variable DATABASE_URL is not set",
+    ],
+    "replication-lag": [
+        "canceling statement due to conflict with recovery",
+        "replication lag is 45 seconds on the read replica",
+        "Seconds_Behind_Master: 3600",
+        "replica is 30 minutes behind the primary",
+        "pg_stat_replication replay_lag 00:05:12",
+    ],
+    "slow-queries|slow-database-queries": [
+        "canceling statement due to statement timeout",
+        "EXPLAIN shows Seq Scan on orders",
+        "slow query log full of 5 s selects",
+    ],
+    "cloud-run-deployment": [
+        "The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable",
+        "Revision 'api-00042-abc' is not ready and cannot serve traffic",
+        "Cloud Run error: Container import failed",
+    ],
+    "github-actions": [
+        "google-github-actions/auth failed with: retry function failed after 3 attempts",
+        "Error: google-github-actions/deploy-cloudrun failed with: failed to deploy",
+    ],
+    "worker-not-responding|slow-worker": [
+        "Error 1101: Worker threw exception",
+        "Error 1102: Worker exceeded resource limits",
+        "Script startup exceeded CPU time limit",
+        "Error 522 connection timed out",
+        "Error 1101 Worker threw exception",
+        "Worker exceeded CPU time limit",
+        "wrangler tail shows exceededCpu",
+    ],
+    "missing-metrics|no-metrics": [
+        "Prometheus target down: context deadline exceeded",
+        "Grafana panel shows No data",
+        "server returned HTTP status 404 Not Found for /metrics scrape",
+        "alerts not firing even though the error rate is 20%",
+        "Prometheus target is DOWN: server returned HTTP status 503",
+        "no data in Grafana since the upgrade",
+    ],
+    "slow-bigquery-queries": [
+        "Query exceeded resource limits. This query used 1534 CPU seconds but would charge only 10M Billing Bytes",
+    ],
+    "pipeline-execution-failures": [
+        "Airflow task failed: DAG run marked failed after 3 retries",
+        "pipeline run failed with exit code 1",
+    ],
+    "pipeline-stuck-hanging": [
+        "pipeline run stuck in RUNNING for 6 hours",
+        "job has been in running state forever and never finishes",
+    ],
+    "graceful-shutdown-not-working": [
+        "requests dropped during deploy: connection reset while pods terminate",
+        "SIGTERM ignored, pod killed after terminationGracePeriodSeconds",
+    ],
+    "high-cpu-usage|cpu-saturation": [
+        "CPU throttling at 100% of the limit, container_cpu_cfs_throttled_periods_total rising",
+        "pods at 98% CPU",
+    ],
+    "failed-health-checks": [
+        'Readiness probe failed: Get "http://10.0.0.5:8080/healthz": dial tcp 10.0.0.5:8080: connect: connection refused',
+        "Liveness probe failed: HTTP probe failed with statuscode: 500",
+    ],
+    "401-unauthorized-error|jwt": [
+        "Invalid IAP credentials: JWT audience doesn't match this application",
+        "There was a problem with your request. Error code 13 (IAP)",
+        "Invalid IAP credentials: empty token",
+    ],
+    "signed-url": [
+        "SigningError: Failed to sign the URL",
+        "AttributeError: you need a private key to sign credentials.the credentials you are currently using <class 'google.auth.compute_engine.credentials.Credentials'> just contains a token",
+    ],
+    "database-connection-errors": [
+        'duckdb.IOException: IO Error: Could not set lock on file "/data/app.duckdb": Resource temporarily unavailable',
+        "sqlite3.OperationalError: database is locked",
+        "sqlite3.OperationalError: unable to open database file",
+    ],
+    "alert-fatigue|false-positive": [
+        "PagerDuty paged 40 times overnight for the same flapping alert",
+        "alert fires every night at 2am and resolves itself",
+    ],
+    "gemini-api-rate-limiting": [
+        "google.api_core.exceptions.ResourceExhausted: 429 Quota exceeded for quota metric 'Generate Content API requests per minute'",
+        "429 Too Many Requests from generativelanguage.googleapis.com",
+    ],
+    "gemini-api-authentication": [
+        "google.api_core.exceptions.InvalidArgument: 400 API key not valid. Please pass a valid API key.",
+    ],
+    "webhooks-not-being-delivered": [
+        "webhook deliveries failing with timeout, receiver never gets the event",
+        "Webhook endpoint disabled after too many failed deliveries",
+    ],
+    "tasks-not-being-processed": [
+        "celery tasks stay PENDING forever",
+        "Received unregistered task of type 'app.tasks.process'",
+        "tasks queued but no worker picks them up",
+    ],
+    "api-key-authentication": [
+        "401 Unauthorized: Invalid API key provided",
+        "X-API-Key header missing, API returns 401",
+    ],
+    "dns|service-mesh": [
+        "nslookup: can't resolve 'kubernetes.default'",
+        "coredns i/o timeout reading from upstream 8.8.8.8:53",
+    ],
+    "permission-denied-403": [
+        "403 Forbidden: User does not have the required role admin",
+        "RBAC: access denied",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("right", "text"), [(right, text) for right, texts in CASES.items() for text in texts]
+)
+def test_a_known_error_string_matches_its_playbook(matcher: Matcher, right: str, text: str) -> None:
+    result = matcher.match(text)
+    assert result.best is not None, f"abstained on {text!r}: {[m.playbook.id for m in result.matches]}"
+    assert re.search(right, result.best.playbook.id), f"{text!r} -> {result.best.playbook.id}"
