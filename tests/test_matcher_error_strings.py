@@ -1,5 +1,6 @@
 """The error strings the guides' systems print (libraries, proxies, Kubernetes, Google Cloud, the APIs the
-services call) match the playbook for them, as written, with no other words around them.
+services call), and the short lines on-call engineers write about the same troubles, each match a playbook that
+is right for them, as written, with no other words around them.
 
 Written from the systems' own messages, not from the evaluation sets: a message that stops matching its
 playbook is a regression a person pasting it at 3 a.m. would meet. Each case names the playbooks that are right
@@ -23,6 +24,8 @@ CASES: dict[str, list[str]] = {
         "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",
         "Too many connections",
         "could not obtain a connection from the pool within 30 seconds",
+        "connection pool exhausted",
+        "all connections in the pool are in use",
     ],
     "dns": [
         "Temporary failure in name resolution",
@@ -43,6 +46,9 @@ CASES: dict[str, list[str]] = {
         "NET::ERR_CERT_DATE_INVALID",
         "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
         "sslv3 alert handshake failure",
+        "certificate expired on api.example.com",
+        "ERR_CERT_COMMON_NAME_INVALID",
+        "SSL handshake failed",
     ],
     "redis-connection-refused": [
         "Error 111 connecting to localhost:6379. Connection refused.",
@@ -65,6 +71,8 @@ CASES: dict[str, list[str]] = {
         "Container killed due to memory usage",
         "Memory limit of 512 MiB exceeded with 623 MiB used. Consider increasing the memory limit",
         "worker exited prematurely: signal 9 (SIGKILL)",
+        "container restarted, reason OOMKilled",
+        "memory usage keeps growing until the pod is killed",
     ],
     "crash|won-t-start": [
         "Back-off restarting failed container",
@@ -73,6 +81,7 @@ CASES: dict[str, list[str]] = {
         "Error: container has runAsNonRoot and image will run as root",
         'CreateContainerConfigError: secret "db-creds" not found',
         "ImagePullBackOff: Back-off pulling image",
+        "pod restarting every few minutes",
     ],
     "503|unavailable": [
         "no healthy upstream",
@@ -82,6 +91,9 @@ CASES: dict[str, list[str]] = {
         "502 Bad Gateway",
         "upstream prematurely closed connection while reading response header from upstream",
         "recv() failed (104: Connection reset by peer) while reading response header from upstream",
+        "HTTP 500 Internal Server Error on every request",
+        "spike of 500s after the deploy",
+        "error rate at 12% on checkout",
     ],
     "timeout|latency|slow-response|slow-api": [
         "504 Gateway Time-out",
@@ -96,16 +108,20 @@ CASES: dict[str, list[str]] = {
         "Bind for 0.0.0.0:8000 failed: port is already allocated",
         "[Errno 48] error while attempting to bind on address ('0.0.0.0', 8000): address already in use",
         "ERROR: [Errno 98] error while attempting to bind on address ('0.0.0.0', 8000): address already in use",
+        "port 8000 is already in use",
     ],
     "import-errors": [
         "ModuleNotFoundError: No module named 'app'",
         "ImportError: cannot import name 'x' from 'y'",
+        "ModuleNotFoundError: No module named 'celery'",
     ],
     "migration": [
         "alembic.util.exc.CommandError: Can't locate revision identified by 'abc123'",
         "Target database is not up to date.",
         "Multiple head revisions are present for given argument 'head'",
         'psycopg2.errors.DuplicateTable: relation "users" already exists',
+        "alembic upgrade head fails",
+        "alembic.util.exc.CommandError: Target database is not up to date.",
     ],
     "s3-access-denied|file-upload|cannot-upload": [
         "botocore.exceptions.NoCredentialsError: Unable to locate credentials",
@@ -128,6 +144,8 @@ CASES: dict[str, list[str]] = {
         "google.api_core.exceptions.NotFound: 404 Not found: Dataset my-project:analytics",
         "Quota exceeded: Your table exceeded quota for imports or query appends per table",
         "403 rateLimitExceeded: Exceeded rate limits: too many concurrent queries for this project_and_region",
+        "BigQuery job failed: Quota exceeded",
+        "bigquery table not found",
     ],
     "gemini": [
         "429 RESOURCE_EXHAUSTED: Resource has been exhausted (e.g. check quota)",
@@ -158,6 +176,8 @@ CASES: dict[str, list[str]] = {
         "Seconds_Behind_Master: 3600",
         "replica is 30 minutes behind the primary",
         "pg_stat_replication replay_lag 00:05:12",
+        "replica lag 10 minutes",
+        "stale reads from the read replica",
     ],
     "slow-queries|slow-database-queries": [
         "canceling statement due to statement timeout",
@@ -168,6 +188,8 @@ CASES: dict[str, list[str]] = {
         "The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable",
         "Revision 'api-00042-abc' is not ready and cannot serve traffic",
         "Cloud Run error: Container import failed",
+        "Cloud Run revision failed to become ready",
+        "Container failed to start. Failed to start and then listen on the port defined by the PORT environment variable.",
     ],
     "github-actions": [
         "google-github-actions/auth failed with: retry function failed after 3 attempts",
@@ -181,6 +203,7 @@ CASES: dict[str, list[str]] = {
         "Error 1101 Worker threw exception",
         "Worker exceeded CPU time limit",
         "wrangler tail shows exceededCpu",
+        "Cloudflare Worker returns 1101",
     ],
     "missing-metrics|no-metrics": [
         "Prometheus target down: context deadline exceeded",
@@ -212,6 +235,7 @@ CASES: dict[str, list[str]] = {
     "failed-health-checks": [
         'Readiness probe failed: Get "http://10.0.0.5:8080/healthz": dial tcp 10.0.0.5:8080: connect: connection refused',
         "Liveness probe failed: HTTP probe failed with statuscode: 500",
+        "Readiness probe failed: connection refused",
     ],
     "401-unauthorized-error|jwt": [
         "Invalid IAP credentials: JWT audience doesn't match this application",
@@ -230,6 +254,8 @@ CASES: dict[str, list[str]] = {
     "alert-fatigue|false-positive": [
         "PagerDuty paged 40 times overnight for the same flapping alert",
         "alert fires every night at 2am and resolves itself",
+        "too many alerts tonight",
+        "alert storm in #alerts",
     ],
     "gemini-api-rate-limiting": [
         "google.api_core.exceptions.ResourceExhausted: 429 Quota exceeded for quota metric 'Generate Content API requests per minute'",
@@ -254,10 +280,90 @@ CASES: dict[str, list[str]] = {
     "dns|service-mesh": [
         "nslookup: can't resolve 'kubernetes.default'",
         "coredns i/o timeout reading from upstream 8.8.8.8:53",
+        "SERVFAIL resolving api.default.svc.cluster.local",
+        "NXDOMAIN for payments.svc.cluster.local",
     ],
     "permission-denied-403": [
         "403 Forbidden: User does not have the required role admin",
         "RBAC: access denied",
+    ],
+    "latency|slow-response|slow-api|timeout": [
+        "p99 latency above 2s on the api",
+        "requests take 8 seconds",
+        "API response times degraded since noon",
+        "slow responses from the api",
+        "Gateway Timeout from the ALB",
+    ],
+    "503|unavailable|failed-health": [
+        'no endpoints available for service "api"',
+        "Endpoints have no ready addresses",
+        "503 from the load balancer",
+    ],
+    "cpu": [
+        "CPU throttled on the api pods",
+        "node CPU at 100% for an hour",
+    ],
+    "slow-queries|slow-database": [
+        "query takes 30 seconds on the orders table",
+        "missing index makes the orders query slow",
+    ],
+    "redis": [
+        "Redis connection timed out",
+    ],
+    "rate-limit|ratelimit": [
+        "429 Too Many Requests from the Gemini API",
+    ],
+    "webhook": [
+        "webhook signature verification failed",
+        "webhooks not arriving at the receiver",
+    ],
+    "environment-variables|won-t-start": [
+        "missing environment variable SECRET_KEY",
+        "python-dotenv could not parse statement starting at line 3",
+    ],
+    "celery|tasks-not": [
+        "celery worker not consuming tasks",
+        "tasks stuck in the queue, workers idle",
+    ],
+    "upload|s3|signed": [
+        "The specified bucket does not exist",
+        "NoSuchBucket: The specified bucket does not exist",
+    ],
+    "metrics": [
+        "metrics stopped showing up in Grafana",
+        "Prometheus is not scraping the pods",
+    ],
+    "jwt|401": [
+        "401 invalid token",
+        "JWT expired for every user",
+    ],
+    "permission-denied-403|forbidden|s3": [
+        "403 Forbidden for admins",
+        "users get 403 on /admin",
+    ],
+    "database-connection": [
+        'could not connect to server: Connection refused Is the server running on host "db" and accepting TCP/IP connections on port 5432?',
+        'FATAL: database "app" does not exist',
+    ],
+    "pipeline": [
+        "pipeline run failed",
+        "pipeline stuck in running",
+    ],
+    "graceful": [
+        "502s during every rolling update",
+        "in-flight requests dropped on deploy",
+    ],
+    "api-key": [
+        "API key authentication failing with 401",
+        "invalid API key",
+    ],
+    "gemini-api-auth": [
+        "Gemini API key rejected",
+        "API_KEY_INVALID from Gemini",
+    ],
+    "analysis-results-empty": [
+        "no highlights detected for the stream",
+        "analysis returns zero highlights",
     ],
 }
 
