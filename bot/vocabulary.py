@@ -10,11 +10,14 @@ from __future__ import annotations
 # Multi-word expressions, replaced before splitting into words (longest first at build time).
 PHRASES: dict[str, str] = {
     "out of memory": "oom",
+    "bad alloc": "oom",  # C++'s std::bad_alloc
     "memory limit exceeded": "oom memory",
     "exit code 137": "oom",
     "too many clients": "connlimit",
     "too many connections": "connlimit",
     "pool starvation": "connlimit",
+    "resource request timed out": "connlimit",  # generic-pool (knex, sequelize): no connection free in time
+    "timeout acquiring a connection": "connlimit",
     "connection starvation": "connlimit",
     "hanging connections": "connlimit",
     "hanging db connections": "connlimit",
@@ -393,6 +396,7 @@ NOT_TYPOS = frozenset(
 LIBRARY_ERRORS: dict[str, str] = {
     "operationalerror": "db",
     "undefinedvalueerror": "env",  # python-decouple: a setting missing from the environment and .env
+    "sequelizeconnectionacquiretimeouterror": "connlimit",
     "workerlosterror": "oom",  # Celery: the pool's process was killed, as a rule by the kernel for its memory
     "toomanyconnectionserror": "connlimit",
     "timeouterror": "timeout",

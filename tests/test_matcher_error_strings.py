@@ -26,6 +26,11 @@ CASES: dict[str, list[str]] = {
         "could not obtain a connection from the pool within 30 seconds",
         "connection pool exhausted",
         "all connections in the pool are in use",
+        "ActiveRecord::ConnectionTimeoutError: could not obtain a connection from the pool within 5.000 seconds",
+        "pq: sorry, too many clients already",
+        "SequelizeConnectionAcquireTimeoutError: Operation timeout",
+        "Knex: Timeout acquiring a connection. The pool is probably full.",
+        "TimeoutError: ResourceRequest timed out",
     ],
     "dns": [
         "Temporary failure in name resolution",
@@ -49,6 +54,10 @@ CASES: dict[str, list[str]] = {
         "certificate expired on api.example.com",
         "ERR_CERT_COMMON_NAME_INVALID",
         "SSL handshake failed",
+        "PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path",
+        "javax.net.ssl.SSLHandshakeException: Received fatal alert: handshake_failure",
+        "curl: (60) SSL certificate problem: unable to get local issuer certificate",
+        "x509: certificate is valid for api.example.com, not www.example.com",
     ],
     "redis-connection-refused": [
         "Error 111 connecting to localhost:6379. Connection refused.",
@@ -73,6 +82,9 @@ CASES: dict[str, list[str]] = {
         "worker exited prematurely: signal 9 (SIGKILL)",
         "container restarted, reason OOMKilled",
         "memory usage keeps growing until the pod is killed",
+        "fatal error: runtime: out of memory",
+        "terminate called after throwing an instance of 'std::bad_alloc'",
+        "Killed (exit code 137)",
     ],
     "crash|won-t-start": [
         "Back-off restarting failed container",
@@ -122,6 +134,7 @@ CASES: dict[str, list[str]] = {
         'psycopg2.errors.DuplicateTable: relation "users" already exists',
         "alembic upgrade head fails",
         "alembic.util.exc.CommandError: Target database is not up to date.",
+        "alembic: Can't locate revision identified by '1a2b3c4d'",
     ],
     "s3-access-denied|file-upload|cannot-upload": [
         "botocore.exceptions.NoCredentialsError: Unable to locate credentials",
@@ -282,6 +295,9 @@ CASES: dict[str, list[str]] = {
         "coredns i/o timeout reading from upstream 8.8.8.8:53",
         "SERVFAIL resolving api.default.svc.cluster.local",
         "NXDOMAIN for payments.svc.cluster.local",
+        "java.net.UnknownHostException: db",
+        "dial tcp: lookup redis on 127.0.0.11:53: server misbehaving",
+        "Error: getaddrinfo ENOTFOUND postgres",
     ],
     "permission-denied-403": [
         "403 Forbidden: User does not have the required role admin",
@@ -309,6 +325,10 @@ CASES: dict[str, list[str]] = {
     ],
     "redis": [
         "Redis connection timed out",
+        "Error: Redis connection to 127.0.0.1:6379 failed - connect ECONNREFUSED 127.0.0.1:6379",
+        "dial tcp 127.0.0.1:6379: connect: connection refused",
+        "Redis::CannotConnectError: Error connecting to Redis on localhost:6379 (Errno::ECONNREFUSED)",
+        "io.lettuce.core.RedisConnectionException: Unable to connect to localhost:6379",
     ],
     "rate-limit|ratelimit": [
         "429 Too Many Requests from the Gemini API",
@@ -316,6 +336,8 @@ CASES: dict[str, list[str]] = {
     "webhook": [
         "webhook signature verification failed",
         "webhooks not arriving at the receiver",
+        "GitHub webhook: X-Hub-Signature-256 does not match",
+        "Shopify webhook HMAC validation failed",
     ],
     "environment-variables|won-t-start": [
         "missing environment variable SECRET_KEY",
@@ -344,6 +366,11 @@ CASES: dict[str, list[str]] = {
     "database-connection": [
         'could not connect to server: Connection refused Is the server running on host "db" and accepting TCP/IP connections on port 5432?',
         'FATAL: database "app" does not exist',
+        "SequelizeConnectionRefusedError: connect ECONNREFUSED 127.0.0.1:5432",
+        "psycopg2.OperationalError: could not connect to server: Connection refused",
+        "django.db.utils.OperationalError: could not connect to server: Connection refused",
+        "PG::ConnectionBad: could not connect to server: Connection refused",
+        "dial tcp 127.0.0.1:5432: connect: connection refused",
     ],
     "pipeline": [
         "pipeline run failed",
@@ -364,6 +391,36 @@ CASES: dict[str, list[str]] = {
     "analysis-results-empty": [
         "no highlights detected for the stream",
         "analysis returns zero highlights",
+    ],
+    "timeout|latency": [
+        "java.net.SocketTimeoutException: Read timed out",
+        "requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='api', port=443): Read timed out. (read timeout=30)",
+        "net/http: request canceled (Client.Timeout exceeded while awaiting headers)",
+        "Error: connect ETIMEDOUT 10.0.0.12:443",
+    ],
+    "port-already-in-use|won-t-start|crash": [
+        "java.net.BindException: Address already in use",
+        "listen tcp :8080: bind: address already in use",
+    ],
+    "import-errors|won-t-start": [
+        "ImportError: libGL.so.1: cannot open shared object file: No such file or directory",
+        "ModuleNotFoundError: No module named 'pydantic_settings'",
+    ],
+    "crash|won-t-start|5xx": [
+        "Segmentation fault (core dumped)",
+    ],
+    "permission-denied-403|s3|forbidden": [
+        "403 Forbidden: You don't have permission to access this resource",
+    ],
+    "cloud-run|won-t-start": [
+        "ERROR: (gcloud.run.deploy) Revision 'api-00012-xyz' is not ready and cannot serve traffic. The user-provided container failed to start and listen on the port",
+    ],
+    "gemini-api-rate": [
+        "google.genai.errors.ClientError: 429 RESOURCE_EXHAUSTED. {'error': {'code': 429, 'message': 'You exceeded your current quota'}}",
+    ],
+    "s3": [
+        "botocore.exceptions.ClientError: An error occurred (403) when calling the HeadObject operation: Forbidden",
+        "An error occurred (InvalidAccessKeyId) when calling the ListObjects operation",
     ],
 }
 
