@@ -85,6 +85,8 @@ CASES: dict[str, list[str]] = {
         "fatal error: runtime: out of memory",
         "terminate called after throwing an instance of 'std::bad_alloc'",
         "Killed (exit code 137)",
+        "memory keeps climbing on the pipeline api until OOMKilled",
+        "celery worker RSS grows to 3GB",
     ],
     "crash|won-t-start": [
         "Back-off restarting failed container",
@@ -207,6 +209,8 @@ CASES: dict[str, list[str]] = {
     "github-actions": [
         "google-github-actions/auth failed with: retry function failed after 3 attempts",
         "Error: google-github-actions/deploy-cloudrun failed with: failed to deploy",
+        "GitHub Actions deploy job fails at the auth step",
+        "workflow fails: Workload Identity Federation token exchange failed",
     ],
     "worker-not-responding|slow-worker": [
         "Error 1101: Worker threw exception",
@@ -263,6 +267,7 @@ CASES: dict[str, list[str]] = {
         'duckdb.IOException: IO Error: Could not set lock on file "/data/app.duckdb": Resource temporarily unavailable',
         "sqlite3.OperationalError: database is locked",
         "sqlite3.OperationalError: unable to open database file",
+        'duckdb.duckdb.IOException: IO Error: Cannot open file "data.duckdb": Permission denied',
     ],
     "alert-fatigue|false-positive": [
         "PagerDuty paged 40 times overnight for the same flapping alert",
@@ -289,6 +294,7 @@ CASES: dict[str, list[str]] = {
     "api-key-authentication": [
         "401 Unauthorized: Invalid API key provided",
         "X-API-Key header missing, API returns 401",
+        "X-API-Key rejected after key rotation",
     ],
     "dns|service-mesh": [
         "nslookup: can't resolve 'kubernetes.default'",
@@ -379,6 +385,8 @@ CASES: dict[str, list[str]] = {
     "graceful": [
         "502s during every rolling update",
         "in-flight requests dropped on deploy",
+        "in-flight pipeline runs are killed on every deploy",
+        "SIGTERM kills running jobs during rollout",
     ],
     "api-key": [
         "API key authentication failing with 401",
@@ -421,6 +429,45 @@ CASES: dict[str, list[str]] = {
     "s3": [
         "botocore.exceptions.ClientError: An error occurred (403) when calling the HeadObject operation: Forbidden",
         "An error occurred (InvalidAccessKeyId) when calling the ListObjects operation",
+    ],
+    "cloud-run-deployment|won-t-start": [
+        "Ready condition status changed to False for Revision api-00007-abc with message: Container failed to start",
+        "ERROR: (gcloud.run.deploy) The user-provided container failed the configured startup probe checks",
+    ],
+    "slow-response|coldstart|latency": [
+        "Cloud Run cold start takes 10 seconds",
+        "first request after idle takes 8s on Cloud Run",
+    ],
+    "cannot-upload|file-upload": [
+        "google.api_core.exceptions.NotFound: 404 POST https://storage.googleapis.com/upload/storage/v1/b/photos/o: The specified bucket does not exist.",
+    ],
+    "signed-url|s3": [
+        "SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided",
+    ],
+    "bigquery-query-errors": [
+        "Exceeded rate limits: too many api requests per user per method for this user_method",
+        "Query exceeded limit for bytes billed: 1000000. 2000000 or higher required.",
+        "Cannot query over table 'ds.events' without a filter over column(s) 'ts' that can be used for partition elimination",
+    ],
+    "pipeline-execution-failures|memory": [
+        "Task exited with return code Negsignal.SIGKILL",
+    ],
+    "pipeline-stuck": [
+        "pipeline has been running for 9 hours, normally 20 minutes",
+    ],
+    "high-cpu|cpu-saturation": [
+        "CPU usage on the pipeline api is at 95%",
+    ],
+    "slow-bigquery": [
+        "BigQuery queries are slow today, dashboards time out",
+    ],
+    "401-unauthorized|jwt": [
+        "IAP returns 403 to a user who should have access",
+        "users locked out of imgstream by IAP",
+    ],
+    "no-metrics|missing-metrics": [
+        "Cloud Monitoring shows no data for the service",
+        "alert policy never fired during the outage",
     ],
 }
 
