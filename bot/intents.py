@@ -49,7 +49,7 @@ _REQUEST = re.compile(
     r"|\b(?:can|could)\s+(?:we|you)\s+(?:get|have)\s+(?:an?\s+)?(?:way|option|setting|flag|button|endpoint)\b"
     r"|\bability\s+to\b|\boption\s+to\b|\bsupport\s+for\b|\bconfigurable\b|\bconfiguration\s+option\b"
     r"|\b(?:add|show|display|need)\s+an?\s+(?:\w+\s+){0,2}button\b|\bbutton\s+to\b"
-    r"|\A\s*(?:request|wishlist|idea)\s*:"
+    r"|\A\s*(?:request|wishlist|wish|idea)\s*:|\[(?:rfe|fr|feature\s+request|enhancement|request)\]|\A\s*rfe\s*:"
     # asking for better error reporting: "Permission denied errors should include ...", "error message should say ..."
     r"|\berror\s+messages?\s+(?:should|could|must|needs?\s+to)\b"
     r"|\berrors?\s+should\s+(?:include|contain|show|say|mention|explain|be\s+(?:more|clearer|logged|reported))\b"
@@ -79,7 +79,7 @@ _QUESTION = re.compile(
     r"\bhow\s+(?:do|does|can|could|should|would)\s+(?:i|we|you|one)\b|\bhow\s+to\b|\bis\s+there\s+(?:a|any)\b"
     r"|\bwhere\s+(?:to|do\s+(?:i|we|you)|can\s+(?:i|we)|should\s+(?:i|we))\s+(?:set|find|configure|put|get|change|add|specify|define|pass)\b"
     r"|\bare\s+there\s+(?:any|ways?)\b|\bis\s+it\s+possible\b|\bwhat(?:\s+is|'?s|\s+are)\s+the\s+(?:best|recommended|right|correct|ideal|optimal|suggested|preferred)\b"
-    r"|\A\s*(?:question|q|qa|help)\s*[:\]]|\bquestion\s*:|\bgeneral\s+question\b|\blooking\s+for\s+(?:a\s+way|means|how)\b"
+    r"|\A\s*(?:question|q|qa|help)\s*[:\]]|\[(?:question|q|help|support)\]|\bquestion\s*:|\bgeneral\s+question\b|\blooking\s+for\s+(?:a\s+way|means|how)\b"
     r"|\bdoes\s+\S+\s+support\b|\b(?:can|could)\s+(?:i|someone|anyone)\b|\bdoes\s+anyone\s+know\b"
     r"|\bany\s+(?:ideas?|way|guidance|docs|documentation|examples?|recommendations?)\b"
     r"|\bwhat\s+does\s+\S+(?:\s+\S+)?\s+mean\b|\bwhat\s+(?:is|are)\s+the\s+difference\b"
@@ -108,6 +108,7 @@ _DOCS_MENTION = re.compile(
 # Maintenance: a conventional-commit prefix, a dependency bump or a release is a chore whatever words follow.
 _CHORE = re.compile(
     r"\A\s*(?:chore|refactor|ci|build|style|tests?|deps|housekeeping)(?:\([\w-]+\))?\s*:"
+    r"|\A\s*\[(?:chore|refactor|ci|build|style|tests?|deps|housekeeping)\]"
     r"|\A\s*bump\s+\S+\s+from\s+\S+\s+to\b|\A\s*(?:release|prepare\s+release|releasing)\s+v?\d+(?:\.\d+)*\s*\Z",
     re.IGNORECASE,
 )

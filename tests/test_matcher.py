@@ -136,6 +136,9 @@ def test_a_latency_written_as_a_number_matches_under_its_service(
         ("It would be easier to have the memory limits in the chart's values", "a feature request"),
         ("Housekeeping: drop the old deploy workflow", "a maintenance task"),
         ("Document the retry policy for webhook deliveries", "a documentation report"),
+        ("[RFE] Redis Sentinel support for the broker", "a feature request"),
+        ("[Question] pool size with 4 Celery workers", "a how-to question"),
+        ("[Refactor] split the database module", "a maintenance task"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
