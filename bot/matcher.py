@@ -82,6 +82,9 @@ ERROR_WORDS = ("error", "exception", "fatal", "panic", "traceback", "refused", "
                "killed", "failed", "failure", "oom", "unavailable", "forbidden", "unauthorized", "reset by peer")  # fmt: skip
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
+# A word in mixed case: split into its parts ("ConnectionRefusedError"), unless the vocabulary knows it whole
+# ("BigQuery", "NetworkPolicy": "Big Query" would be any query).
+_MIXED_CASE = re.compile(r"[A-Za-z0-9]*(?:[a-z0-9][A-Z]|[A-Z]{2}[a-z])[A-Za-z0-9]*")
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 _STATUS_PLURAL = re.compile(r"\b([1-5]\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
@@ -129,7 +132,8 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
     `known` are words not to read as typos (the matcher passes the words its playbooks use).
     """
     extra = [c for name in _NAME.findall(text) for c in LIBRARY_ERRORS.get(name.lower(), "").split()]
-    text = _CAMEL.sub(" ", _SCHEME.sub(" ", text)).lower().replace("'", "").replace("\u2019", "")
+    text = _MIXED_CASE.sub(_split_case, _SCHEME.sub(" ", text))
+    text = text.lower().replace("'", "").replace("\u2019", "")
     text = _empty_values(text)
     if _DIGITS.search(text):
         text = _STATUS_PLURAL.sub(r"\1", text)
@@ -154,6 +158,11 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
             if word in STATUS_CODES:
                 out.append(f"http{word}")  # the code itself is more precise than its concept
     return out + extra
+
+
+def _split_case(match: re.Match[str]) -> str:
+    whole = match.group(0).lower()
+    return whole if whole in WORDS else _CAMEL.sub(" ", match.group(0))
 
 
 def _empty_values(text: str) -> str:

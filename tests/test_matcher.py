@@ -257,7 +257,8 @@ def test_numbers_with_units_read_as_what_they_mean() -> None:
 
 
 def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
-    assert terms("OOMKilled") == terms("oom kill")
+    assert terms("OOMKilled") == terms("oomkilled") == terms("oom")
+    assert terms("BigQuery") == terms("bigquery") and terms("NetworkPolicy") == terms("network policy")
     assert "oom" in terms("container ran out of memory")
     assert "connlimit" in terms("too many connections")
     assert terms("503ing") == terms("503")
