@@ -582,14 +582,10 @@ class Matcher:
             word in SYMPTOM_WORDS or word.endswith(("error", "exception"))
             for word in _WORD.findall(lowered.replace("'", "").replace("\u2019", ""))
         )
-        heading = _HEADING.match(read)
-        explained = self._coverage(seq)
-        if heading and heading.end() < len(read.rstrip()):
-            explained = max(explained, self._coverage(terms(heading.group(0), self.known)))
         abstained = (
             reason is not None
             or not scored
-            or not self._confident(explained, len(in_play), troubled, *scored[0])
+            or not self._confident(self._explained(read, seq), len(in_play), troubled, *scored[0])
         )
         return MatchResult(
             query=text,
@@ -668,6 +664,14 @@ class Matcher:
                 why += [f"phrase '{p}'" for p in matched[:2]]
             out[i] = (score, why, strong)
         return out
+
+    def _explained(self, read: str, seq: list[str]) -> float:
+        """How much of the text the catalogue explains: of all of it, or of its first sentence if that is more."""
+        explained = self._coverage(seq)
+        heading = _HEADING.match(read)
+        if heading and heading.end() < len(read.rstrip()):
+            explained = max(explained, self._coverage(terms(heading.group(0), self.known)))
+        return explained
 
     def _coverage(self, seq: list[str]) -> float:
         """How much of the text the catalogue explains: concept words fully, other known words by half.
