@@ -15,6 +15,7 @@ it is queued.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -177,6 +178,7 @@ def _serve(
     store = open_store(settings.store_url)
     runtime = Runtime.build(settings, catalog, bot_client(settings), store, turns=turns)
     threads = ThreadPoolExecutor(THREADS_PER_WORKER, thread_name_prefix="incident")
+    gc.freeze()  # the runtime lives as long as the worker: full collections need not walk it
     ready.send(os.getpid())
     ready.close()
     with contextlib.suppress(EOFError):  # EOF: the serving process is gone; what is held still finishes
