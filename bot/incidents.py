@@ -221,6 +221,15 @@ class EscalationStep:
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """A message to keep in the outbox: its dedup key (one message per key, ever), kind and payload."""
+
+    dedup: str
+    kind: str  # pagerduty
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class OutboxMessage:
     """Something to deliver to another system (a page), kept until it is delivered or refused for good."""
 

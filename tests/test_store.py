@@ -17,12 +17,13 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.errors import UnknownIncidentError
-from bot.incidents import IncidentStatus, RequestState, TimelineKind
+from bot.incidents import IncidentStatus, Outgoing, RequestState, TimelineKind
 from bot.severity import Sev
 from bot.store import EVENT_RETENTION, SqlStore, open_store
 
 T = TypeVar("T")
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+LEASE = timedelta(seconds=45)  # how long a sender holds a page it is sending
 SECRETS = [
     "hunter2hunter2",
     "xoxb-123456789012-abcdefghijkl",
@@ -451,22 +452,44 @@ def reopen_ladder(store: SqlStore, incident_id: str) -> list[Any]:
 def test_a_page_is_kept_once_and_claimed_by_one_sender_in_order(store: SqlStore, clock: ManualClock) -> None:
     incident = store.open_incident("api-gateway", "504s", "C1", "U1")
     trigger = {"action": "trigger", "tier": "oncall", "key_env": "PAGERDUTY_KEY_PLATFORM"}
-    assert (
-        all_at_once(5, lambda: store.enqueue(incident.id, "page:trigger", "pagerduty", trigger)).count(True)
-        == 1
-    )
-    assert store.enqueue(incident.id, "page:ack", "pagerduty", {**trigger, "action": "acknowledge"})
-    claimed = [m for batch in all_at_once(5, store.claim_outbox) for m in batch]
+    kept = all_at_once(5, lambda: store.enqueue(incident.id, Outgoing("page:trigger", "pagerduty", trigger)))
+    assert kept.count(True) == 1
+    assert store.enqueue(incident.id, Outgoing("page:ack", "pagerduty", {**trigger, "action": "acknowledge"}))
+    claimed = [m for m in all_at_once(5, lambda: store.claim_outbox(LEASE)) if m is not None]
     assert [(m.dedup, m.state, m.attempts, m.payload) for m in claimed] == [
         ("page:trigger", "sending", 1, trigger)
     ]
     store.outbox_done(claimed[0].id, "delivered")
-    (ack,) = store.claim_outbox()  # the acknowledge only once its trigger went out
-    assert ack.dedup == "page:ack"
+    ack = store.claim_outbox(LEASE)  # the acknowledge only once its trigger went out
+    assert ack is not None and ack.dedup == "page:ack"
     store.outbox_done(ack.id, "pending", "503 from PagerDuty", retry_in=timedelta(seconds=30))
-    assert store.claim_outbox() == []
+    assert store.claim_outbox(LEASE) is None
     clock.advance(timedelta(seconds=30))
-    assert [m.attempts for m in store.claim_outbox()] == [2]
-    clock.advance(timedelta(seconds=60))  # a sender that died holding it: another takes it after the lease
-    assert [m.attempts for m in store.claim_outbox()] == [3]
+    again = store.claim_outbox(LEASE)
+    assert again is not None and again.attempts == 2
+    clock.advance(LEASE - timedelta(seconds=1))  # its sender may still be waiting for PagerDuty's answer
+    assert store.claim_outbox(LEASE) is None
+    clock.advance(timedelta(seconds=1))  # a sender that died holding it: another takes it after the lease
+    last = store.claim_outbox(LEASE)
+    assert last is not None and last.attempts == 3
     assert [m.state for m in store.outbox_of(incident.id)] == ["delivered", "sending"]
+
+
+def test_a_rung_and_its_page_are_kept_in_one_write(store: SqlStore, clock: ManualClock) -> None:
+    """Whoever wins a rung has its page in the outbox already: dying right after the claim loses no page."""
+    incident = store.open_incident("api-gateway", "504s", "C1", "U1")
+    store.plan_escalation(incident.id, [(1, "team_lead", "not_resolved", START + timedelta(minutes=5))])
+    clock.advance(timedelta(minutes=5))
+    (due,) = store.due_escalations()
+    page = Outgoing(f"page:{incident.id}:PAGERDUTY_KEY_LEAD:trigger", "pagerduty", {"tier": "team_lead"})
+    assert all_at_once(5, lambda: store.fire_escalation(due.id, page)).count(True) == 1
+    assert not store.fire_escalation(due.id, page), "a rung fired once keeps nothing more"
+    assert [(m.dedup, m.state) for m in reopen_outbox(store, incident.id)] == [(page.dedup, "pending")]
+
+
+def reopen_outbox(store: SqlStore, incident_id: str) -> list[Any]:
+    restarted = reopen(store)
+    try:
+        return restarted.outbox_of(incident_id)
+    finally:
+        restarted.close()

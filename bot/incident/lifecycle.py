@@ -17,7 +17,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.config import TIER_NAMES, Config, EscalationStep
 from bot.incidents import EscalationStep as LadderRow
-from bot.incidents import Incident, IncidentStatus, TimelineKind
+from bot.incidents import Incident, IncidentStatus, Outgoing, TimelineKind
 from bot.paging.outbox import Action, Pager, PageView
 from bot.severity import Sev
 from bot.store import Store
@@ -86,7 +86,7 @@ class Lifecycle:
             incident = self.store.get(row.incident_id)
             if incident is None or not self._still_holds(row, incident):
                 self.store.cancel_escalations(row.incident_id, row.condition)
-            elif self.store.fire_escalation(row.id):
+            else:
                 self._escalate(incident, row, view)
         if self.pager is not None:
             self.pager.flush(view)
@@ -97,15 +97,16 @@ class Lifecycle:
         return row.condition == "not_resolved" or incident.status is IncidentStatus.INVESTIGATING
 
     def _escalate(self, incident: Incident, row: LadderRow, view: LifecycleView) -> None:
+        """Fire a due rung (if this caller wins it) and tell the thread; its page is kept as the rung fires."""
         team = self.config.teams[self.config.services[incident.service].team]
         contact = team.contact(row.tier)
         step = next((s for s in self.config.ladder(incident.service, incident.severity or Sev.SEV1)
                      if s.tier == row.tier and s.when == row.condition), None)  # fmt: skip
-        if contact is None or step is None:
+        pages = step is not None and step.pages(self.config.policy.severities[incident.severity or Sev.SEV1])
+        page = self._page_message(incident, row.tier) if pages else None
+        if not self.store.fire_escalation(row.id, page) or contact is None or step is None:
             return
-        paged = step.pages(self.config.policy.severities[incident.severity or Sev.SEV1]) and self._page(
-            incident, row.tier
-        )
+        paged = page is not None
         self.store.append(incident.id, TimelineKind.ESCALATED, f"escalated to the {TIER_NAMES[row.tier]}: {row.condition.replace('_', ' ')}",
                           None, {"tier": row.tier, "condition": row.condition, "paged": paged})  # fmt: skip
         view.escalated(incident, step, contact.slack, team.contacts, paged)
@@ -117,19 +118,20 @@ class Lifecycle:
         contact = team.contact(tier)
         if contact is None:
             return
-        paged = self._page(incident, tier)
-        view.notify_tier(incident, tier, contact.slack, why, paged)
-        if paged and self.pager is not None:
+        page = self._page_message(incident, tier)
+        if page is not None:
+            self.store.enqueue(incident.id, page)
+        view.notify_tier(incident, tier, contact.slack, why, page is not None)
+        if page is not None and self.pager is not None:
             self.pager.flush(view)
 
-    def _page(self, incident: Incident, tier: str) -> bool:
-        """Keep a page for the tier, if it has a routing key; whether it was paged (now or before)."""
+    def _page_message(self, incident: Incident, tier: str) -> Outgoing | None:
+        """The tier's page (a trigger), if it has a routing key and there is a pager; None otherwise."""
         team = self.config.teams[self.config.services[incident.service].team]
         contact = team.contact(tier)
         if self.pager is None or contact is None or not contact.pagerduty_routing_key_env:
-            return False
-        self.pager.page(incident, tier, contact.pagerduty_routing_key_env, "trigger")
-        return True
+            return None
+        return self.pager.message(incident, tier, contact.pagerduty_routing_key_env, "trigger")
 
     def _page_all(self, incident: Incident, action: Action, view: LifecycleView) -> None:
         if self.pager is None:

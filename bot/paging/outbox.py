@@ -17,7 +17,7 @@ import httpx
 
 from bot.config import TIER_NAMES
 from bot.errors import ChatOpsError
-from bot.incidents import Incident, OutboxMessage, TimelineKind
+from bot.incidents import Incident, OutboxMessage, Outgoing, TimelineKind
 from bot.paging import pagerduty
 from bot.settings import Settings
 from bot.severity import Sev
@@ -25,6 +25,9 @@ from bot.store import Store
 
 Action = Literal["trigger", "acknowledge", "resolve"]
 MAX_BACKOFF = timedelta(minutes=5)
+BATCH = 20  # messages per flush: a reconcile tick stays bounded however many pages wait
+SEND_PHASES = 4  # httpx applies the timeout to connecting, writing, reading and the pool, each
+LEASE_MARGIN_S = 5.0
 
 
 class PageView(Protocol):
@@ -43,10 +46,17 @@ class Pager:
         self, incident: Incident, tier: str, key_env: str, action: Action, sev: Sev | None = None
     ) -> bool:
         """Keep a page to deliver; False when that exact page was kept before (a double click, a retry)."""
+        return self.store.enqueue(incident.id, self.message(incident, tier, key_env, action, sev))
+
+    @staticmethod
+    def message(
+        incident: Incident, tier: str, key_env: str, action: Action, sev: Sev | None = None
+    ) -> Outgoing:
+        """The outbox message of a page: one per (incident, routing key, action), ever."""
         payload = {"action": action, "tier": tier, "key_env": key_env, "incident": incident.id,
                    "title": incident.name, "service": incident.service, "sev": (sev or incident.severity or Sev.SEV1).value,
                    "thread_url": incident.permalink, "opened": incident.created_at.isoformat()}  # fmt: skip
-        return self.store.enqueue(incident.id, f"page:{incident.id}:{key_env}:{action}", "pagerduty", payload)
+        return Outgoing(f"page:{incident.id}:{key_env}:{action}", "pagerduty", payload)
 
     def paged_keys(self, incident_id: str) -> dict[str, str]:
         """The routing keys (env names) this incident's triggers went to, with their tier."""
@@ -54,9 +64,19 @@ class Pager:
                 if m.payload.get("action") == "trigger" and m.state != "rejected"}  # fmt: skip
 
     def flush(self, view: PageView) -> int:
-        """Deliver what is due now; how many were delivered."""
+        """Deliver what is due now (a bounded batch per call); how many were delivered.
+
+        Each message is claimed just before it is sent, for as long as one send can take: a sender that dies
+        mid-send (after PagerDuty took the event, perhaps) holds it that long, then another sends it again,
+        which PagerDuty deduplicates by the dedup key. So a page is delivered at least once, and opens one alert.
+        """
+        timeout = self.settings.config.paging.timeout_s
+        lease = timedelta(seconds=SEND_PHASES * timeout + LEASE_MARGIN_S)
         delivered = 0
-        for message in self.store.claim_outbox():
+        for _ in range(BATCH):
+            message = self.store.claim_outbox(lease)
+            if message is None:
+                break
             delivered += self._deliver(message, view)
         return delivered
 

@@ -21,6 +21,7 @@ from bot.incidents import (
     Incident,
     IncidentStatus,
     OutboxMessage,
+    Outgoing,
     TimelineKind,
     redact_data,
     to_utc,
@@ -60,6 +61,15 @@ def _step(row: Row) -> EscalationStep:
 def _message(row: Row) -> OutboxMessage:
     return OutboxMessage(int(row["id"]), row["incident_id"], row["dedup"], row["kind"], json.loads(row["payload"]),
                          row["state"], int(row["attempts"]), datetime.fromisoformat(row["due_at"]), row["last_error"])  # fmt: skip
+
+
+def _keep(db: Connection, incident_id: str, message: Outgoing, now: str) -> bool:
+    """Insert a message into the outbox unless its dedup key is there already; whether it was inserted."""
+    return bool(db.rows(
+        "INSERT INTO outbox (incident_id, dedup, kind, payload, state, attempts, due_at, created_at) "
+        "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (dedup) DO NOTHING RETURNING id",
+        [incident_id, message.dedup, message.kind, json.dumps(redact_data(message.payload), sort_keys=True), now, now],
+    ))  # fmt: skip
 
 
 class LifecycleSql:
@@ -155,12 +165,16 @@ class LifecycleSql:
                            [_iso(self.clock.now())])  # fmt: skip
         return [_step(row) for row in rows]
 
-    def fire_escalation(self, step_id: int) -> bool:
-        """Claim a due rung; True for exactly one caller (whoever then notifies its tier)."""
+    def fire_escalation(self, step_id: int, page: Outgoing | None = None) -> bool:
+        """Claim a due rung, keeping its page in the same write (a claimer that dies next cannot lose the page);
+        True for exactly one caller (whoever then tells the thread)."""
         now = _iso(self.clock.now())
         with self.backend.write() as db:
-            return bool(db.execute("UPDATE escalations SET state = 'fired', fired_at = ? WHERE id = ? "
-                                   "AND state = 'waiting' AND due_at <= ? RETURNING id", [now, step_id, now]).fetchall())  # fmt: skip
+            won = db.rows("UPDATE escalations SET state = 'fired', fired_at = ? WHERE id = ? "
+                          "AND state = 'waiting' AND due_at <= ? RETURNING incident_id", [now, step_id, now])  # fmt: skip
+            if won and page is not None:
+                _keep(db, str(won[0]["incident_id"]), page, now)
+            return bool(won)
 
     def escalations_of(self, incident_id: str) -> list[EscalationStep]:
         with self.backend.read() as db:
@@ -169,38 +183,33 @@ class LifecycleSql:
 
     # -- the outbox -------------------------------------------------------------------------------
 
-    def enqueue(self, incident_id: str, dedup: str, kind: str, payload: dict[str, Any]) -> bool:
+    def enqueue(self, incident_id: str, message: Outgoing) -> bool:
         """Keep a message to deliver; False when one with the same dedup key was kept already (never twice)."""
-        now = _iso(self.clock.now())
         with self.backend.write() as db:
-            return bool(db.execute(
-                "INSERT INTO outbox (incident_id, dedup, kind, payload, state, attempts, due_at, created_at) "
-                "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (dedup) DO NOTHING RETURNING id",
-                [incident_id, dedup, kind, json.dumps(redact_data(payload), sort_keys=True), now, now],
-            ).fetchall())  # fmt: skip
+            return _keep(db, incident_id, message, _iso(self.clock.now()))
 
-    def claim_outbox(self, lease: timedelta = timedelta(seconds=60), limit: int = 20) -> list[OutboxMessage]:
-        """Due messages this caller may send now, each claimed for `lease` (a sender that died lets it go):
-        at most the oldest undelivered one of each incident, so an incident's pages keep their order."""
+    def claim_outbox(self, lease: timedelta) -> OutboxMessage | None:
+        """The oldest due message this caller may send now, claimed for `lease` (a sender that died lets it go
+        then); only an incident's oldest undelivered message is due, so its pages keep their order."""
         now = self.clock.now()
         with self.backend.write() as db:
             candidates = db.rows(
-                "SELECT * FROM outbox o WHERE o.due_at <= ? AND (o.state = 'pending' OR "
+                "SELECT id FROM outbox o WHERE o.due_at <= ? AND (o.state = 'pending' OR "
                 "(o.state = 'sending' AND o.claimed_until <= ?)) AND NOT EXISTS (SELECT 1 FROM outbox e "
                 "WHERE e.incident_id = o.incident_id AND e.id < o.id AND e.state IN ('pending', 'sending')) "
-                "ORDER BY o.id LIMIT ?",
-                [_iso(now), _iso(now), limit],
+                "ORDER BY o.id LIMIT 20",
+                [_iso(now), _iso(now)],
             )
-            claimed = []
-            for row in candidates:
+            for row in candidates:  # another sender may win the first few
                 # rows(), not execute(): each backend's rows come back by column name only through it
                 won = db.rows(
                     "UPDATE outbox SET state = 'sending', claimed_until = ?, attempts = attempts + 1 WHERE id = ? "
                     "AND (state = 'pending' OR (state = 'sending' AND claimed_until <= ?)) RETURNING *",
                     [_iso(now + lease), row["id"], _iso(now)],
                 )
-                claimed += [_message(r) for r in won]
-            return claimed
+                if won:
+                    return _message(won[0])
+            return None
 
     def outbox_done(
         self, message_id: int, state: str, error: str | None = None, retry_in: timedelta | None = None

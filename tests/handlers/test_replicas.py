@@ -80,6 +80,10 @@ policy:
 """
 
 
+def escalating(thread: list[Message]) -> list[str]:
+    return [m.text for m in thread if m.text.startswith(":arrow_double_up: Escalating")]
+
+
 def eventually(check: Callable[[], T], what: str, timeout: float = 30.0, every: float = 0.05) -> T:
     """`check()` once it is truthy; fails saying `what` was awaited when it is not within `timeout`."""
     end = time.monotonic() + timeout
@@ -419,6 +423,10 @@ def test_when_the_leader_is_killed_mid_ladder_the_other_takes_over_and_every_ste
         return {r.tier: (r.state, r.fired_at) for r in replicas.store.escalations_of(incident.id)}
 
     eventually(lambda: replicas.triggers(incident) == {"oncall": 1}, "the first step's page")
+    # Killed between steps: the first has fired, said so and its page is delivered. (A sender killed mid-send
+    # holds its page for a lease the store tests cover; here the kill must not race the first step.)
+    eventually(lambda: rungs()["oncall"][0] == "fired" and escalating(replicas.thread(incident)), "the first step")
+    eventually(lambda: all(m.state == "delivered" for m in replicas.store.outbox_of(incident.id)), "the page sent")
     waiting = [tier for tier, (state, _) in rungs().items() if state == "waiting"]
     assert len(waiting) >= 2, f"mid-ladder: steps are still to come ({rungs()})"
 
@@ -443,7 +451,7 @@ def test_when_the_leader_is_killed_mid_ladder_the_other_takes_over_and_every_ste
     assert replicas.triggers(incident) == dict.fromkeys(TIERS, 1), "each step paged its tier once"
     escalated = [e for e in replicas.store.timeline(incident.id) if e.kind is TimelineKind.ESCALATED]
     assert sorted(e.data["tier"] for e in escalated) == sorted(TIERS)
-    said = [m.text for m in replicas.thread(incident) if m.text.startswith(":arrow_double_up: Escalating")]
+    said = escalating(replicas.thread(incident))
     assert len(said) == len(TIERS), said
 
     # The pod is replaced, as its Deployment would: the newcomer follows the leader that took over.
