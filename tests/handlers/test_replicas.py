@@ -425,8 +425,12 @@ def test_when_the_leader_is_killed_mid_ladder_the_other_takes_over_and_every_ste
     eventually(lambda: replicas.triggers(incident) == {"oncall": 1}, "the first step's page")
     # Killed between steps: the first has fired, said so and its page is delivered. (A sender killed mid-send
     # holds its page for a lease the store tests cover; here the kill must not race the first step.)
-    eventually(lambda: rungs()["oncall"][0] == "fired" and escalating(replicas.thread(incident)), "the first step")
-    eventually(lambda: all(m.state == "delivered" for m in replicas.store.outbox_of(incident.id)), "the page sent")
+    eventually(
+        lambda: rungs()["oncall"][0] == "fired" and escalating(replicas.thread(incident)), "the first step"
+    )
+    eventually(
+        lambda: all(m.state == "delivered" for m in replicas.store.outbox_of(incident.id)), "the page sent"
+    )
     waiting = [tier for tier, (state, _) in rungs().items() if state == "waiting"]
     assert len(waiting) >= 2, f"mid-ladder: steps are still to come ({rungs()})"
 
