@@ -383,9 +383,8 @@ def summary_blocks(summary: Summary) -> list[Block]:
         lines.append("*When:* " + "; ".join(f"{m.name} {m.at:%H:%M UTC}" for m in summary.milestones))
     if summary.durations():
         lines.append("*How long:* " + "; ".join(f"{name} {duration(d)}" for name, d in summary.durations()))
-    if summary.severities:
-        lines.append("*Severity:* " + "; ".join(f"{sev} for {duration(d)}" + (f" (set by <@{who}>)" if who else "")
-                                               for sev, d, who in summary.severities))  # fmt: skip
+    lines.append("*Severity:* " + ("; ".join(f"{sev} for {duration(d)}" + (f" (set by <@{who}>)" if who else "")
+                                            for sev, d, who in summary.severities) or "none was set"))  # fmt: skip
     people = [p for p in summary.participants if p.startswith(("U", "W"))]
     if people:
         lines.append("*Who took part:* " + ", ".join(f"<@{p}>" for p in people))

@@ -79,8 +79,9 @@ def summarize(store: Store, incident: Incident, now: datetime) -> Summary:
 
 
 def _severities(timeline: list[TimelineEntry], until: datetime) -> list[tuple[str, timedelta, str | None]]:
+    """Each SEV the incident had, how long and who set it; none when nobody ever set one."""
     changes = [e for e in timeline if e.kind is TimelineKind.SEVERITY]
-    ends = [e.at for e in changes[1:]] + [until]
+    ends = [e.at for e in changes[1:]] + [until] if changes else []
     return [(e.data.get("severity", "?"), end - e.at, e.actor) for e, end in zip(changes, ends, strict=True)]
 
 
@@ -114,8 +115,8 @@ def postmortem(summary: Summary, checklist: list[str]) -> str:
     lines += [f"- {e.at:%H:%M:%S} {e.kind.value}: {e.text}" + (f" ({e.actor})" if e.actor else "")
               for e in summary.timeline]  # fmt: skip
     lines += ["", "## Durations", ""] + [f"- {name}: {duration(d)}" for name, d in summary.durations()]
-    lines += ["", "## Severity", ""] + [f"- {sev} for {duration(d)} (set by {who or 'the bot'})"
-                                        for sev, d, who in summary.severities]  # fmt: skip
+    lines += ["", "## Severity", ""] + ([f"- {sev} for {duration(d)} (set by {who or 'the bot'})"
+                                         for sev, d, who in summary.severities] or ["- (none was set)"])  # fmt: skip
     lines += ["", "## What the checks found", ""] + [
         f"- {f}" for f in summary.findings or ["(nothing flagged)"]
     ]

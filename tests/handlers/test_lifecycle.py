@@ -299,3 +299,19 @@ def test_the_summary_and_the_postmortem_export_show_everything_that_happened(
     )
     assert "## Root cause\n\n_Why did it happen? (to be written by people)_" in export
     assert "- [ ] Steps to reproduce" in export or "- [ ] Steps to reproduce the issue" in export
+
+
+def test_resolving_an_incident_that_never_had_a_sev_posts_its_summary(
+    workspace: LocalWorkspace, clock: ManualClock
+) -> None:
+    """/diagnose only suggests a SEV: an incident resolved without one still gets its summary, saying so."""
+    assert workspace.command(f"api-gateway {OOM_REPORT}").status == 200
+    workspace.wait_idle()
+    (incident,) = workspace.store.list_open()
+    assert incident.severity is None
+    clock.advance(timedelta(minutes=7))
+    run(workspace, "resolve false alarm, a load test", user="U0BOB")
+    assert workspace.store.require(incident.id).status is IncidentStatus.RESOLVED
+    (summary,) = [m for m in thread(workspace, incident) if f"Summary of {incident.id}" in m]
+    assert "*Severity:* none was set" in summary and "false alarm, a load test" in summary
+    assert "Something went wrong" not in "\n".join(thread(workspace, incident))
