@@ -266,6 +266,8 @@ def command_trouble(why: str, ids: Sequence[str], verb: str) -> str:
         return f"There is no incident `{escape(verb)}`."
     if why == "no_open_incident":
         return "There is no open incident in this channel: add its id (INC-…), or `/incident declare …`."
+    if why == "none_resolved":
+        return "There is no resolved incident in this channel to reopen: add its id (INC-…)."
     if why == "several_open":
         return f"Several incidents are open here ({', '.join(ids)}): add the id, e.g. `/incident {verb} {ids[0]}`."
     return f"Nothing changed: the incident could not `{escape(verb)}` from where it is."

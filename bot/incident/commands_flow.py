@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from bot.incident.view import IncidentView
 
 CONTROLS = {OfferKind.ACKNOWLEDGE, OfferKind.MITIGATE, OfferKind.RESOLVE, OfferKind.REOPEN}
-Trouble = Literal["no_open_incident", "several_open", "unknown_incident", "not_moved"]
+Trouble = Literal["no_open_incident", "none_resolved", "several_open", "unknown_incident", "not_moved"]
+# Verbs that still mean something once an incident is resolved: without an id, they fall back to the channel's
+# latest resolved incident (and reopen only ever means a resolved one).
+AFTER_RESOLVE = frozenset({"reopen", "status", "summary"})
 
 
 class CommandView(Protocol):
@@ -90,15 +93,27 @@ class Commands:
         return resolved
 
     def _which(self, command: IncidentCommand, view: IncidentView) -> Incident | None:
-        """The incident a command is about: the one it names, else the channel's one open incident."""
+        """The incident a command is about: the one it names, else the channel's one open incident (or, for a
+        verb that applies after a resolve, its latest resolved one)."""
         store, asker = self.flows.store, command.asker
         if command.incident_id:
             named = store.get(command.incident_id)
             if named is None:
                 view.command_trouble(asker, "unknown_incident", [], command.incident_id)
             return named
-        here = [i for i in store.list_open(limit=1000) if i.channel == asker.channel]
+        here = (
+            []
+            if command.verb == "reopen"
+            else [i for i in store.list_open(limit=1000) if i.channel == asker.channel]
+        )
         if len(here) == 1:
             return here[0]
-        view.command_trouble(asker, "several_open" if here else "no_open_incident", here, command.verb)
+        if not here and command.verb in AFTER_RESOLVE:
+            resolved = [i for i in store.list_all(limit=1000) if i.channel == asker.channel and i.resolved_at]
+            if resolved:
+                return max(resolved, key=lambda i: (i.resolved_at, i.id))
+        trouble: Trouble = (
+            "several_open" if here else "none_resolved" if command.verb == "reopen" else "no_open_incident"
+        )
+        view.command_trouble(asker, trouble, here, command.verb)
         return None

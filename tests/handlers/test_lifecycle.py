@@ -315,3 +315,16 @@ def test_resolving_an_incident_that_never_had_a_sev_posts_its_summary(
     (summary,) = [m for m in thread(workspace, incident) if f"Summary of {incident.id}" in m]
     assert "*Severity:* none was set" in summary and "false alarm, a load test" in summary
     assert "Something went wrong" not in "\n".join(thread(workspace, incident))
+
+
+def test_reopen_without_an_id_reopens_the_channels_latest_resolved_incident(workspace: LocalWorkspace) -> None:
+    run(workspace, "reopen", user="U0BOB")
+    assert "no resolved incident in this channel to reopen" in workspace.slack.ephemerals("U0BOB")[-1].text
+    incident = declare(workspace)
+    run(workspace, "resolve rolled back to 1.8.2", user="U0BOB")
+    run(workspace, "status", user="U0BOB")  # the incident just resolved, not "no open incident"
+    assert f"*{incident.id}*" in workspace.slack.ephemerals("U0BOB")[-1].text
+    run(workspace, "reopen", user="U0BOB")
+    reopened = workspace.store.require(incident.id)
+    assert reopened.status is IncidentStatus.INVESTIGATING and reopened.is_open
+    assert not any("There is no" in m.text for m in workspace.slack.ephemerals("U0BOB")[1:])
