@@ -178,18 +178,27 @@ def note(kind: str, title: str, text: str, ok: bool | None) -> str:
     return f":x: {title} failed: {text}"
 
 
+# Where a fix request already stands, as a button pressed on it is told (by RequestState's value).
+DECIDED = {"executing": "is already running", "succeeded": "has already run and been verified",
+           "failed": "has already run, and failed", "timed_out": "has already run (not verified in time)",
+           "denied": "was already denied", "expired": "has already expired",
+           "stale": "was already refused: its target changed after the preview",
+           "interrupted": "was interrupted while it ran: check its outcome by hand"}  # fmt: skip
+
+
 def refusal(
     why: str, seq: int | None, title: str | None, state: str | None, by: str | None, detail: str
 ) -> str:
-    name = f"fix request {seq} ({escape(title or '')})" if seq else "this fix"
+    name = f"Fix request {seq} ({escape(title or '')})" if seq else "This fix"
     if why == "unknown_button":
         return "That button no longer stands for anything I know (the message may be old, or my store was reset)."
     if why == "no_request":
         return "That fix request no longer exists; ask for the fix again from the verdict's buttons."
     if why == "decided":
-        return f"{name.capitalize()} is already {state}{f' (by <@{by}>)' if by else ''}: nothing more to do."
+        where = DECIDED.get(state or "", f"is already {state}")
+        return f"{name} {where}{f' (decided by <@{by}>)' if by else ''}: nothing more to do."
     if why == "expired":
-        return f"{name.capitalize()} expired without approval; ask for it again from the verdict's buttons."
+        return f"{name} expired without approval; ask for it again from the verdict's buttons."
     if why == "self_approval":
         return f"You asked for {name}, so someone else must approve it."
     if why == "not_approver":

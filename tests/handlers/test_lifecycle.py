@@ -317,7 +317,9 @@ def test_resolving_an_incident_that_never_had_a_sev_posts_its_summary(
     assert "Something went wrong" not in "\n".join(thread(workspace, incident))
 
 
-def test_reopen_without_an_id_reopens_the_channels_latest_resolved_incident(workspace: LocalWorkspace) -> None:
+def test_reopen_without_an_id_reopens_the_channels_latest_resolved_incident(
+    workspace: LocalWorkspace,
+) -> None:
     run(workspace, "reopen", user="U0BOB")
     assert "no resolved incident in this channel to reopen" in workspace.slack.ephemerals("U0BOB")[-1].text
     incident = declare(workspace)

@@ -113,7 +113,7 @@ def test_an_approved_fix_runs_once_and_is_verified(workspace: LocalWorkspace) ->
         for t in texts
     )
     assert "Done and verified" in seen(workspace, request)
-    assert "already succeeded" in told(workspace, "U0ALICE") or "already executing" in told(
+    assert "has already run and been verified" in told(workspace, "U0ALICE") or "is already running" in told(
         workspace, "U0ALICE"
     )
     (fix,) = workspace.store.requests_in(workspace.store.list_open()[0].id)
@@ -181,7 +181,7 @@ def test_a_denied_fix_never_runs(workspace: LocalWorkspace) -> None:
     workspace.wait_idle()
     assert writes(workspace) == []
     assert "Denied by @alice" in seen(workspace, request)
-    assert "already denied" in told(workspace, "U0ALICE")
+    assert "was already denied (decided by <@U0ALICE>)" in told(workspace, "U0ALICE")
 
 
 def test_when_the_api_refuses_the_change_the_thread_says_why(workspace: LocalWorkspace) -> None:
