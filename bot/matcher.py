@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from bot.intents import not_incident
 from bot.playbook import Playbook
+from bot.redaction import MARKER
 from bot.vocabulary import (
     CONCEPTS,
     COUNTED,
@@ -537,7 +538,8 @@ class Matcher:
         self, text: str, guide: str | None = None, service: str | None = None, top: int = 3
     ) -> MatchResult:
         """Rank the playbooks (of one guide, if given) for a text; the best `top` come back with reasons."""
-        read = excerpt(text)
+        # A redacted secret says nothing about the symptom: "[REDACTED SLACK TOKEN]" is no report on Slack.
+        read = MARKER.sub(" ", excerpt(text))
         lowered = read.lower()
         seq = terms(read, self.known)
         positions: dict[str, list[int]] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 MASK = "[REDACTED]"
+MARKER = re.compile(r"\[REDACTED[A-Z ]{0,30}\]")  # what redact() leaves in place of a secret
 
 _SECRET_WORD = r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|credentials?|private[_-]?key|client[_-]?secret|auth[_-]?token|session[_-]?id)"
 

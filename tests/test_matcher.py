@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.intents import not_incident
 from bot.matcher import Matcher, terms
 from bot.playbooks_loader import Catalog
+from bot.redaction import redact
 
 EVAL = Path(__file__).resolve().parents[1] / "benchmarks" / "matcher_eval.yaml"
 REAL_EVAL = Path(__file__).resolve().parents[1] / "benchmarks" / "matcher_eval_real.yaml"
@@ -62,6 +63,22 @@ def test_abstains_when_nothing_fits_and_still_shows_candidates_safely(hinted: Ma
     assert result.abstained
     assert result.best is None
     assert len(result.matches) <= 3
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["xoxb-123456789012-abcdefghijklmnop", "sk-" + "a1" * 12, "ghp_" + "b2" * 18, "AKIAABCDEFGHIJKLMNOP"],
+)
+def test_a_redacted_secret_is_not_read_as_part_of_the_symptom(matcher: Matcher, secret: str) -> None:
+    """The incident keeps the symptom redacted: its marker ("[REDACTED SLACK TOKEN]") must not pick a playbook."""
+    text = "401s from the gateway since 09:10, the caller sends {}"
+    redacted = redact(text.format(secret))
+    assert secret not in redacted and "[REDACTED" in redacted
+    plain, masked = (matcher.match(t, guide="ai-platform") for t in (text.format(""), redacted))
+    assert masked.abstained == plain.abstained
+    assert [(m.playbook.id, round(m.score, 6)) for m in masked.matches] == [
+        (m.playbook.id, round(m.score, 6)) for m in plain.matches
+    ]
 
 
 def test_a_service_narrows_the_ranking_to_its_guide(matcher: Matcher) -> None:
