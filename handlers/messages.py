@@ -189,16 +189,17 @@ DECIDED = {"executing": "is already running", "succeeded": "has already run and 
 def refusal(
     why: str, seq: int | None, title: str | None, state: str | None, by: str | None, detail: str
 ) -> str:
-    name = f"Fix request {seq} ({escape(title or '')})" if seq else "This fix"
+    name = f"fix request {seq} ({escape(title or '')})" if seq else "this fix"
+    named = name[0].upper() + name[1:]  # to start a sentence (capitalize() would lowercase the title)
     if why == "unknown_button":
         return "That button no longer stands for anything I know (the message may be old, or my store was reset)."
     if why == "no_request":
         return "That fix request no longer exists; ask for the fix again from the verdict's buttons."
     if why == "decided":
         where = DECIDED.get(state or "", f"is already {state}")
-        return f"{name} {where}{f' (decided by <@{by}>)' if by else ''}: nothing more to do."
+        return f"{named} {where}{f' (decided by <@{by}>)' if by else ''}: nothing more to do."
     if why == "expired":
-        return f"{name} expired without approval; ask for it again from the verdict's buttons."
+        return f"{named} expired without approval; ask for it again from the verdict's buttons."
     if why == "self_approval":
         return f"You asked for {name}, so someone else must approve it."
     if why == "not_approver":
