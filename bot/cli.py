@@ -124,7 +124,7 @@ def cmd_registry(kind: str) -> Callable[[App, argparse.Namespace], int]:
 
 def cmd_match(app: App, args: argparse.Namespace) -> int:
     service, guide = app.guide_of(args.service)
-    result = app.matcher.match(args.text, guide=guide, service=service, top=args.top)
+    result = app.matcher.match(" ".join(args.text), guide=guide, service=service, top=args.top)
     print(json.dumps(result.to_json(), indent=2) if args.json else terminal.match_text(result))
     return 0
 
@@ -132,7 +132,9 @@ def cmd_match(app: App, args: argparse.Namespace) -> int:
 def cmd_diagnose(app: App, args: argparse.Namespace) -> int:
     """Match, run the playbook's probes with live progress, then the verdict, SEV, fixes and manual steps."""
     if args.sandbox is None:
-        return diagnose(app, args.text, args.service, Clients.from_settings(app.settings), as_json=args.json)
+        return diagnose(
+            app, " ".join(args.text), args.service, Clients.from_settings(app.settings), as_json=args.json
+        )
     if args.sandbox not in scenario_names():
         raise ChatOpsError(f"unknown scenario '{args.sandbox}'; scenarios: {', '.join(scenario_names())}")
     from sandbox import FakeKubeApi, sandboxed  # the simulated cluster, only when asked for
@@ -140,7 +142,7 @@ def cmd_diagnose(app: App, args: argparse.Namespace) -> int:
     with FakeKubeApi(args.sandbox) as cluster:
         services = {name: sandboxed(service) for name, service in app.config.services.items()}
         config = app.config.model_copy(update={"services": services})
-        return diagnose(app, args.text, args.service, Clients(kubeconfig=cluster.kubeconfig_path),
+        return diagnose(app, " ".join(args.text), args.service, Clients(kubeconfig=cluster.kubeconfig_path),
                         as_json=args.json, config=config)  # fmt: skip
 
 
@@ -245,7 +247,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
         )
 
     p = sub.add_parser("diagnose", help="match a symptom and run the playbook's read-only checks")
-    p.add_argument("text")
+    p.add_argument("text", nargs="+", help="the symptom, quoted or not (as after /diagnose)")
     p.add_argument("--service", help="the service to check (default: the one named in the text)")
     p.add_argument("--json", action="store_true")
     p.add_argument(
@@ -256,7 +258,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("match", help="rank playbooks for a symptom text")
-    p.add_argument("text")
+    p.add_argument("text", nargs="+", help="the symptom, quoted or not")
     p.add_argument("--service", help="narrow to the guide this service follows")
     p.add_argument("--top", type=int, default=3)
     p.add_argument("--json", action="store_true")

@@ -74,6 +74,13 @@ def test_match_json_has_the_documented_shape() -> None:
     assert best["why"]
 
 
+def test_a_symptom_may_be_typed_unquoted_as_after_the_slash_command() -> None:
+    quoted = chatops("match", "FATAL: sorry, too many clients already", "--json")
+    unquoted = chatops("match", "FATAL:", "sorry,", "too", "many", "clients", "already", "--json")
+    assert unquoted.returncode == 0, unquoted.stderr
+    assert json.loads(unquoted.stdout) == json.loads(quoted.stdout)
+
+
 def test_match_abstains_on_text_no_playbook_fits() -> None:
     run = chatops("match", "how do I enable dark mode")
     assert run.returncode == 0
