@@ -109,3 +109,25 @@ def test_health_readiness_and_metrics(served: tuple[str, FakeSlackApi]) -> None:
     assert "# TYPE chatops_slack_requests_total counter" in metrics
     assert requests_counted(metrics) == before + 1
     assert f'chatops_leader{{replica="{socket.gethostname()}"}} 1.0' in metrics
+
+
+@pytest.mark.parametrize("reach", ["a token Slack refuses", "Slack unreachable"])
+def test_serve_refuses_to_start_with_a_token_slack_does_not_confirm(tmp_path: Path, reach: str) -> None:
+    config = tmp_path / "chatops.yaml"
+    config.write_text(config_yaml(str(tmp_path / "chatops.db")))
+    with FakeSlackApi() as slack:
+        token, api_url = ("xoxb-0000-not-this-workspace", slack.api_url) if reach.startswith("a token") else (
+            TOKEN, f"http://127.0.0.1:{free_port()}/api/")  # fmt: skip
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api_url,
+        }
+        run = subprocess.run([str(Path(sys.executable).parent / "chatops"), "--config", str(config), "serve",
+                              "--host", "127.0.0.1", "--port", str(free_port())],
+                             env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 2
+    assert "chatops: Slack did not confirm the bot token (auth.test at " in run.stderr
+    assert "Traceback" not in run.stderr
+    assert ("invalid_auth" if reach.startswith("a token") else "Connection refused") in run.stderr
