@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
@@ -437,14 +437,17 @@ def test_a_due_rung_fires_once_however_many_reconcilers_race_for_it(
     assert all_at_once(10, lambda: store.fire_escalation(due.id)).count(True) == 1
     assert store.due_escalations() == []
     assert store.cancel_escalations(incident.id, "not_resolved") == 1
-    states = [(r.tier, r.state, r.fired_at) for r in reopen_ladder(store, incident.id)]
+    states = [
+        (r.tier, r.state, r.fired_at) for r in after_restart(store, lambda s: s.escalations_of(incident.id))
+    ]
     assert states == [("oncall", "fired", START + timedelta(minutes=15)), ("team_lead", "cancelled", None)]
 
 
-def reopen_ladder(store: SqlStore, incident_id: str) -> list[Any]:
+def after_restart(store: SqlStore, read: Callable[[SqlStore], T]) -> T:
+    """What a process that opens the same store afresh reads (the store given is closed)."""
     restarted = reopen(store)
     try:
-        return restarted.escalations_of(incident_id)
+        return read(restarted)
     finally:
         restarted.close()
 
@@ -484,12 +487,6 @@ def test_a_rung_and_its_page_are_kept_in_one_write(store: SqlStore, clock: Manua
     page = Outgoing(f"page:{incident.id}:PAGERDUTY_KEY_LEAD:trigger", "pagerduty", {"tier": "team_lead"})
     assert all_at_once(5, lambda: store.fire_escalation(due.id, page)).count(True) == 1
     assert not store.fire_escalation(due.id, page), "a rung fired once keeps nothing more"
-    assert [(m.dedup, m.state) for m in reopen_outbox(store, incident.id)] == [(page.dedup, "pending")]
-
-
-def reopen_outbox(store: SqlStore, incident_id: str) -> list[Any]:
-    restarted = reopen(store)
-    try:
-        return restarted.outbox_of(incident_id)
-    finally:
-        restarted.close()
+    assert [(m.dedup, m.state) for m in after_restart(store, lambda s: s.outbox_of(incident.id))] == [
+        (page.dedup, "pending")
+    ]
