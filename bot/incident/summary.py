@@ -114,7 +114,9 @@ def postmortem(summary: Summary, checklist: list[str]) -> str:
     lines += ["", "## Timeline (UTC)", ""]
     lines += [f"- {e.at:%H:%M:%S} {e.kind.value}: {e.text}" + (f" ({e.actor})" if e.actor else "")
               for e in summary.timeline]  # fmt: skip
-    lines += ["", "## Durations", ""] + [f"- {name}: {duration(d)}" for name, d in summary.durations()]
+    lines += ["", "## Durations", ""] + (
+        [f"- {name}: {duration(d)}" for name, d in summary.durations()] or ["- (none yet)"]
+    )
     lines += ["", "## Severity", ""] + ([f"- {sev} for {duration(d)} (set by {who or 'the bot'})"
                                          for sev, d, who in summary.severities] or ["- (none was set)"])  # fmt: skip
     lines += ["", "## What the checks found", ""] + [
