@@ -10,6 +10,7 @@ from __future__ import annotations
 # Multi-word expressions, replaced before splitting into words (longest first at build time).
 PHRASES: dict[str, str] = {
     "out of memory": "oom",
+    "big query": "bigquery",  # as people write it, and as "BigQueryHook" splits
     "bad alloc": "oom",  # C++'s std::bad_alloc
     "memory limit exceeded": "oom memory",
     "exit code 137": "oom",

@@ -275,7 +275,10 @@ def test_numbers_with_units_read_as_what_they_mean() -> None:
 
 def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
     assert terms("OOMKilled") == terms("oomkilled") == terms("oom")
-    assert terms("BigQuery") == terms("bigquery") and terms("NetworkPolicy") == terms("network policy")
+    assert terms("BigQuery") == terms("bigquery") == terms("Big Query") and terms("NetworkPolicy") == terms(
+        "network policy"
+    )
+    assert "bigquery" in terms("BigQueryHook")  # a client class named after it
     assert "oom" in terms("container ran out of memory")
     assert "connlimit" in terms("too many connections")
     assert terms("503ing") == terms("503")
