@@ -131,10 +131,9 @@ def cmd_match(app: App, args: argparse.Namespace) -> int:
 
 def cmd_diagnose(app: App, args: argparse.Namespace) -> int:
     """Match, run the playbook's probes with live progress, then the verdict, SEV, fixes and manual steps."""
+    text = " ".join(args.text)
     if args.sandbox is None:
-        return diagnose(
-            app, " ".join(args.text), args.service, Clients.from_settings(app.settings), as_json=args.json
-        )
+        return diagnose(app, text, args.service, Clients.from_settings(app.settings), as_json=args.json)
     if args.sandbox not in scenario_names():
         raise ChatOpsError(f"unknown scenario '{args.sandbox}'; scenarios: {', '.join(scenario_names())}")
     from sandbox import FakeKubeApi, sandboxed  # the simulated cluster, only when asked for
@@ -142,7 +141,7 @@ def cmd_diagnose(app: App, args: argparse.Namespace) -> int:
     with FakeKubeApi(args.sandbox) as cluster:
         services = {name: sandboxed(service) for name, service in app.config.services.items()}
         config = app.config.model_copy(update={"services": services})
-        return diagnose(app, " ".join(args.text), args.service, Clients(kubeconfig=cluster.kubeconfig_path),
+        return diagnose(app, text, args.service, Clients(kubeconfig=cluster.kubeconfig_path),
                         as_json=args.json, config=config)  # fmt: skip
 
 
