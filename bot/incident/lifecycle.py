@@ -137,7 +137,7 @@ class Lifecycle:
         if self.pager is None:
             return
         for key_env, tier in self.pager.paged_keys(incident.id).items():
-            self.pager.page(incident, tier, key_env, action)
+            self.store.enqueue(incident.id, self.pager.message(incident, tier, key_env, action))
         self.pager.flush(view)
 
     # -- status and people ------------------------------------------------------------------------

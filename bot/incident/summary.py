@@ -81,7 +81,9 @@ def summarize(store: Store, incident: Incident, now: datetime) -> Summary:
 def _severities(timeline: list[TimelineEntry], until: datetime) -> list[tuple[str, timedelta, str | None]]:
     """Each SEV the incident had, how long and who set it; none when nobody ever set one."""
     changes = [e for e in timeline if e.kind is TimelineKind.SEVERITY]
-    ends = [e.at for e in changes[1:]] + [until] if changes else []
+    if not changes:
+        return []
+    ends = [e.at for e in changes[1:]] + [until]
     return [(e.data.get("severity", "?"), end - e.at, e.actor) for e, end in zip(changes, ends, strict=True)]
 
 

@@ -1,10 +1,11 @@
-"""Pages through the outbox: a page is first kept in the store, then delivered; never lost, never sent twice.
+"""Pages through the outbox: a page is first kept in the store, then delivered; never lost, one alert each.
 
-`page()` keeps one message per (incident, routing key, action) — a repeat asks for nothing new — and `flush()`
-delivers what is due, oldest first per incident (a trigger before its acknowledge before its resolve), retrying
-429s, 5xx and timeouts with backoff. Whoever flushes claims each message first (the store's conditional write),
-so two processes or replicas flushing at once send each page once. Routing keys stay in the environment: the
-store keeps the variable's name, never the key.
+`message()` is a page as the store keeps it, one per (incident, routing key, action) — a repeat asks for nothing
+new — and `flush()` delivers what is due, oldest first per incident (a trigger before its acknowledge before its
+resolve), retrying 429s, 5xx and timeouts with backoff. Whoever flushes claims each message first (the store's
+conditional write), so two processes or replicas flushing at once send each page once; a sender that dies
+mid-send lets another send it again after the claim, which PagerDuty deduplicates by its dedup key. Routing keys
+stay in the environment: the store keeps the variable's name, never the key.
 """
 
 from __future__ import annotations
@@ -42,17 +43,12 @@ class Pager:
     store: Store
     http: httpx.Client
 
-    def page(
-        self, incident: Incident, tier: str, key_env: str, action: Action, sev: Sev | None = None
-    ) -> bool:
-        """Keep a page to deliver; False when that exact page was kept before (a double click, a retry)."""
-        return self.store.enqueue(incident.id, self.message(incident, tier, key_env, action, sev))
-
     @staticmethod
     def message(
         incident: Incident, tier: str, key_env: str, action: Action, sev: Sev | None = None
     ) -> Outgoing:
-        """The outbox message of a page: one per (incident, routing key, action), ever."""
+        """The outbox message of a page (the store keeps it): one per (incident, routing key, action), ever, so a
+        double click or a retry asks for nothing new."""
         payload = {"action": action, "tier": tier, "key_env": key_env, "incident": incident.id,
                    "title": incident.name, "service": incident.service, "sev": (sev or incident.severity or Sev.SEV1).value,
                    "thread_url": incident.permalink, "opened": incident.created_at.isoformat()}  # fmt: skip
