@@ -229,6 +229,10 @@ def offer_blocks(text: str, offer: Offer) -> list[Block]:
     return [section(text), buttons(BlockId.ALTERNATIVES, [offer], lambda o: f"Run {o.label}")]
 
 
+def reopen_blocks(text: str, reopen: Sequence[Offer]) -> list[Block]:
+    return [section(text), buttons(BlockId.CONTROLS, reopen, lambda o: CONTROL_LABELS[o.kind])]
+
+
 def service_guesses(text: str, offers: Sequence[Offer]) -> list[Block]:
     return [section(text), buttons(BlockId.SERVICES, offers, lambda o: f"Diagnose {o.label}")]
 

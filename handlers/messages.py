@@ -25,6 +25,8 @@ MENTION_HELP = (
     "In an incident thread: `@chatops status` (where the incident stands), `@chatops diagnose <symptom>` "
     "(run the playbook that fits). To open an incident: `/diagnose [service] <symptom>` in #incidents."
 )
+
+
 MODAL_TITLE, MODAL_SUBMIT, MODAL_CLOSE = "Diagnose", "Open incident", "Cancel"
 MODAL_SERVICE, MODAL_SYMPTOM, MODAL_SEVERITY = "Service", "What is wrong?", "Severity (optional)"
 MODAL_SYMPTOM_HINT = "An error message, an alert name, what users notice. I match it to a playbook."
@@ -122,6 +124,11 @@ def status(incident: Incident, entries: int) -> str:
     return f"*{incident.id}* `{incident.service}`: {incident.status}, {sev}, playbook {playbook}; {entries} timeline entries."
 
 
+def resolved_here(incident_id: str) -> str:
+    return (f"*{incident_id}* is resolved, so I ran no checks in it. Reopen it to investigate here, or open a new "
+            "incident with `/diagnose <service> <symptom>`.")  # fmt: skip
+
+
 def source(link: str) -> str:
     return f"Opened from <{link}|this message>."
 
@@ -210,6 +217,8 @@ def refusal(
         return f"Your approval of {name} is recorded ({escape(detail)}); it runs once enough people approved."
     if why == "already_requested":
         return f"This fix was already asked for ({name}); it is waiting for approval in the thread."
+    if why == "resolved":
+        return f"*{escape(detail)}* is resolved, so nothing runs in it: reopen it first (`/incident reopen {escape(detail)}`)."
     return f"I could not preview this fix, so nothing was asked for: {escape(detail)}"
 
 

@@ -260,6 +260,10 @@ class SlackView:
     def no_match(self, incident: Incident, result: MatchResult, thread_ts: str) -> None:
         self._post(incident.channel, messages.match_text(result), None, thread_ts)
 
+    def resolved_here(self, incident: Incident, thread_ts: str, reopen: Sequence[Offer]) -> None:
+        text = messages.resolved_here(incident.id)
+        self._post(incident.channel, text, blocks.reopen_blocks(text, reopen), thread_ts)
+
     def service_guesses(self, asker: Asker, symptom: str, offers: Sequence[Offer], typed: str | None) -> None:
         text = messages.which_service(typed)
         self.client.chat_postEphemeral(channel=asker.channel, user=asker.user, text=clean(text),

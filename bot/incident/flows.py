@@ -239,6 +239,10 @@ class IncidentFlows:
             self.commands.control(
                 OfferKind(state.kind), self.store.require(payload["incident"]), click.asker, view
             )
+        elif state.kind == OfferKind.RUN_PLAYBOOK and not self.store.require(payload["incident"]).is_open:
+            view.refuse(
+                click.asker, "resolved", None, payload["incident"]
+            )  # the button stays for after a reopen
         elif not self.store.claim(f"button:{click.state_id}", user):
             return  # pressed already (a double click): it runs once
         elif state.kind == OfferKind.RUN_PLAYBOOK:
@@ -256,6 +260,9 @@ class IncidentFlows:
         """A fix button: one request at a time per fix (a double click, or a click while one is pending, asks
         for nothing new)."""
         incident = self.store.require(payload["incident"])
+        if not incident.is_open:
+            view.refuse(click.asker, "resolved", None, incident.id)
+            return
         playbook = self.catalog.get(payload["playbook"])
         action = playbook.actions[payload["action"]].action
         pending = [r for r in self.store.requests_in(incident.id)
@@ -329,6 +336,8 @@ class IncidentFlows:
             view.mention_help(mention.asker, thread_ts or mention.ts)
         elif command.lower() == "status":
             view.status(incident, len(self.store.timeline(incident.id)), thread_ts)
+        elif command.lower() == "diagnose" and rest.strip() and not incident.is_open:
+            view.resolved_here(incident, thread_ts, self._controls(incident))  # its one control: Reopen
         elif command.lower() == "diagnose" and rest.strip():
             guide = self.config.services[incident.service].guide
             result = self.matcher.match(redact(rest), guide=guide, service=incident.service)

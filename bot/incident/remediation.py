@@ -43,7 +43,7 @@ VERDICTS = {
 }
 
 Refusal = Literal["unknown_button", "no_request", "decided", "expired", "self_approval", "not_approver", "approval_recorded",
-                  "already_requested", "cannot_preview", "not_deniable"]  # fmt: skip
+                  "already_requested", "cannot_preview", "not_deniable", "resolved"]  # fmt: skip
 MakeOffer = Callable[[OfferKind, str, dict[str, Any], Incident, Any], Offer]
 
 
@@ -111,6 +111,12 @@ class Remediation:
         if request is None:
             return
         incident = self.store.require(request.incident_id)
+        if not incident.is_open:  # resolved while the request waited: nothing runs in a closed incident
+            self.store.record_audit(
+                incident.id, request.id, "approval_refused", asker.user, {"why": "resolved"}
+            )
+            view.refuse(asker, "resolved", request, incident.id)
+            return
         approvers = approvers_for(self.config, incident.service, request.action)
         if asker.user == request.requested_by:
             self.store.record_audit(incident.id, request.id, "self_approval_refused", asker.user, {})

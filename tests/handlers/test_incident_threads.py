@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from slack_workspace import Workspace, opened_incident, shown
+from slack_workspace import Workspace, button, opened_incident, shown
 
 from sandbox.slack_api import CHANNEL_ID
 
@@ -80,3 +80,40 @@ def test_a_mention_outside_an_incident_thread_gets_help_in_a_thread_of_its_own(w
     (_, answer) = workspace.slack.thread(CHANNEL_ID, asked.ts)
     assert "`/diagnose [service] <symptom>` in #incidents" in answer.text
     assert workspace.store.list_open() == []
+
+
+def test_asked_to_diagnose_in_a_resolved_incident_it_checks_nothing_and_offers_to_reopen(
+    workspace: Workspace,
+) -> None:
+    root, _ = opened_incident(workspace)
+    workspace.incident("resolve rolled back by hand")
+    workspace.wait_idle()
+    workspace.say("@chatops diagnose the certificate expired, TLS handshake fails", "U0BOB", root.ts)
+    workspace.wait_idle()
+    answer = workspace.slack.thread(CHANNEL_ID, root.ts)[-1]
+    assert "is resolved, so I ran no checks in it" in answer.text
+    assert sum("*Verdict:*" in text for text in bot_replies(workspace, root.ts)) == 1
+    workspace.press(button(answer, "Reopen"), "U0BOB")
+    workspace.wait_idle()
+    incident = workspace.store.by_thread(CHANNEL_ID, root.ts)
+    assert incident is not None and incident.is_open
+
+
+def test_an_offer_pressed_after_the_incident_was_resolved_runs_nothing(workspace: Workspace) -> None:
+    root, _ = opened_incident(workspace)
+    workspace.say("the certificate expired, cert-manager says the certificate is not ready", "U0BOB", root.ts)
+    workspace.wait_idle()
+    offer = next(m for m in workspace.slack.thread(CHANNEL_ID, root.ts) if "That sounds like" in m.text)
+    workspace.incident("resolve")
+    workspace.wait_idle()
+    run = button(offer, "Run TLS certificate errors")
+    workspace.press(run, "U0BOB")
+    workspace.wait_idle()
+    assert (
+        "is resolved, so nothing runs in it: reopen it first" in workspace.slack.ephemerals("U0BOB")[-1].text
+    )
+    assert sum("*Verdict:*" in text for text in bot_replies(workspace, root.ts)) == 1
+    workspace.incident("reopen")
+    workspace.press(run, "U0BOB")  # the same button works once the incident is open again
+    workspace.wait_idle()
+    assert sum("*Verdict:*" in text for text in bot_replies(workspace, root.ts)) == 2

@@ -172,6 +172,31 @@ def test_a_click_on_something_that_no_longer_exists_gets_an_answer(workspace: Lo
     assert "no longer stands for anything" in told(workspace, "U0ALICE") and writes(workspace) == []
 
 
+def test_nothing_is_asked_for_or_runs_once_the_incident_is_resolved(workspace: LocalWorkspace) -> None:
+    request = requested(workspace, by="U0BOB")
+    verdict = next(m for m in thread(workspace) if "*Verdict:*" in shown(m))
+    workspace.incident("resolve rolled back by hand", user="U0BOB")
+    workspace.wait_idle()
+    workspace.press(button(request, "Approve"), user="U0ALICE")
+    workspace.wait_idle()
+    assert "is resolved, so nothing runs in it" in told(workspace, "U0ALICE") and writes(workspace) == []
+    workspace.press(button(verdict, ROLLBACK), user="U0ALICE")
+    workspace.wait_idle()
+    assert "is resolved, so nothing runs in it" in told(workspace, "U0ALICE")
+    incident_id = workspace.store.list_all()[0].id
+    assert len(workspace.store.requests_in(incident_id)) == 1, "no second request"
+    workspace.incident(f"reopen {incident_id}", user="U0BOB")
+    workspace.press(button(request, "Approve"), user="U0ALICE")  # still pending: it runs once reopened
+    workspace.wait_idle()
+    assert writes(workspace) == ["PATCH /apis/apps/v1/namespaces/arch-separation/deployments/api-gateway"]
+    assert [e.event for e in workspace.store.audit()] == [
+        "requested",
+        "approval_refused",
+        "executing",
+        "succeeded",
+    ]
+
+
 def test_a_denied_fix_never_runs(workspace: LocalWorkspace) -> None:
     request = requested(workspace, by="U0BOB")
     approve = button(request, "Approve")
