@@ -118,12 +118,6 @@ def offer(title: str, why: Sequence[str]) -> str:
     return f"That sounds like *{title}* ({escape('; '.join(why))}). Run its checks here?"
 
 
-def status(incident: Incident, entries: int) -> str:
-    sev = incident.severity or "no severity set"
-    playbook = incident.playbook_id or "no playbook yet"
-    return f"*{incident.id}* `{incident.service}`: {incident.status}, {sev}, playbook {playbook}; {entries} timeline entries."
-
-
 def resolved_here(incident_id: str) -> str:
     return (f"*{incident_id}* is resolved, so I ran no checks in it. Reopen it to investigate here, or open a new "
             "incident with `/diagnose <service> <symptom>`.")  # fmt: skip

@@ -220,8 +220,7 @@ class SlackView:
                    self._thread(incident))  # fmt: skip
 
     def status_reply(self, asker: Asker, incident: Incident, summary: Summary) -> None:
-        durations = "; ".join(f"{name} {duration(d)}" for name, d in summary.durations())
-        self.tell(asker, messages.incident_status(incident, summary.verdict, durations))
+        self.tell(asker, _status_text(incident, summary))
 
     def command_trouble(self, asker: Asker, why: Trouble, incidents: list[Incident], verb: str = "") -> None:
         self.tell(asker, messages.command_trouble(why, [i.id for i in incidents], verb))
@@ -251,8 +250,8 @@ class SlackView:
         text = messages.offer(result.best.playbook.title, result.best.why)
         self._post(incident.channel, text, blocks.offer_blocks(text, offer), self._thread(incident))
 
-    def status(self, incident: Incident, entries: int, thread_ts: str) -> None:
-        self._post(incident.channel, messages.status(incident, entries), None, thread_ts)
+    def status(self, incident: Incident, summary: Summary, thread_ts: str) -> None:
+        self._post(incident.channel, _status_text(incident, summary), None, thread_ts)
 
     def mention_help(self, asker: Asker, reply_ts: str) -> None:
         self._post(asker.channel, messages.MENTION_HELP, None, reply_ts)
@@ -296,6 +295,11 @@ class SlackView:
 
     def home(self, user: str, incidents: Sequence[Incident]) -> None:
         self.client.views_publish(user_id=user, view=clean(blocks.home_view(incidents, self.clock.now())))
+
+
+def _status_text(incident: Incident, summary: Summary) -> str:
+    durations = "; ".join(f"{name} {duration(d)}" for name, d in summary.durations())
+    return messages.incident_status(incident, summary.verdict, durations)
 
 
 def _clock_time(when: datetime) -> str:

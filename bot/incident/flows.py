@@ -35,6 +35,7 @@ from bot.incident.requests import (
     Request,
     ThreadReply,
 )
+from bot.incident.summary import summarize
 from bot.incident.turns import UNLIMITED, Turns
 from bot.incident.view import DiagnosisView, IncidentView, Offer, OfferKind
 from bot.incidents import Incident, IncidentStatus, RequestState, TimelineKind
@@ -335,7 +336,7 @@ class IncidentFlows:
         if incident is None or thread_ts is None:
             view.mention_help(mention.asker, thread_ts or mention.ts)
         elif command.lower() == "status":
-            view.status(incident, len(self.store.timeline(incident.id)), thread_ts)
+            view.status(incident, summarize(self.store, incident, self.clock.now()), thread_ts)
         elif command.lower() == "diagnose" and rest.strip() and not incident.is_open:
             view.resolved_here(incident, thread_ts, self._controls(incident))  # its one control: Reopen
         elif command.lower() == "diagnose" and rest.strip():

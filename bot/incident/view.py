@@ -18,6 +18,7 @@ from bot.incident.lifecycle import LifecycleView, SeverityView
 from bot.incident.offers import Offer, OfferKind
 from bot.incident.remediation import RemediationView
 from bot.incident.requests import Asker, ButtonClick
+from bot.incident.summary import Summary
 from bot.incidents import Incident
 from bot.matcher import MatchResult
 from bot.playbook import Playbook
@@ -89,7 +90,10 @@ class IncidentView(DiagnosisView, RemediationView, LifecycleView, CommandView, A
         ...
 
     def offer_playbook(self, incident: Incident, result: MatchResult, offer: Offer) -> None: ...
-    def status(self, incident: Incident, entries: int, thread_ts: str) -> None: ...
+    def status(self, incident: Incident, summary: Summary, thread_ts: str) -> None:
+        """`@chatops status`: what `/incident status` tells, in the thread for everyone."""
+        ...
+
     def mention_help(self, asker: Asker, reply_ts: str) -> None: ...
     def no_match(self, incident: Incident, result: MatchResult, thread_ts: str) -> None: ...
     def resolved_here(self, incident: Incident, thread_ts: str, reopen: Sequence[Offer]) -> None:

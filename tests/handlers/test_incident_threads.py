@@ -57,7 +57,8 @@ def test_mentions_answer_status_and_help_in_the_thread(workspace: Workspace) -> 
     workspace.say("@chatops status", "U0BOB", root.ts)
     workspace.wait_idle()
     status = bot_replies(workspace, root.ts)[-1]
-    assert "`api-gateway`: investigating" in status and "ai-platform/5xx-errors" in status
+    assert "`api-gateway`: investigating, no SEV" in status and "opened → first diagnosis" in status
+    assert "Latest verdict: Problem confirmed" in status and "OOMKilled" in status
     workspace.say("@chatops help", "U0BOB", root.ts)
     workspace.wait_idle()
     assert "@chatops status" in bot_replies(workspace, root.ts)[-1]
