@@ -274,7 +274,7 @@ def note_added(user: str, text: str) -> str:
     return f":memo: Note from <@{user}>: {escape(text)}"
 
 
-def command_trouble(why: str, ids: Sequence[str], verb: str) -> str:
+def command_trouble(why: str, ids: Sequence[str], verb: str, status: str = "") -> str:
     if why == "unknown_incident":
         return f"There is no incident `{escape(verb)}`."
     if why == "no_open_incident":
@@ -283,7 +283,9 @@ def command_trouble(why: str, ids: Sequence[str], verb: str) -> str:
         return "There is no resolved incident in this channel to reopen: add its id (INC-…)."
     if why == "several_open":
         return f"Several incidents are open here ({', '.join(ids)}): add the id, e.g. `/incident {verb} {ids[0]}`."
-    return f"Nothing changed: the incident could not `{escape(verb)}` from where it is."
+    if verb == "reopen":
+        return f"Nothing changed: *{ids[0]}* is not resolved (it is {status})."
+    return f"Nothing changed: *{ids[0]}* is already {status}."
 
 
 def alert_noted(name: str, what: str, title: str) -> str:

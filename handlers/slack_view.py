@@ -223,7 +223,8 @@ class SlackView:
         self.tell(asker, _status_text(incident, summary))
 
     def command_trouble(self, asker: Asker, why: Trouble, incidents: list[Incident], verb: str = "") -> None:
-        self.tell(asker, messages.command_trouble(why, [i.id for i in incidents], verb))
+        status = incidents[0].status.value if incidents else ""
+        self.tell(asker, messages.command_trouble(why, [i.id for i in incidents], verb, status))
 
     def alert_noted(self, incident: Incident, alert: Alert, what: str) -> None:
         self._say(incident, messages.alert_noted(alert.name, what, alert.title))

@@ -330,3 +330,15 @@ def test_reopen_without_an_id_reopens_the_channels_latest_resolved_incident(
     reopened = workspace.store.require(incident.id)
     assert reopened.status is IncidentStatus.INVESTIGATING and reopened.is_open
     assert not any("There is no" in m.text for m in workspace.slack.ephemerals("U0BOB")[1:])
+
+
+def test_a_command_that_changes_nothing_says_where_the_incident_stands(workspace: LocalWorkspace) -> None:
+    incident = declare(workspace)
+    for command in ("mitigated", "mitigated", "ack", f"reopen {incident.id}"):
+        run(workspace, command, user="U0BOB")
+    assert [m.text for m in workspace.slack.ephemerals("U0BOB")] == [
+        f"Nothing changed: *{incident.id}* is already mitigated.",
+        f"Nothing changed: *{incident.id}* is already mitigated.",
+        f"Nothing changed: *{incident.id}* is not resolved (it is mitigated).",
+    ]
+    assert workspace.store.require(incident.id).status is IncidentStatus.MITIGATED
