@@ -22,11 +22,16 @@ from pydantic import (
 
 from bot.errors import ConfigError, Problem, UnknownNameError
 from bot.severity import Sev
-from bot.yamlfile import read, validation_problems
+from bot.yamlfile import expected, read, validation_problems
 
-NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
-SLACK_ID = r"^[UWS][A-Z0-9]{2,}$"
-ENV_VAR = r"^[A-Z_][A-Z0-9_]*$"
+NAME = expected(
+    r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", "a name of lowercase letters, digits and dashes, such as api-gateway"
+)
+SLACK_ID = expected(r"^[UWS][A-Z0-9]{2,}$", "a Slack user or user group id, such as U024BE7LH or S0614TZR7")
+ENV_VAR = expected(
+    r"^[A-Z_][A-Z0-9_]*$", "the name of an environment variable, such as PAGERDUTY_ROUTING_KEY"
+)
+URL = expected(r"^https?://", "an http:// or https:// URL")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -44,7 +49,13 @@ def _parse_duration(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
-HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:\d{1,5}$", description="host:port")]
+HostPort = Annotated[
+    str,
+    Field(
+        pattern=expected(r"^[A-Za-z0-9_.-]+:\d{1,5}$", "host:port, such as db.internal:5432"),
+        description="host:port",
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -66,8 +77,13 @@ class KubernetesTarget(Strict):
 
 
 class CloudRunTarget(Strict):
-    project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-    region: str = Field(pattern=r"^[a-z]+-[a-z]+\d$")
+    project: str = Field(
+        pattern=expected(
+            r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+            "a Google Cloud project id (6 to 30 lowercase letters, digits and dashes)",
+        )
+    )
+    region: str = Field(pattern=expected(r"^[a-z]+-[a-z]+\d$", "a Google Cloud region, such as us-central1"))
     service: str = Field(pattern=NAME)
 
 
@@ -84,11 +100,16 @@ class Metrics(Strict):
     placeholders {metrics_selector} and {status_label}, so no query hard-codes one service's labels."""
 
     selector: str = Field(
-        pattern=rf"^\s*{_MATCHER}(\s*,\s*{_MATCHER})*\s*$",
+        pattern=expected(
+            rf"^\s*{_MATCHER}(\s*,\s*{_MATCHER})*\s*$",
+            'PromQL label matchers, such as job="api-gateway", namespace="prod"',
+        ),
         description='PromQL label matchers that select the service\'s series, e.g. job="api-gateway"',
     )
     status_label: str = Field(
-        "code", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", description="the label holding the HTTP status code"
+        "code",
+        pattern=expected(r"^[a-zA-Z_][a-zA-Z0-9_]*$", "a Prometheus label name, such as code"),
+        description="the label holding the HTTP status code",
     )
 
 
@@ -113,10 +134,10 @@ class Service(Strict):
     kubernetes: KubernetesTarget | None = None
     cloud_run: CloudRunTarget | None = None
     cloud_logging: CloudLoggingTarget | None = None
-    health_url: str | None = Field(None, pattern=r"^https?://")
-    readiness_url: str | None = Field(None, pattern=r"^https?://")
-    prometheus_url: str | None = Field(None, pattern=r"^https?://")
-    alertmanager_url: str | None = Field(None, pattern=r"^https?://")
+    health_url: str | None = Field(None, pattern=URL)
+    readiness_url: str | None = Field(None, pattern=URL)
+    prometheus_url: str | None = Field(None, pattern=URL)
+    alertmanager_url: str | None = Field(None, pattern=URL)
     metrics: Metrics | None = Field(None, description="its series in Prometheus (prometheus.query steps)")
     postgres: HostPort | None = None
     redis: HostPort | None = None
@@ -299,7 +320,7 @@ class AlertSettings(Strict):
 
 
 class PagingSettings(Strict):
-    events_url: str = Field(default="https://events.pagerduty.com/v2/enqueue", pattern=r"^https?://")
+    events_url: str = Field(default="https://events.pagerduty.com/v2/enqueue", pattern=URL)
     timeout_s: float = Field(default=10.0, gt=0, le=60)
 
 
@@ -310,7 +331,10 @@ class SlackSettings(Strict):
 class StoreSettings(Strict):
     """Where the store lives: a URL (`sqlite:///path`, `postgresql://...`), else a SQLite file at `path`."""
 
-    url: str | None = Field(default=None, pattern=r"^(sqlite|postgresql|postgres)://")
+    url: str | None = Field(
+        default=None,
+        pattern=expected(r"^(sqlite|postgresql|postgres)://", "a sqlite:/// or postgresql:// URL"),
+    )
     path: str = "chatops.db"  # relative to the working directory
     # Resolved incidents older than this are deleted, with their timeline and buttons (`chatops store prune`).
     retention: Duration = timedelta(days=90)

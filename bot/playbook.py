@@ -13,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 
 from bot.params import Params
 from bot.severity import Sev, Status
+from bot.yamlfile import expected
 
-SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+SLUG = expected(r"^[a-z0-9]+(-[a-z0-9]+)*$", "lowercase words joined by dashes, such as high-latency")
 Origin = Literal["guide", "invented"]
-ID = r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+(-[a-z0-9]+)*$"
+ID = expected(
+    r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+(-[a-z0-9]+)*$", "<guide>/<slug>, such as ai-platform/high-latency"
+)
 
 
 class Strict(BaseModel):
@@ -60,7 +63,11 @@ class ProbeStep(Strict):
     """A read-only probe from the registry with its parameters and thresholds."""
 
     probe: str
-    id: str | None = Field(None, pattern=r"^[a-z0-9_.-]+$", description="defaults to the probe name")
+    id: str | None = Field(
+        None,
+        pattern=expected(r"^[a-z0-9_.-]+$", "lowercase letters, digits, '_', '.' and '-'"),
+        description="defaults to the probe name",
+    )
     title: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     origin: Origin = Field(

@@ -14,6 +14,13 @@ from bot.errors import Problem
 
 Loc = tuple[str | int, ...]
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # CSafeLoader exists when PyYAML was built on libyaml
+_EXPECTED: dict[str, str] = {}  # a field's regex -> what a person should write there
+
+
+def expected(pattern: str, words: str) -> str:
+    """A field's regex, with what it means in words: a mismatch says "expected <words>", not the regex."""
+    _EXPECTED[pattern] = words
+    return pattern
 
 
 class YamlDocument:
@@ -104,6 +111,8 @@ def validation_problems(
     problems = []
     for error in err.errors():
         loc = prefix + tuple(p for p in error["loc"] if p not in drop)
+        if loc[-1:] == ("[key]",):  # pydantic's mark for a bad key of a mapping: the key's own path says it
+            loc = loc[:-1]
         problems.append(doc.problem(loc, _explain(error, model)))
     return problems
 
@@ -148,6 +157,8 @@ def _explain(error: Any, model: type[BaseModel] | None) -> str:
         return f"unknown key '{key}'"
     if kind == "missing":
         return "required key is missing"
+    if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in _EXPECTED:
+        return f"expected {_EXPECTED[error['ctx']['pattern']]} (got {got!r})"
     message = str(error["msg"]).removeprefix("Value error, ")
     message = message.replace("Input should be", "expected")
     if kind not in {"value_error", "assertion_error"} and not isinstance(got, dict | list):

@@ -91,7 +91,8 @@ def test_services_are_found_by_alias_and_their_values_fill_templates(example_con
         (
             "namespace: arch-separation",
             "namespace: Arch_Separation",
-            "services.api-gateway.kubernetes.namespace: String should match pattern",
+            "services.api-gateway.kubernetes.namespace: expected a name of lowercase letters, digits and dashes, "
+            "such as api-gateway (got 'Arch_Separation')",
         ),
         (
             "    guide: imgstream\n",
@@ -117,7 +118,18 @@ def test_services_are_found_by_alias_and_their_values_fill_templates(example_con
         (
             "{slack: S0PLATONCALL,",
             "{slack: platform-oncall,",
-            "teams.platform.oncall.slack: String should match pattern",
+            "teams.platform.oncall.slack: expected a Slack user or user group id, such as U024BE7LH or S0614TZR7 "
+            "(got 'platform-oncall')",
+        ),
+        (
+            "  imgstream:\n",
+            "  ImgStream:\n",
+            ":10: services.ImgStream: expected a name of lowercase letters, digits and dashes, such as api-gateway",
+        ),
+        (
+            "health_url: https://imgstream.example.com/health",
+            "health_url: imgstream.example.com/health",
+            "services.imgstream.health_url: expected an http:// or https:// URL (got 'imgstream.example.com/health')",
         ),
         (
             "    - {tier: team_lead, after: 1h, when: not_resolved}\n",

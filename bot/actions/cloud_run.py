@@ -52,8 +52,9 @@ from bot.probes.cloud_run import (
     short_name,
     traffic_text,
 )
+from bot.yamlfile import expected
 
-CLOUD_RUN_MEMORY = r"^\d+(Mi|Gi)$"
+CLOUD_RUN_MEMORY = expected(r"^\d+(Mi|Gi)$", "a memory size in Mi or Gi, such as 512Mi or 2Gi")
 REQUEST_TIMEOUT_S = 30.0
 POLL_S = 5.0
 OPERATION_WAIT_S = 60.0  # execute follows the operation this long; verify goes on from there
@@ -87,7 +88,7 @@ class UpdateResourcesParams(Params):
     """`gcloud run services update --memory/--cpu/--timeout/--concurrency`."""
 
     memory: str | None = Field(None, pattern=CLOUD_RUN_MEMORY)
-    cpu: str | None = Field(None, pattern=r"^\d+(\.\d+)?$")
+    cpu: str | None = Field(None, pattern=expected(r"^\d+(\.\d+)?$", "a number of CPUs, such as 1 or 0.5"))
     timeout_s: int | None = Field(None, ge=1, le=3600)
     concurrency: int | None = Field(None, ge=1, le=1000)
 

@@ -61,10 +61,15 @@ from bot.actions.kube_steps import (
     template_preview,
 )
 from bot.params import Params
+from bot.yamlfile import expected
 
-QUANTITY = r"^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"
-ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+QUANTITY = expected(
+    r"^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$", "a Kubernetes quantity, such as 500m, 1, 512Mi or 2Gi"
+)
+ENV_NAME = expected(r"^[A-Za-z_][A-Za-z0-9_]*$", "an environment variable name, such as LOG_LEVEL")
+NAME = expected(
+    r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "a Kubernetes object name (lowercase letters, digits, '-' and '.')"
+)
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
