@@ -278,8 +278,26 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+GLOBAL_OPTIONS = ("--config", "--playbooks")
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line, taking `--config` and `--playbooks` after the command too (`chatops serve
+    --config chatops.yaml`), as people type them; a subcommand's own option of that name keeps its meaning."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    _, extra = parser.parse_known_args(given)
+    moved: list[str] = []
+    while extra[:1] and extra[0].split("=", 1)[0] in GLOBAL_OPTIONS:
+        take = 1 if "=" in extra[0] else 2
+        moved += extra[:take]
+        extra = extra[take:]
+    for token in moved:
+        given.remove(token)
+    return parser.parse_args(moved + given)
+
+
 def main(argv: Sequence[str] | None = None, extend: Extend | None = None) -> int:
-    args = build_parser(extend).parse_args(argv)
+    args = parse(build_parser(extend), argv)
     app = App(args.config, args.playbooks)
     try:
         if args.needs_config:

@@ -198,6 +198,8 @@ def load_catalog(root: Path | None = None, cache_dir: Path | None = None) -> Cat
     With `cache_dir`, the validated playbooks are kept there and read back while neither the files nor the
     code have changed (bot.catalogue_cache)."""
     root = root or default_dir()
+    if not root.exists():
+        raise PlaybookError([Problem(str(root), None, "", "no such file or folder")])
     files = files_under([root])
     cache = catalogue_cache.path_for(cache_dir, root) if cache_dir is not None else None
     built_from = catalogue_cache.key(root, files) if cache is not None else ""

@@ -104,6 +104,23 @@ def test_a_bad_config_exits_2_with_the_key_path_and_no_traceback(tmp_path: Path)
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize("where", ["before", "after", "after="])
+def test_config_and_playbooks_may_follow_the_command_as_people_type_them(tmp_path: Path, where: str) -> None:
+    config = tmp_path / "mine.yaml"
+    config.write_text((ROOT / "config.example.yaml").read_text().replace("  imgstream:", "  Img_Stream:"))
+    options = [f"--config={config}"] if where == "after=" else ["--config", str(config)]
+    args = [*options, "config", "check"] if where == "before" else ["config", "check", *options]
+    run = chatops(*args)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert (
+        f"{config}:10: services.Img_Stream: expected a name of lowercase letters, digits and dashes"
+        in run.stderr
+    )
+    missing = chatops("match", "pods", "crash", "--playbooks", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert f"{tmp_path / 'nowhere'}: no such file or folder" in missing.stderr
+
+
 def test_config_from_the_environment_variable(tmp_path: Path) -> None:
     config = tmp_path / "elsewhere.yaml"
     config.write_text((ROOT / "config.example.yaml").read_text())
