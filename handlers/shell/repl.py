@@ -140,7 +140,7 @@ class Shell:
     write: Callable[[str], None]
     user: str = "U0ALICE"
     transcript: Transcript = field(init=False)
-    fields: dict[str, str] = field(default_factory=dict)  # what was filled in the open form
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)  # what was filled in, by form (view id)
     firing: dict[str, tuple[dict[str, str], dict[str, str], str]] = field(default_factory=dict)  # alerts sent
 
     def __post_init__(self) -> None:
@@ -235,7 +235,7 @@ class Shell:
                 else "  fill <field> <value>"
             )
             return
-        self.fields[name.lower()] = value.strip()
+        self.fields.setdefault(form["id"], {})[name.lower()] = value.strip()
 
     def _submit(self, submit: bool) -> None:
         form = self._form()
@@ -245,12 +245,9 @@ class Shell:
         if not submit:
             self.workspace.slack.close_modal(self.user)
             return
-        answer = self.workspace.submit(form, self.fields, user=self.user)
-        if answer.get("response_action") == "errors":
-            for problem in answer["errors"].values():
-                self.write(f"  (the form says) {problem}")
-            return
-        self.fields = {}
+        answer = self.workspace.submit(form, self.fields.get(form["id"], {}), user=self.user)
+        for problem in answer.get("errors", {}).values() if answer.get("response_action") == "errors" else ():
+            self.write(f"  (the form says) {problem}")  # the form stays open with what was filled in
 
     def _alert(self, words: list[str]) -> None:
         if not words:

@@ -122,3 +122,13 @@ def test_the_shell_runs_an_incident_moves_the_clock_and_delivers_alerts(
     assert "The severity is SEV-1, from the alert's severity label." in out
     assert "🟢 Alert DatabaseDown resolved: tldr-api cannot reach PostgreSQL" in out
     assert "expected a duration such as 15m" in out
+
+
+def test_a_new_form_starts_empty_and_a_refused_one_keeps_what_was_filled_in(
+    example_settings: Settings, catalog: Catalog
+) -> None:
+    out = play(example_settings, catalog, "healthy", "/diagnose", "fill service api-gateway", "submit",
+               "/diagnose", "fill what pods restart", "submit", "fill service api-gateway", "submit")  # fmt: skip
+    assert out.count("(the form says)") == 2
+    assert "(the form says) Pick one of the services" in out, "the first form's service is not the second's"
+    assert out.count("#incidents · chatops:\n  🚨 INC-") == 1
