@@ -71,7 +71,7 @@ def fault(key: str, rank: Rank, status: Status, text: str, *facts: str) -> dict[
 FACTS: dict[str, frozenset[str]] = {
     name: frozenset(facts.split())
     for name, facts in {
-        "k8s.pods": "no-pods crash-loop oom-killed not-ready pending restarts",
+        "k8s.pods": "no-pods crash-loop oom-killed not-ready none-ready pending restarts",
         "k8s.logs": "error-lines exception out-of-memory",
         "k8s.events": "warning-events oom-killing failed-scheduling back-off failed-mount evicted",
         "k8s.rollout": "recent-rollout rollout-failed unavailable",

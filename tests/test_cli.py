@@ -179,6 +179,12 @@ def test_demo_plays_a_full_incident_in_the_local_slack_workspace(tmp_path: Path)
         "/diagnose with the imported playbooks"
     )
     assert "[8] Roll back the release" in out, "the guide's fix, as an action"
+    assert "Suggested severity: SEV-1 (No pod of the service is ready: nothing serves it.)" in out, (
+        "a guide without a SEV table still gets an outage called one"
+    )
+    assert "Verdict: Warning signs: revision 9 rolled out" in out, (
+        "after the rollback: its change, no old events"
+    )
     assert list(tmp_path.iterdir()) == [], "the demo leaves nothing behind in the working directory"
 
 

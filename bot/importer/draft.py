@@ -112,6 +112,11 @@ class _Builder:
             if step["probe"] == "k8s.endpoints":
                 hints.append({"sev": "SEV-1", "when": {"probe": key, "status": ["critical"]},
                               "why": "No ready endpoints: nothing serves the service."})  # fmt: skip
+            elif step["probe"] == "k8s.pods":
+                hints.append({"sev": "SEV-1", "when": {"probe": key, "facts": ["none-ready", "no-pods"]},
+                              "why": "No pod of the service is ready: nothing serves it."})  # fmt: skip
+                hints.append({"sev": "SEV-2", "when": {"probe": key, "facts": ["crash-loop", "oom-killed"]},
+                              "why": "Pods are crash-looping: major functionality is broken."})  # fmt: skip
             elif step["probe"] == "http.check" and "url" not in step.get("params", {}):
                 hints.append({"sev": "SEV-2", "when": {"probe": key, "status": ["critical"]},
                               "why": "The health endpoint fails or is too slow."})  # fmt: skip
@@ -172,7 +177,7 @@ def draft_triage(sections: list[General], guide: str, ctx: Context, escalation: 
         "symptoms": [f"Something is wrong with {guide} and it is not clear what"],
         "diagnostics": builder.diagnostics or [{"manual": "Look at the guide's general sections"}],
         "remediations": builder.remediations,
-        "severity": {"default": "SEV-3"},
+        "severity": builder.severity(),
         "escalation": escalation,
     }
     line = diagnostic[0].line

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 MAX_EVIDENCE_LINES = 20
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 
 
@@ -154,21 +155,40 @@ def event_time(event: Any) -> Any:
     return as_time(event.last_timestamp or series or event.event_time or event.metadata.creation_timestamp)
 
 
-def events_result(found: list[Any], prefix: str, params: EventsParams, now: datetime) -> ProbeResult:
+def occurrences(event: Any) -> int:
+    return int(event.count or (event.series.count if event.series else 1) or 1)
+
+
+def events_result(
+    found: list[Any], prefix: str, params: EventsParams, now: datetime, pods: set[str] | None
+) -> ProbeResult:
+    """Warning events of the service's objects, grouped by reason. Those of pods that are gone (replaced by a
+    rollout or a rollback; Kubernetes keeps events an hour) are history, not the present: counted apart."""
     since = now - timedelta(minutes=params.since_minutes)
     recent = [e for e in found if (event_time(e) or since) >= since]
     recent.sort(key=lambda e: event_time(e) or since, reverse=True)
+    gone = [
+        e
+        for e in recent
+        if pods is not None and e.involved_object.kind == "Pod" and e.involved_object.name not in pods
+    ]
+    recent = [e for e in recent if e not in gone]
     window = f"the last {params.since_minutes} min"
+    past = ""
+    if gone:
+        reasons = ", ".join(dict.fromkeys(e.reason or "" for e in gone))
+        count = len({e.involved_object.name for e in gone})
+        past = f" ({sum(map(occurrences, gone))} more on {plural(count, 'pod')} that are gone: {reasons})"
     if not recent:
         return ProbeResult(
-            Status.OK, f"no Warning events for {prefix}* in {window}", data={"events": [], "faults": []}
+            Status.OK, f"no Warning events for {prefix}* in {window}{past}", data={"events": [], "faults": []}
         )
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for e in recent:  # newest first, so the first of a group carries its newest message
         group = groups.setdefault(
             (e.reason or "", e.involved_object.kind or ""), {"count": 0, "objects": set()}
         )
-        group["count"] += e.count or (e.series.count if e.series else 1) or 1
+        group["count"] += occurrences(e)
         group["objects"].add(e.involved_object.name)
         group.setdefault("newest", e)
     parts = [
@@ -176,7 +196,7 @@ def events_result(found: list[Any], prefix: str, params: EventsParams, now: date
         for (reason, kind), g in groups.items()
     ]
     newest = recent[0]
-    summary = f"{', '.join(parts)} in {window}; newest {ago(event_time(newest), now)}: {short(newest.message or '', 120)}"
+    summary = f"{', '.join(parts)} in {window}{past}; newest {ago(event_time(newest), now)}: {short(newest.message or '', 120)}"
     status = worst(
         (any(r in params.critical_reasons for r, _ in groups), Status.CRITICAL), (True, Status.WARN)
     )
@@ -229,6 +249,19 @@ def image_change(before: dict[str, str], after: dict[str, str]) -> str:
     return ", ".join(changes)
 
 
+def rolled_out_at(rs: Any, progressing: Any) -> datetime | None:
+    """When a ReplicaSet became its deployment's current revision. Its creation, unless it was an old one taken
+    up again (a rollback: Kubernetes gives the old ReplicaSet the new revision number, keeps its creation time
+    and notes its earlier numbers in revision-history); then the Progressing condition's last update that names
+    it, which the deployment controller writes as the rollout moves on."""
+    created = as_time(rs.metadata.creation_timestamp)
+    if not (rs.metadata.annotations or {}).get(REVISION_HISTORY) or progressing is None:
+        return created
+    named = f'"{rs.metadata.name}"' in (progressing.message or "")
+    updated = as_time(progressing.last_update_time) if named else None
+    return max(created, updated) if created and updated else updated or created
+
+
 def rollout_result(
     deployment: Any, replicasets: list[Any], params: RolloutParams, now: datetime
 ) -> ProbeResult:
@@ -255,7 +288,7 @@ def rollout_result(
     if revisions:
         newest = revisions[0]
         notes = newest.metadata.annotations or {}
-        created = as_time(newest.metadata.creation_timestamp)
+        created = rolled_out_at(newest, conditions.get("Progressing"))
         recent = created is not None and now - created < timedelta(minutes=params.recent_minutes)
         change = image_change(_images(revisions[1]), _images(newest)) if len(revisions) > 1 else ""
         revision = notes.get(REVISION, "?")

@@ -27,6 +27,7 @@ def _pod_problems(states: list[PodState], params: PodsParams) -> tuple[str, list
     facts = ["crash-loop"] if crash else []
     facts += ["oom-killed"] if any(s.last_reason == "OOMKilled" for s in states if not s.ready) else []
     facts += ["not-ready"] if ready < total else []
+    facts += ["none-ready"] if total and not ready else []
     facts += ["pending"] if any(s.phase == "Pending" and not s.ready for s in states) else []
     if crash or died or ready / total < params.critical_ready_below:
         return crash or died or "not-ready", facts, Status.CRITICAL

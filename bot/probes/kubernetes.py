@@ -228,7 +228,13 @@ def events(ctx: ProbeContext, params: EventsParams) -> ProbeResult:
         resource="events",
     )
     mine = [e for e in listed.items if (e.involved_object.name or "").startswith(prefix)]
-    return checks.events_result(mine, prefix, params, ctx.now())
+    return checks.events_result(mine, prefix, params, ctx.now(), _pod_names(kube) if mine else None)
+
+
+def _pod_names(kube: Kube) -> set[str] | None:
+    """The namespace's pods now; None when there are more than one page of them (then none counts as gone)."""
+    listed = kube.call(kube.core.list_namespaced_pod, kube.namespace, limit=MAX_PODS, resource="pods")
+    return None if listed.metadata._continue else {p.metadata.name for p in listed.items}
 
 
 def rollout(ctx: ProbeContext, params: RolloutParams) -> ProbeResult:

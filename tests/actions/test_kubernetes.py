@@ -67,7 +67,8 @@ class World:
 
     def probe(self, name: str) -> str:
         spec = PROBES[name]
-        ctx = ProbeContext(NAME, GATEWAY, Clients(kubeconfig=self.fake.kubeconfig_path), time.monotonic() + 5)
+        clients = Clients(kubeconfig=self.fake.kubeconfig_path)
+        ctx = ProbeContext(NAME, GATEWAY, clients, time.monotonic() + 5, clock=self.clock)
         try:
             return spec.run(ctx, spec.params()).summary  # type: ignore[misc,no-any-return]
         except Skip as skip:
@@ -198,6 +199,13 @@ def test_after_the_rollback_the_pods_are_ready_and_verification_says_so(world: W
     assert world.clock.monotonic() < 300  # a few polls of the manual clock, no real waiting
     assert world.probe("k8s.pods") == "3/3 pods ready; 0 restarts"
     assert world.probe("k8s.endpoints") == "3 ready endpoints behind service api-gateway"
+    # The rollback took up revision 7's old ReplicaSet: it is the change just made, not one of 6 days ago.
+    assert "revision 9 rolled out 0 s ago: ghcr.io/acme/api-gateway 1.9.0 -> 1.8.2" in world.probe(
+        "k8s.rollout"
+    )
+    assert world.probe("k8s.events") == (
+        "no Warning events for api-gateway* in the last 60 min (53 more on 3 pods that are gone: BackOff, OOMKilling)"
+    )
 
 
 def test_a_paused_deployment_is_neither_rolled_back_nor_restarted(world: World) -> None:

@@ -451,7 +451,7 @@ def test_faults_are_keyed_on_kind_name_and_reason_and_ranked(cluster: FakeKubeAp
     assert (pods["key"], pods["rank"], pods["facts"]) == (
         "Pods/api-gateway:CrashLoopBackOff",
         2,
-        ["crash-loop", "oom-killed", "not-ready"],
+        ["crash-loop", "oom-killed", "not-ready", "none-ready"],
     )
     (endpoints,) = faults_of(kubeconfig, "k8s.endpoints")
     assert (endpoints["key"], endpoints["rank"]) == ("Service/api-gateway:no-ready-endpoints", 1)
