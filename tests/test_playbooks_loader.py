@@ -192,7 +192,7 @@ def test_every_bundled_step_can_run_with_the_example_config(example_config: Conf
         (
             "when: {probe: k8s.pods, status: [critical]}",
             "when: {probe: k8s.pods, facts: [oom-kiled]}",
-            "remediations.0.when.facts: unknown fact 'oom-kiled'; k8s.pods shows: crash-loop, no-pods, not-ready, oom-killed",
+            "remediations.0.when.facts: unknown fact 'oom-kiled'; k8s.pods shows: crash-loop, no-pods, none-ready, not-ready, oom-killed",
         ),
         (  # a check that could not run proves nothing
             "when: {probe: k8s.pods}, why",

@@ -104,7 +104,7 @@ def test_a_redelivered_event_is_acked_and_answered_once(connected: tuple[Workspa
     mention = {"type": "app_mention", "channel": CHANNEL_ID, "user": "U0BOB", "text": "<@U0CHATOPS> status",
                "ts": f"{time.time():.6f}", "thread_ts": root.ts}  # fmt: skip
     payload = json.loads(event_callback(mention, "EvSocket1"))
-    answers = lambda: [m for m in workspace.slack.thread(CHANNEL_ID, root.ts) if "timeline entries" in m.text]  # noqa: E731
+    answers = lambda: [m for m in workspace.slack.thread(CHANNEL_ID, root.ts) if "`api-gateway`: " in m.text]  # noqa: E731
 
     first = sockets.send("events_api", payload)
     assert sockets.wait_for_ack(first) == {"envelope_id": first}
