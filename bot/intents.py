@@ -50,6 +50,12 @@ _REQUEST = re.compile(
     r"|\bability\s+to\b|\boption\s+to\b|\bsupport\s+for\b|\bconfigurable\b|\bconfiguration\s+option\b"
     r"|\b(?:add|show|display|need)\s+an?\s+(?:\w+\s+){0,2}button\b|\bbutton\s+to\b"
     r"|\A\s*(?:request|wishlist|wish|idea)\s*:|\[(?:rfe|fr|feature\s+request|enhancement|request)\]|\A\s*rfe\s*:"
+    # proposing, as people word it: "Let's make it nicer by ...", "We need better logs for ...", "it's more
+    # appropriate to return a 403", a user story ("As a frontend developer, I need ...")
+    r"|\blet'?s\s+(?:make|add|use|support|allow|switch|move|have|provide|expose|introduce)\b"
+    r"|\bwe\s+need\s+(?:to\s+have\s+)?(?:a\s+|some\s+)?(?:better|clearer|nicer)\b|\b(?:more|less)\s+appropriate\s+to\b"
+    r"|\bas\s+an?\s+(?:[\w-]+\s+){0,2}(?:developer|user|admin(?:istrator)?|operator|engineer|customer|maintainer|owner)\s*,\s*"
+    r"(?:i|we)\s+(?:need|want|would\s+like)\b"
     # asking for better error reporting: "Permission denied errors should include ...", "error message should say ..."
     r"|\berror\s+messages?\s+(?:should|could|must|needs?\s+to)\b"
     r"|\berrors?\s+should\s+(?:include|contain|show|say|mention|explain|be\s+(?:more|clearer|logged|reported))\b"

@@ -156,6 +156,10 @@ def test_a_latency_written_as_a_number_matches_under_its_service(
         ("[RFE] Redis Sentinel support for the broker", "a feature request"),
         ("[Question] pool size with 4 Celery workers", "a how-to question"),
         ("[Refactor] split the database module", "a maintenance task"),
+        ("Let's add a retry with backoff when Redis times out", "a feature request"),
+        ("We need better error messages when an upload is denied", "a feature request"),
+        ("It's more appropriate to answer 429 than 500 when the quota is exceeded", "a feature request"),
+        ("As an on-call engineer, I want one page per incident, not one per alert", "a feature request"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
