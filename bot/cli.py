@@ -6,6 +6,7 @@ Only this module turns errors into exit codes: 0 success, 1 problems found (lint
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 from bot import terminal
 from bot.audit_cli import add_audit_command
 from bot.config import Config, load_config
-from bot.errors import ChatOpsError, ProblemsError
+from bot.errors import ChatOpsError, ProblemsError, UnknownNameError
 from bot.escalation_check import add_escalation_command
 from bot.importer.cli import add_import_command
 from bot.incident_cli import add_incident_commands
@@ -162,6 +163,10 @@ def diagnose(
     from bot.terminal_view import TerminalView
 
     config = config or app.config
+    first, _, rest = text.partition(" ")
+    if service_arg is None and rest.strip():
+        with contextlib.suppress(UnknownNameError):  # `chatops diagnose api-gateway 504s`, as after /diagnose
+            service_arg, text = config.service(first)[0], rest.strip()
     service = config.service(service_arg)[0] if service_arg else config.find_service_in(text)
     if service is None:
         service = _only_service_for(app, config, text)

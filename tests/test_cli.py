@@ -79,6 +79,11 @@ def test_a_symptom_may_be_typed_unquoted_as_after_the_slash_command() -> None:
     unquoted = chatops("match", "FATAL:", "sorry,", "too", "many", "clients", "already", "--json")
     assert unquoted.returncode == 0, unquoted.stderr
     assert json.loads(unquoted.stdout) == json.loads(quoted.stdout)
+    run = chatops("diagnose", "--sandbox", "healthy", "ai-gateway", "504s", "since", "the", "deploy")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Incident: api-gateway: 504s since the deploy\n"), (
+        "the first word names the service"
+    )
 
 
 def test_match_abstains_on_text_no_playbook_fits() -> None:
