@@ -25,8 +25,6 @@ MENTION_HELP = (
     "In an incident thread: `@chatops status` (where the incident stands), `@chatops diagnose <symptom>` "
     "(run the playbook that fits). To open an incident: `/diagnose [service] <symptom>` in #incidents."
 )
-
-
 MODAL_TITLE, MODAL_SUBMIT, MODAL_CLOSE = "Diagnose", "Open incident", "Cancel"
 MODAL_SERVICE, MODAL_SYMPTOM, MODAL_SEVERITY = "Service", "What is wrong?", "Severity (optional)"
 MODAL_SYMPTOM_HINT = "An error message, an alert name, what users notice. I match it to a playbook."

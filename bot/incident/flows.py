@@ -241,9 +241,8 @@ class IncidentFlows:
                 OfferKind(state.kind), self.store.require(payload["incident"]), click.asker, view
             )
         elif state.kind == OfferKind.RUN_PLAYBOOK and not self.store.require(payload["incident"]).is_open:
-            view.refuse(
-                click.asker, "resolved", None, payload["incident"]
-            )  # the button stays for after a reopen
+            # Refused before the claim below: the same button runs once the incident is reopened.
+            view.refuse(click.asker, "resolved", None, payload["incident"])
         elif not self.store.claim(f"button:{click.state_id}", user):
             return  # pressed already (a double click): it runs once
         elif state.kind == OfferKind.RUN_PLAYBOOK:
