@@ -371,7 +371,8 @@ class FakeCloudRun:
                 return {"code": 9, "message": not_ready}
             revision["conditions"] = [_condition("Ready"), _condition("ContainerHealthy")]
             service["latestReadyRevision"] = revision["name"]
-            return self._finish_traffic(service)
+            self._finish_traffic(service)
+            return None
 
         return finish
 
