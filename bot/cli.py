@@ -137,13 +137,12 @@ def cmd_diagnose(app: App, args: argparse.Namespace) -> int:
         return diagnose(app, text, args.service, Clients.from_settings(app.settings), as_json=args.json)
     if args.sandbox not in scenario_names():
         raise ChatOpsError(f"unknown scenario '{args.sandbox}'; scenarios: {', '.join(scenario_names())}")
-    from sandbox import FakeKubeApi, sandboxed  # the simulated cluster, only when asked for
+    from sandbox import sandboxed, simulation  # the simulated cluster and Cloud Run, only when asked for
 
-    with FakeKubeApi(args.sandbox) as cluster:
+    with simulation(args.sandbox) as simulated:
         services = {name: sandboxed(service) for name, service in app.config.services.items()}
         config = app.config.model_copy(update={"services": services})
-        return diagnose(app, text, args.service, Clients(kubeconfig=cluster.kubeconfig_path),
-                        as_json=args.json, config=config)  # fmt: skip
+        return diagnose(app, text, args.service, simulated.clients(), as_json=args.json, config=config)
 
 
 def diagnose(
@@ -257,7 +256,7 @@ def build_parser(extend: Extend | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--sandbox",
         metavar="SCENARIO",
-        help=f"check a simulated cluster instead of the real one: {', '.join(scenario_names())}",
+        help=f"check a simulated cluster and Cloud Run service instead of the real ones: {', '.join(scenario_names())}",
     )
     p.set_defaults(func=cmd_diagnose)
 

@@ -154,7 +154,7 @@ def add_slack_commands(sub: Any) -> None:
     )
     others = ", ".join(s for s in cli.scenario_names() if s != DEMO_SCENARIO)
     p.add_argument("--sandbox", nargs="?", const=DEMO_SCENARIO, metavar="SCENARIO",
-                   help=f"check a simulated cluster (default scenario {DEMO_SCENARIO}; also: {others})")  # fmt: skip
+                   help=f"check a simulated cluster and Cloud Run service (default scenario {DEMO_SCENARIO}; also: {others})")  # fmt: skip
     p.add_argument("--script", type=Path, help="play these lines as if typed (one per line, # comments)")
     p.set_defaults(func=cmd_shell)
     sub.add_parser(

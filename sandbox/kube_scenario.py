@@ -3,7 +3,9 @@
 A scenario holds Kubernetes objects as YAML, pod logs (current and previous container), an optional
 `delay_s` before every response, and what the simulated kubelet and scheduler do with new pods:
 `bad_images` (image -> how its containers die, e.g. `OOMKilled`: its pods crash-loop) and
-`node_free_memory` (a pod requesting more memory than this stays Pending, Unschedulable).
+`node_free_memory` (a pod requesting more memory than this stays Pending, Unschedulable). `cloud_run` picks
+the state of the sandbox's one Cloud Run service (sandbox.cloud_run_api.STATES) and when its newest revision
+was created: `{state: failed-latest-revision, newest: "{now-20m}"}`.
 
 `base: <scenario>` starts from another scenario; objects replace the base's object of the same kind and
 name, `patches` deep-merge into base objects (by kind and name), `remove` drops some. Any string may hold
@@ -46,7 +48,14 @@ def load_scenario(name: str) -> dict[str, Any]:
     """A scenario's raw YAML with its `base` chain applied (objects by kind+name, logs by pod)."""
     doc: dict[str, Any] = yaml.safe_load((FIXTURES / f"{name}.yaml").read_text())
     if "base" not in doc:
-        return {"objects": [], "logs": {}, "bad_images": {}, "node_free_memory": None, **doc}
+        return {
+            "objects": [],
+            "logs": {},
+            "bad_images": {},
+            "node_free_memory": None,
+            "cloud_run": None,
+            **doc,
+        }
     merged = load_scenario(doc["base"])
     key = lambda o: (o["kind"], o["metadata"]["name"])  # noqa: E731
     overrides = {key(o) for o in doc.get("objects", [])}
@@ -65,6 +74,7 @@ def load_scenario(name: str) -> dict[str, Any]:
         "delay_s": doc.get("delay_s", merged.get("delay_s", 0)),
         "bad_images": {**merged["bad_images"], **doc.get("bad_images", {})},
         "node_free_memory": doc.get("node_free_memory", merged["node_free_memory"]),
+        "cloud_run": doc.get("cloud_run", merged["cloud_run"]),
     }
 
 

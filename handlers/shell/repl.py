@@ -316,7 +316,11 @@ def run_shell(settings: Settings, catalog: Catalog, scenario: str | None, lines:
     def write(text: str) -> None:
         print(text, file=out, flush=True)
 
-    cluster = f"the simulated cluster (scenario {scenario})" if scenario else "the systems in your config"
+    cluster = (
+        f"the simulated cluster and Cloud Run service (scenario {scenario})"
+        if scenario
+        else "the systems in your config"
+    )
     write(
         f"Local Slack workspace: #{CHANNEL_NAME}; you are alice, bob is a teammate. Checks go to {cluster}."
     )

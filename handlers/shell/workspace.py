@@ -1,7 +1,7 @@
 """A Slack workspace on this machine: the real Bolt app served over HTTP as `chatops serve` serves it, fed
 signed requests as Slack sends them; the local Slack Web API it answers through; optionally the simulated
-cluster; and a store. The shell and the scenario tests both act through it, as people in the channel: type a
-command, press a button, reply in a thread."""
+cluster and Cloud Run service; and a store. The shell and the scenario tests both act through it, as people in
+the channel: type a command, press a button, reply in a thread."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -32,10 +32,13 @@ from handlers.reconciler import Reconciler
 from handlers.shell import payloads
 from handlers.slack_web import web_client
 from handlers.web import stop_server, wsgi_app
-from sandbox import FakeKubeApi, sandboxed
+from sandbox import FakeKubeApi, sandboxed, simulation
 from sandbox.pagerduty import ROUTING_KEY, FakePagerDuty
 from sandbox.slack_api import CHANNEL_ID, TOKEN, FakeSlackApi
 from sandbox.slack_render import BOT_NAME, BOT_USER_ID, Button, Message
+
+if TYPE_CHECKING:
+    from sandbox.cloud_run_api import FakeCloudRun  # google-cloud-run loads only with a scenario
 
 RETRY_BACKOFF_S = 0.01  # the stand-in fails on purpose, and answers at once when asked again
 ALERTMANAGER_TOKEN = "sandbox-alertmanager-token"
@@ -44,8 +47,9 @@ ALERTMANAGER_TOKEN = "sandbox-alertmanager-token"
 class LocalWorkspace:
     """`with LocalWorkspace(settings, catalog, scenario="crashloop-oom") as ws:` then `ws.command(...)`.
 
-    With a scenario, every service's Kubernetes checks go to the simulated cluster and its other systems are
-    left out (their probes say `skipped`); without one, the checks go to the systems the settings name.
+    With a scenario, every service's Kubernetes checks go to the simulated cluster, its Cloud Run checks and
+    fixes to the simulated Cloud Run service, and its other systems are left out (their probes say `skipped`);
+    without one, the checks go to the systems the settings name.
     """
 
     def __init__(self, settings: Settings, catalog: Catalog, scenario: str | None = None,
@@ -70,11 +74,12 @@ class LocalWorkspace:
             settings
         )  # the systems in the config, reached as `chatops serve` does
         config = settings.config
+        self.cluster: FakeKubeApi | None = None
+        self.cloud_run: FakeCloudRun | None = None
         if self.scenario is not None:
-            self.cluster: FakeKubeApi | None = stack.enter_context(
-                FakeKubeApi(self.scenario, clock=self.clock)
-            )
-            clients = Clients(kubeconfig=self.cluster.kubeconfig_path)
+            simulated = stack.enter_context(simulation(self.scenario, self.clock))
+            self.cluster, self.cloud_run = simulated.cluster, simulated.cloud_run
+            clients = simulated.clients()
             config = config.model_copy(
                 update={"services": {n: sandboxed(s) for n, s in config.services.items()}}
             )
@@ -94,6 +99,7 @@ class LocalWorkspace:
         self.settings = settings.model_copy(update={
             "config": config, "store_url": f"sqlite:///{self.store_path}", "secrets": secrets,
             "endpoints": Endpoints(slack_api_url=self.slack.api_url, kubeconfig=clients.kubeconfig,
+                                   cloud_run=clients.cloud_run_endpoint,
                                    pagerduty_events=self.pagerduty.events_url),
         })  # fmt: skip
         self.store: SqlStore = stack.enter_context(open_store(self.settings.store_url, self.clock))

@@ -10,7 +10,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fakes.cloud_run_api import (
+from google.api_core import exceptions as api
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import run_v2
+from google.protobuf import field_mask_pb2
+from pydantic import ValidationError
+
+from bot.actions import cloud_run as actions
+from bot.actions.base import ActionContext, ActionError, Outcome, Preview, StaleTarget, Verification
+from bot.clock import ManualClock
+from bot.config import Service
+from bot.probes.base import Clients, ProbeContext
+from bot.probes.cloud_run import CloudRunServiceParams, service
+from bot.registry import ACTIONS
+from sandbox.cloud_run_api import (
     BAD,
     GOOD,
     IMAGE,
@@ -25,19 +38,6 @@ from fakes.cloud_run_api import (
     healthy,
     pinned_to_previous,
 )
-from google.api_core import exceptions as api
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import run_v2
-from google.protobuf import field_mask_pb2
-from pydantic import ValidationError
-
-from bot.actions import cloud_run as actions
-from bot.actions.base import ActionContext, ActionError, Outcome, Preview, StaleTarget, Verification
-from bot.clock import ManualClock
-from bot.config import Service
-from bot.probes.base import Clients, ProbeContext
-from bot.probes.cloud_run import CloudRunServiceParams, service
-from bot.registry import ACTIONS
 
 IMGSTREAM = Service.model_validate(
     {

@@ -115,6 +115,7 @@ def test_an_offer_pressed_after_the_incident_was_resolved_runs_nothing(workspace
     )
     assert sum("*Verdict:*" in text for text in bot_replies(workspace, root.ts)) == 1
     workspace.incident("reopen")
+    workspace.wait_idle()  # the reopen is done before the click, as a person sees it reopened first
     workspace.press(run, "U0BOB")  # the same button works once the incident is open again
     workspace.wait_idle()
     assert sum("*Verdict:*" in text for text in bot_replies(workspace, root.ts)) == 2

@@ -10,7 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fakes.cloud_run_api import (
+from google.auth.credentials import AnonymousCredentials, Credentials
+
+from bot.config import Service
+from bot.probes.base import Clients, ProbeContext, ProbeFailure, Skip
+from bot.probes.cloud_run import CloudRunServiceParams, service
+from bot.redaction import redact
+from bot.severity import Status
+from sandbox.cloud_run_api import (
     BAD,
     GOOD,
     PROJECT,
@@ -21,13 +28,6 @@ from fakes.cloud_run_api import (
     failed_latest_revision,
     healthy,
 )
-from google.auth.credentials import AnonymousCredentials, Credentials
-
-from bot.config import Service
-from bot.probes.base import Clients, ProbeContext, ProbeFailure, Skip
-from bot.probes.cloud_run import CloudRunServiceParams, service
-from bot.redaction import redact
-from bot.severity import Status
 
 IMGSTREAM = Service.model_validate(
     {

@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fakes.cloud_run_api import (
+from google.auth.credentials import AnonymousCredentials
+
+from bot.config import Service
+from bot.probes.base import Clients, ProbeContext
+from bot.probes.cloud_run_revisions import CloudRunRevisionsParams, revisions
+from bot.severity import Status
+from sandbox.cloud_run_api import (
     BAD,
     GOOD,
     PROJECT,
@@ -20,12 +26,6 @@ from fakes.cloud_run_api import (
     failed_latest_revision,
     healthy,
 )
-from google.auth.credentials import AnonymousCredentials
-
-from bot.config import Service
-from bot.probes.base import Clients, ProbeContext
-from bot.probes.cloud_run_revisions import CloudRunRevisionsParams, revisions
-from bot.severity import Status
 
 IMGSTREAM = Service.model_validate(
     {

@@ -17,6 +17,10 @@ done (`rollout="ready"`), or fails at once, Cloud Run still retrying, and its op
 revision's error (`rollout="failed"`). Traffic statuses follow when the operation is done. Answers honour the
 client's `$alt=json;enum-encoding=int`; errors are Google's JSON error. Every request is recorded (method,
 path, query, body, Authorization) so tests can prove probes only read and an approved action sent one PATCH.
+
+It serves one service, imgstream-production in imgstream-prod / us-central1, in one of the STATES below. The
+sandbox (`chatops shell --sandbox`) serves the state its scenario names (`scenario_fixture`), dated from the
+scenario's now, and a `clock` dates the revisions updates create.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -32,6 +38,8 @@ from urllib.parse import parse_qs, urlsplit
 from google.cloud import run_v2
 from google.protobuf import json_format
 
+from bot.clock import Clock
+from sandbox.kube_scenario import fill_now, load_scenario
 from sandbox.serving import QuietServer, google_error, reply_json, serve, stop
 
 PROJECT, REGION, SERVICE = "imgstream-prod", "us-central1", "imgstream-production"
@@ -169,6 +177,45 @@ def pinned_to_previous() -> Fixture:
     return service, revisions
 
 
+STATES: dict[str, Callable[[], Fixture]] = {
+    "healthy": healthy,
+    "failed-latest-revision": failed_latest_revision,
+    "pinned-to-previous": pinned_to_previous,
+}
+
+
+def dated(fixture: Fixture, newest: datetime) -> Fixture:
+    """The fixture moved in time, every timestamp alike, so that its newest revision was created at `newest`."""
+    service, revisions = copy.deepcopy(fixture)
+    shift = newest - max(datetime.fromisoformat(r["createTime"]) for r in revisions)
+    return _shifted(service, shift), [_shifted(r, shift) for r in revisions]
+
+
+def scenario_fixture(scenario: str, now: datetime) -> Fixture:
+    """The state a scenario of the sandbox picks (its `cloud_run: {state, newest}`), dated from `now`."""
+    picked = fill_now(load_scenario(scenario), now)["cloud_run"]
+    if picked is None or picked.get("state") not in STATES:
+        raise ValueError(f"scenario {scenario} names no Cloud Run state of {', '.join(STATES)}")
+    return dated(STATES[picked["state"]](), datetime.fromisoformat(picked["newest"]))
+
+
+def _shifted(resource: Any, shift: timedelta) -> Any:
+    if isinstance(resource, dict):
+        return {
+            key: _timestamp(datetime.fromisoformat(value) + shift)
+            if key.endswith("Time") and isinstance(value, str)
+            else _shifted(value, shift)
+            for key, value in resource.items()
+        }
+    if isinstance(resource, list):
+        return [_shifted(value, shift) for value in resource]
+    return resource
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _etag(generation: int) -> str:
     return f'"CPeZ2r4GEKjN0pMB/{generation:04d}cHJvamVjdHMvaW1nc3RyZWFt"'
 
@@ -213,6 +260,7 @@ class FakeCloudRun:
     status: tuple[int, str, str] | None = None  # (code, message, status) of a forced error
     operation_polls: int = 0  # reads of an operation before it is done (0: done in the PATCH answer)
     rollout: Literal["ready", "failed"] = "ready"  # what becomes of a revision an update creates
+    clock: Clock | None = None  # dates the revisions updates create (None: the fixtures' 2025-03-14)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: QuietServer | None = None
 
@@ -351,7 +399,7 @@ class FakeCloudRun:
 
     def _create_revision(self, service: dict[str, Any], short: str, generation: int) -> Any:
         """Add the revision as deploying (or failing), and return what completes its operation."""
-        created = f"2025-03-14T14:{generation % 60:02d}:00Z"
+        created = _timestamp(self.clock.now()) if self.clock else f"2025-03-14T14:{generation % 60:02d}:00Z"
         template = service["template"]
         if self.rollout == "failed":
             revision = _failed_revision(short, created, template)
@@ -371,7 +419,8 @@ class FakeCloudRun:
                 return {"code": 9, "message": not_ready}
             revision["conditions"] = [_condition("Ready"), _condition("ContainerHealthy")]
             service["latestReadyRevision"] = revision["name"]
-            return self._finish_traffic(service)
+            self._finish_traffic(service)
+            return None
 
         return finish
 
