@@ -55,7 +55,9 @@ class Target(_Frozen):
     version: str
 
     def __str__(self) -> str:
-        return f"{self.kind.lower()} {self.namespace}/{self.name}"
+        if self.system == "cloud_run":  # its parent is a path of its own: projects/P/locations/R
+            return f"{self.kind.lower()} {self.name} in {self.namespace}"
+        return f"{self.kind.lower()} {self.namespace}/{self.name}"  # as kubectl names it
 
 
 class Change(_Frozen):

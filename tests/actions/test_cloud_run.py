@@ -192,7 +192,7 @@ def test_rollback_preview_names_the_previous_ready_revision_and_only_reads(
 ) -> None:
     planned = preview(fake.serve(healthy()), clock, "cloud_run.traffic_rollback")
     assert [str(c) for c in planned.changes] == [f"traffic: 100% latest ({GOOD}) -> 100% {PREVIOUS}"]
-    assert str(planned.target) == f"service {PARENT}/{SERVICE}"
+    assert str(planned.target) == f"service {SERVICE} in {PARENT}"
     assert planned.target.version == fake.service()["etag"]
     assert planned.warnings[0].startswith(f"Traffic stays pinned to {PREVIOUS} on later deploys")
     assert fake.only_reads()
@@ -374,7 +374,7 @@ def test_a_service_changed_since_the_preview_is_refused_and_left_alone(
     with pytest.raises(StaleTarget) as refused:
         actions.execute(ctx, params, planned)
     assert str(refused.value).startswith(
-        f"service {PARENT}/{SERVICE} changed after the preview, so nothing was changed; preview it again"
+        f"service {SERVICE} in {PARENT} changed after the preview, so nothing was changed; preview it again"
     )
     assert len(patches(fake)) == 1 and fake.service()["generation"] == "42" and len(fake.revisions) == 2
 

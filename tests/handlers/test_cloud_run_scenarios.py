@@ -69,6 +69,7 @@ def test_a_failed_deploy_names_the_failing_revision_and_offers_the_traffic_rollb
     )
     assert f"the last ready revision is {GOOD}; traffic: 100% {GOOD}" in said
     assert f"since revision {BAD} created 20 min ago" in said and "api 1.8.2 -> 1.9.0" in said
+    assert "Suggested severity: SEV-2" in said, "the previous revision still serves: no outage, no SEV-1"
     checks = read(workspace, checklist)
     assert "Service status (gcloud run services describe): revision" in checks, "checked, not skipped"
     assert "Recent deployments (gcloud run revisions list), with their age" in checks
