@@ -135,6 +135,9 @@ def preview_traffic_rollback(ctx: ActionContext, params: TrafficRollbackParams) 
         key=lambda r: (datetime.fromisoformat(r.get("createTime", "1970-01-01T00:00:00Z")), r["name"]),
     )
     serving = _serving(live.service)
+    created, ready = (
+        short_name(live.service.get(k)) for k in ("latestCreatedRevision", "latestReadyRevision")
+    )
     if params.to_revision:
         wanted = short_name(ctx.render(params.to_revision))
         target = next((r for r in revisions if short_name(r["name"]) == wanted), None)
@@ -144,11 +147,19 @@ def preview_traffic_rollback(ctx: ActionContext, params: TrafficRollbackParams) 
             why = failure_message(all_conditions(target)) or "not ready"
             raise ActionError(f"revision {wanted} cannot take traffic: {why}")
     else:
+        # The version before the bad deploy. A deploy whose revision never became ready never served: the
+        # version before it is the last ready one, which serves now (the rollback pins traffic to it, moving
+        # none). Otherwise it is the ready revision before the serving one.
+        failed = created != ready and ready == serving
         names = [short_name(r["name"]) for r in revisions]
-        older = revisions[: names.index(serving)] if serving in names else revisions
-        target = next((r for r in reversed(older) if _is_ready(r) and short_name(r["name"]) != serving), None)
+        newest = created if failed else serving
+        older = revisions[: names.index(newest)] if newest in names else revisions
+        target = next(
+            (r for r in reversed(older) if _is_ready(r) and (failed or short_name(r["name"]) != serving)),
+            None,
+        )
         if target is None:
-            raise ActionError(f"no ready revision of {live.name} older than {serving or 'the serving one'}")
+            raise ActionError(f"no ready revision of {live.name} older than {newest or 'the serving one'}")
     revision = short_name(target["name"])
     traffic = [{"type": REVISION, "revision": revision, "percent": 100}]
     if _active(live.service.get("traffic")) == traffic:
@@ -156,16 +167,19 @@ def preview_traffic_rollback(ctx: ActionContext, params: TrafficRollbackParams) 
             ctx, "cloud_run.traffic_rollback", live, no_op=f"traffic already goes 100% to {revision}"
         )
     warnings = [PINNED.format(revision=revision, service=live.name)]
-    created, ready = (
-        short_name(live.service.get(k)) for k in ("latestCreatedRevision", "latestReadyRevision")
-    )
-    if created != ready:
+    if created != ready and revision == serving:
+        warnings.append(
+            f"The newest revision, {created}, never became ready and gets no traffic: {revision}, the revision "
+            "serving now, keeps all of it."
+        )
+    elif created != ready:
         warnings.append(
             f"The newest revision, {created}, is not ready and gets no traffic already: this also moves traffic "
             f"off {serving}, the revision serving now."
         )
     body = {**live.service, "traffic": traffic + _tagged(live.service)}
-    change = Change(what="traffic", before=traffic_text(live.service), after=f"100% {revision}")
+    after = f"100% {revision}" + (", pinned" if revision == serving else "")
+    change = Change(what="traffic", before=traffic_text(live.service), after=after)
     return _preview(ctx, "cloud_run.traffic_rollback", live, [change], body, ["traffic"], warnings)
 
 

@@ -239,12 +239,20 @@ def test_rollback_without_an_older_ready_revision_is_refused(fake: FakeCloudRun,
     assert fake.writes() == []
 
 
-def test_rollback_after_a_failed_deploy_says_the_failed_revision_gets_no_traffic(
+def test_rollback_after_a_failed_deploy_keeps_the_revision_from_before_it(
     fake: FakeCloudRun, clock: ManualClock
 ) -> None:
+    """The guide's rollback goes to the version before the bad deploy: one that never became ready never served,
+    so that is the revision serving now, pinned; traffic is not moved off it to an older one."""
     planned = preview(fake.serve(failed_latest_revision()), clock, "cloud_run.traffic_rollback")
-    assert [str(c) for c in planned.changes] == [f"traffic: 100% {GOOD} -> 100% {PREVIOUS}"]
+    assert [str(c) for c in planned.changes] == [f"traffic: 100% {GOOD} -> 100% {GOOD}, pinned"]
     assert planned.warnings[1] == (
+        f"The newest revision, {BAD}, never became ready and gets no traffic: {GOOD}, the revision serving now, "
+        "keeps all of it."
+    )
+    older = preview(fake, clock, "cloud_run.traffic_rollback", to_revision=PREVIOUS)  # asked for by name
+    assert [str(c) for c in older.changes] == [f"traffic: 100% {GOOD} -> 100% {PREVIOUS}"]
+    assert older.warnings[1] == (
         f"The newest revision, {BAD}, is not ready and gets no traffic already: this also moves traffic off "
         f"{GOOD}, the revision serving now."
     )

@@ -86,8 +86,8 @@ def test_the_rollback_is_approved_by_a_teammate_runs_once_and_is_verified(worksp
     root = workspace.slack.messages(CHANNEL_ID, top_level=True)[0]
     request = next(m for m in workspace.slack.thread(CHANNEL_ID, root.ts) if "Fix request 1" in m.text)
     asked = read(workspace, request)
-    assert f"traffic: 100% {GOOD} → 100% {PREVIOUS}" in asked
-    assert f"The newest revision, {BAD}, is not ready and gets no traffic already" in asked
+    assert f"traffic: 100% {GOOD} → 100% {GOOD}, pinned" in asked, "the version before the failed deploy"
+    assert f"The newest revision, {BAD}, never became ready and gets no traffic" in asked
     assert "Asked by @bob" in asked and buttons(request) == ["Approve", "Deny"]
 
     workspace.press(button(request, "Approve"), user="U0BOB")
@@ -101,7 +101,7 @@ def test_the_rollback_is_approved_by_a_teammate_runs_once_and_is_verified(worksp
     assert writes(workspace) == [("PATCH", f"/v2/{SERVICE_NAME}", "traffic")]
     thread = [read(workspace, m) for m in workspace.slack.thread(CHANNEL_ID, root.ts)]
     assert any(
-        f"Verified: {ROLLBACK}: 100% of traffic goes to {PREVIOUS}, which is ready" in text for text in thread
+        f"Verified: {ROLLBACK}: 100% of traffic goes to {GOOD}, which is ready" in text for text in thread
     )
     assert "Done and verified" in read(workspace, request)
     (fix,) = workspace.store.requests_in(workspace.store.list_open()[0].id)
