@@ -17,7 +17,7 @@ from bot.incidents import RequestState
 from bot.playbooks_loader import Catalog
 from bot.settings import Settings
 from handlers.shell.workspace import LocalWorkspace
-from sandbox.cloud_run_api import BAD, GOOD, PREVIOUS, SERVICE_NAME
+from sandbox.cloud_run_api import BAD, GOOD, SERVICE_NAME
 from sandbox.slack_api import CHANNEL_ID
 from sandbox.slack_render import Message
 
