@@ -7,7 +7,9 @@ about Slack. `chatops serve` runs several processes (handlers.workers), so it co
 
     chatops_slack_requests_total            requests at /slack/events
     chatops_ack_seconds                     time to answer them (Slack allows 3 s)
-    chatops_probe_seconds{probe,status}     each check of a playbook run
+    chatops_probe_seconds{probe}            each check's duration (count and sum: a histogram per probe made
+                                            every scrape add up thousands of per-process samples)
+    chatops_probe_results_total{probe,status}   each check's outcome
     chatops_time_to_verdict_seconds         from an incident's opening to each verdict posted in it
     chatops_slack_api_errors_total{method,error}   Web API calls Slack refused (each try, 429s included)
     chatops_pages_total{team}, chatops_escalations_total{team}, chatops_actions_total{action,outcome}
@@ -22,7 +24,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary, generate_latest, values
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from bot import settings
@@ -31,7 +33,6 @@ from bot.severity import Sev
 from bot.store import SqlStore
 
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
-PROBE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 VERDICT_BUCKETS = (1.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 120.0, 300.0)
 SEVERITIES = (*(sev.value for sev in Sev), "none")  # "none": no SEV set yet
 
@@ -50,8 +51,10 @@ class Metrics:
             buckets=ACK_BUCKETS,
             registry=registry,
         )
-        self.probe_seconds = Histogram("chatops_probe_seconds", "Duration of each check of a playbook run",
-                                       ["probe", "status"], buckets=PROBE_BUCKETS, registry=registry)  # fmt: skip
+        self.probe_seconds = Summary("chatops_probe_seconds", "Duration of each check of a playbook run",
+                                     ["probe"], registry=registry)  # fmt: skip
+        self.probe_results = Counter("chatops_probe_results", "Checks of playbook runs by outcome",
+                                     ["probe", "status"], registry=registry)  # fmt: skip
         self.time_to_verdict = Histogram("chatops_time_to_verdict_seconds",
                                          "From an incident's opening to each verdict posted in it",
                                          buckets=VERDICT_BUCKETS, registry=registry)  # fmt: skip

@@ -63,9 +63,8 @@ class Runner:
 
             def report(step: ProbeStep, finding: Finding) -> None:
                 findings[step.key] = finding
-                metrics().probe_seconds.labels(step.probe, finding.status.value).observe(
-                    finding.duration_ms / 1000
-                )
+                metrics().probe_seconds.labels(step.probe).observe(finding.duration_ms / 1000)
+                metrics().probe_results.labels(step.probe, finding.status.value).inc()
                 if on_finding is not None:
                     on_finding(finding)
 

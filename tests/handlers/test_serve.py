@@ -79,6 +79,10 @@ def test_a_signed_command_over_http_opens_the_incident(served: tuple[str, FakeSl
     metrics = httpx.get(f"{url}/metrics").text  # the incident was opened by a worker process
     assert 'chatops_incidents_open{severity="none"} 1.0' in metrics
     assert 'chatops_incidents_open{severity="SEV-1"} 0.0' in metrics
+    assert 'chatops_probe_results_total{probe="k8s.pods",status="critical"} ' in metrics, (
+        "counted by the worker"
+    )
+    assert 'chatops_probe_seconds_count{probe="k8s.pods"} ' in metrics
 
 
 def test_unsigned_requests_get_401_and_nothing_runs(served: tuple[str, FakeSlackApi]) -> None:
