@@ -258,7 +258,7 @@ class EscalationStep(Strict):
         return level.page_oncall if self.page is None else self.page
 
 
-def _default_severities() -> dict[Sev, SevLevel]:
+def default_severities() -> dict[Sev, SevLevel]:
     def level(name: str, meaning: str, within: str, page: bool) -> SevLevel:
         return SevLevel.model_validate(
             {"name": name, "meaning": meaning, "respond_within": within, "page_oncall": page}
@@ -283,7 +283,7 @@ def _default_escalation() -> list[EscalationStep]:
 class Policy(Strict):
     """The guides' SEV table and escalation timetable (ai-platform.md, "Escalation Procedures") as defaults."""
 
-    severities: dict[Sev, SevLevel] = Field(default_factory=_default_severities)
+    severities: dict[Sev, SevLevel] = Field(default_factory=default_severities)
     first_response_within: Duration = timedelta(minutes=15)
     approval_expiry: Duration = timedelta(minutes=15)  # how long a fix request waits for approval
     escalation: list[EscalationStep] = Field(default_factory=_default_escalation, min_length=1)

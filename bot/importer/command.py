@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ChatOpsError
+from bot.errors import ChatOpsError, UnknownNameError
 from bot.importer.placeholders import Context
 from bot.importer.report import report_json, report_text
 from bot.importer.run import Imported, import_guide
@@ -28,7 +28,10 @@ def cmd_playbooks_import(app: Any, args: argparse.Namespace) -> int:
         raise ChatOpsError(f"no such guide: {path}")
     ctx, team = Context(), None
     if args.service:
-        name, service = app.config.service(args.service)
+        try:
+            name, service = app.config.service(args.service)
+        except UnknownNameError as error:  # a new team's guide comes before its service is in the config
+            raise ChatOpsError(f"{error} (add it to the config first, or import without --service)") from None
         namespace = service.kubernetes.namespace if service.kubernetes else None
         ctx, team = Context(name, service.variables(name), namespace), service.team
     result = import_guide(path.read_text(encoding="utf-8"), args.guide, ctx, team)
@@ -59,7 +62,9 @@ def files_of(result: Imported, path: Path, args: argparse.Namespace) -> dict[str
         header = [
             f"Config drafted by `{command}` from the guide's severity table and escalation path.",
             "Not a playbook: review it and merge it into chatops.yaml (replace REPLACE_WITH_SLACK_ID).",
-        ]
+            *([f"Not in the guide's severity table, so the defaults: {', '.join(result.policy.defaulted)}."]
+              if result.policy.defaulted else []),
+        ]  # fmt: skip
         texts[SNIPPET] = "\n".join(f"# {h}" for h in header) + "\n" + to_yaml(result.snippet)
     return texts
 

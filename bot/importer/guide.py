@@ -147,10 +147,17 @@ def _holds_entries(section: Section, entry_ids: set[int]) -> bool:
     return any(id(s) in entry_ids for s in section.walk()[1:])
 
 
+_PLAIN_LABEL = re.compile(r"([A-Za-z][A-Za-z ()/-]{0,40}?)\s*:(?:\s+|$)")
+
+
 def label_of(inline: Inline) -> tuple[str, str] | None:
-    """('Symptoms', rest) for a paragraph that opens with a bold label and a colon, else None."""
+    """('Symptoms', rest) for a paragraph that opens with a bold label and a colon, else None. A plain label
+    ("Symptoms:", "How to check:", "Fix: ...") counts when it names a part: runbooks are not all bold."""
     if inline.lead_bold is None:
-        return None
+        plain = _PLAIN_LABEL.match(inline.text)
+        if plain is None or len(plain.group(1).split()) > 4 or plain.group(1).lower().startswith("error"):
+            return None  # "Error: connection refused" is a quoted error, not a label
+        return (plain.group(1), inline.text[plain.end() :].strip()) if part_of(plain.group(1)) else None
     after = inline.text[inline.text.find(inline.lead_bold) + len(inline.lead_bold) :]
     label = inline.lead_bold
     if label.endswith(":"):

@@ -14,17 +14,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.config import Policy
+from bot.config import Policy, default_severities
 from bot.importer.guide import General
 from bot.importer.markdown import Block, Item, ListBlock, Para, Table
 from bot.importer.text import squash
+from bot.severity import Sev
 
 _SEV = re.compile(r"\bSEV[- ]?([1-4])\b", re.IGNORECASE)
 _WITHIN = re.compile(r"(\d+)\s*(minute|min|hour|hr|day|h|m|d)s?\b", re.IGNORECASE)
 _TIERS = [
     (re.compile(r"vp|vice president", re.I), "vp_engineering"),
     (re.compile(r"engineering manager|\bem\b", re.I), "engineering_manager"),
-    (re.compile(r"team lead|tech lead", re.I), "team_lead"),
+    (re.compile(r"team lead|tech lead|\blead\b", re.I), "team_lead"),
     (re.compile(r"on-?call", re.I), "oncall"),
 ]
 _CHANNEL = re.compile(r"(#[a-z0-9][a-z0-9_-]+)")
@@ -40,6 +41,7 @@ class Policyish:
     channels: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    defaulted: list[str] = field(default_factory=list)  # levels the guide's table leaves out
 
     def snippet(self, team: str) -> dict[str, Any] | None:
         """The config snippet, or None when the guide has neither a severity table nor an escalation path."""
@@ -49,7 +51,14 @@ class Policyish:
         if self.first_response:
             policy["first_response_within"] = self.first_response
         if self.severities:
-            policy["severities"] = self.severities
+            defaults = default_severities()
+            for sev in Sev:  # the config wants every level: one the guide leaves out keeps the default's
+                if sev.value not in self.severities:
+                    self.defaulted.append(sev.value)
+                    minutes = int(defaults[sev].respond_within.total_seconds() // 60)
+                    within = f"{minutes // 60}h" if minutes and not minutes % 60 else f"{minutes}m"
+                    self.severities[sev.value] = {**defaults[sev].model_dump(), "respond_within": within}
+            policy["severities"] = dict(sorted(self.severities.items()))
         if self.escalation:
             policy["escalation"] = self.escalation
         out: dict[str, Any] = {}
@@ -87,7 +96,11 @@ def _duration(text: str) -> str | None:
 
 def _level(sev: str, name: str, meaning: str, details: str) -> tuple[str, dict[str, Any]]:
     within = _duration(details) or _duration(meaning)
-    page = bool(re.search(r"wake|page|on-?call", details, re.I))
+    # Paged when the guide says so; a guide silent on it keeps the default (SEV-1 pages on-call).
+    page = (
+        bool(re.search(r"wake|page|on-?call", details, re.I))
+        or default_severities()[Sev(f"SEV-{sev}")].page_oncall
+    )
     level = {"name": name or f"SEV-{sev}", "meaning": meaning or name, "respond_within": within or "24h"}
     return f"SEV-{sev}", {**level, "page_oncall": page}
 
@@ -127,10 +140,14 @@ def _escalation(blocks: list[Block], found: Policyish, kind: str) -> None:
     ]
     for text in texts:
         found.channels += [c for c in _CHANNEL.findall(text) if c not in found.channels]
-        tier = next((t for pattern, t in _TIERS if pattern.search(text)), None)
-        if kind == "escalation" and tier and (after := _duration(text)):
-            if tier == "oncall" and not re.search(r"unresolved|after", text, re.I):
-                found.first_response, after = after, "0m"
-            if all(step["tier"] != tier for step in found.escalation):
+        # One step per clause: "Page on-call first; after 30 minutes escalate to the lead" is two.
+        for clause in re.split(r";\s+|\.\s+(?=[A-Z])", text) if kind == "escalation" else ():
+            tier = next((t for pattern, t in _TIERS if pattern.search(clause)), None)
+            after = _duration(clause)
+            if tier == "oncall" and after and not re.search(r"unresolved|after", clause, re.I):
+                found.first_response, after = after, "0m"  # "on-call responds within 15 minutes"
+            elif tier == "oncall" and after is None and re.search(r"\bfirst\b|\bpage\b", clause, re.I):
+                after = "0m"  # "Page on-call first": at once
+            if tier and after and all(step["tier"] != tier for step in found.escalation):
                 found.escalation.append({"tier": tier, "after": after})
         found.notes.append(text)

@@ -57,6 +57,7 @@ def report_json(
         "skipped_sections": result.skipped,
         "config_snippet": result.snippet,
         "config_snippet_problems": result.policy.problems,
+        "config_snippet_defaults": result.policy.defaulted,
         "files": [
             {
                 "path": str(w.path),
@@ -105,6 +106,10 @@ def report_text(data: dict[str, Any], show_diff: bool = True) -> str:
         ]
     if data["skipped_sections"]:
         lines += ["General sections not imported:", *[f"  - {s}" for s in data["skipped_sections"]]]
+    if data["config_snippet_defaults"]:
+        lines.append(
+            f"Config snippet: {', '.join(data['config_snippet_defaults'])} not in the guide's table, defaults kept"
+        )
     if data["config_snippet_problems"]:
         lines += ["Config snippet problems:", *[f"  - {p}" for p in data["config_snippet_problems"]]]
     lines.append("")

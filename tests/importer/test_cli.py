@@ -113,3 +113,9 @@ def test_round_trip_the_imported_playbook_matches_and_its_checks_run_on_the_sand
     assert findings["k8s.pods"]["status"] == "critical"
     assert "CrashLoopBackOff" in findings["k8s.pods"]["summary"]
     assert findings["k8s.logs"]["status"] != "error"
+
+
+def test_a_service_not_yet_in_the_config_says_how_to_go_on() -> None:
+    run = chatops("playbooks", "import", str(GUIDE), "--guide", "shop", "--service", "payments", "--dry-run")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "unknown service 'payments'" in run.stderr and "or import without --service" in run.stderr

@@ -169,3 +169,26 @@ def test_the_services_literals_become_placeholders_and_others_stay() -> None:
 )
 def test_braces_that_would_read_as_placeholders(command: str, expected: str | None) -> None:
     assert escape_braces(command)[0] == expected
+
+
+def test_plain_labels_a_partial_severity_table_and_a_two_step_escalation_sentence() -> None:
+    """A runbook written without bold: "Symptoms:", "How to check:", "Fix:", "Resolution: ..."; three SEV
+    levels; "Page #payments-oncall first; after 30 minutes escalate to the payments lead"."""
+    result = imported("plain-labels")
+    assert [d.section for d in result.drafts] == [
+        "Card payments fail with 502",
+        "Stripe webhooks are not processed",
+    ]
+    cards = playbook(result, "Card payments fail with 502")
+    assert cards["symptoms"][0] == 'checkout shows "Payment failed, try again"'
+    assert kinds(cards["diagnostics"]) == ["k8s.pods", "k8s.logs", "http.check"]
+    assert kinds(cards["remediations"]) == ["k8s.rollout_restart", "k8s.rollout_undo"]
+    webhooks = playbook(result, "Stripe webhooks are not processed")
+    assert webhooks["remediations"][0]["manual"].startswith("rotate the webhook secret")
+    assert result.snippet is not None
+    policy = result.snippet["policy"]
+    assert list(policy["severities"]) == ["SEV-1", "SEV-2", "SEV-3", "SEV-4"]
+    assert result.policy.defaulted == ["SEV-4"], "the level the guide leaves out keeps the default"
+    assert policy["severities"]["SEV-1"]["page_oncall"], "a guide silent on paging keeps SEV-1's page"
+    assert policy["escalation"] == [{"tier": "oncall", "after": "0m"}, {"tier": "team_lead", "after": "30m"}]
+    assert "first_response_within" not in policy
