@@ -29,11 +29,14 @@ class Part(StrEnum):
 
 # Label words -> part, first match wins ("Diagnosis Steps", "Possible Causes", "Long-term Fix" ...).
 _LABELS: list[tuple[re.Pattern[str], Part]] = [
-    (re.compile(r"^symptoms?\b|^signs?\b|^error\b"), Part.SYMPTOMS),
+    (
+        re.compile(r"^symptoms?\b|^signs?\b|^error\b|^what (?:you|users|customers|people) (?:see|notice)"),
+        Part.SYMPTOMS,
+    ),
     (re.compile(r"diagnos|investigat|troubleshoot|^how to check|^checks?$"), Part.DIAGNOSIS),
     (re.compile(r"cause|possible issues|common issues|^why\b"), Part.CAUSES),
     (re.compile(r"prevent"), Part.PREVENTION),
-    (re.compile(r"solution|^fix|resolution|remediat|workaround|^steps? to (fix|resolve)"), Part.SOLUTIONS),
+    (re.compile(r"solution|^fix|resolution|remed|workaround|^steps? to (fix|resolve)"), Part.SOLUTIONS),
 ]
 
 

@@ -16,7 +16,7 @@ _RUN = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u01
                   r"\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]{2,}")  # fmt: skip
 # Emoji, symbols and "1. " before a heading's words; not "5xx", nor a quote or bracket that opens them.
 _DECORATION = re.compile(r"^(?:[^\w\s\"'`(\[]|_|\s|\d+[.)]\s)+")
-_ISSUE = re.compile(r"^\s*issue\s*:\s*", re.IGNORECASE)
+_ISSUE = re.compile(r"^\s*(?:issue|problem)\s*:\s*", re.IGNORECASE)  # "Issue: X", "Problem: X"
 
 
 def _byte(char: str) -> int:
@@ -56,7 +56,8 @@ def strip_decoration(heading: str) -> str:
 
 
 def without_issue_prefix(heading: str) -> tuple[str, bool]:
-    """('Port Already in Use', True) for 'Issue: Port Already in Use'; the heading itself otherwise."""
+    """('Port Already in Use', True) for 'Issue: Port Already in Use' (or 'Problem: ...'); the heading itself
+    otherwise."""
     stripped = _ISSUE.sub("", heading)
     return stripped.strip(), stripped != heading
 

@@ -192,3 +192,15 @@ def test_plain_labels_a_partial_severity_table_and_a_two_step_escalation_sentenc
     assert policy["severities"]["SEV-1"]["page_oncall"], "a guide silent on paging keeps SEV-1's page"
     assert policy["escalation"] == [{"tier": "oncall", "after": "0m"}, {"tier": "team_lead", "after": "30m"}]
     assert "first_response_within" not in policy
+
+
+def test_problem_headings_with_what_you_see_checks_and_remedy_sub_headings() -> None:
+    result = imported("problem-headings")
+    assert [d.section for d in result.drafts] == ["Search results are stale", "Search returns 500 errors"]
+    stale = playbook(result, "Search results are stale")
+    assert stale["symptoms"][0] == "New products do not show up in search for hours"
+    assert kinds(stale["diagnostics"]) == ["k8s.pods", "manual"]
+    assert kinds(stale["remediations"]) == ["k8s.scale"]
+    errors = playbook(result, "Search returns 500 errors")
+    assert kinds(errors["diagnostics"]) == ["k8s.logs", "http.check"]
+    assert kinds(errors["remediations"]) == ["k8s.rollout_restart"]
