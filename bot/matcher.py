@@ -84,8 +84,9 @@ ERROR_WORDS = ("error", "exception", "fatal", "panic", "traceback", "refused", "
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 # A word in mixed case: split into its parts ("ConnectionRefusedError"), unless the vocabulary knows it whole
-# ("BigQuery", "NetworkPolicy": "Big Query" would be any query).
-_MIXED_CASE = re.compile(r"[A-Za-z0-9]*(?:[a-z0-9][A-Z]|[A-Z]{2}[a-z])[A-Za-z0-9]*")
+# ("BigQuery", "NetworkPolicy": "Big Query" would be any query). Tried from word starts only: from every position
+# inside a word too, it rescanned the rest of the word each time.
+_MIXED_CASE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*(?:[a-z0-9][A-Z]|[A-Z]{2}[a-z])[A-Za-z0-9]*")
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 _STATUS_PLURAL = re.compile(r"\b([1-5]\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
