@@ -36,7 +36,10 @@ _LABELS: list[tuple[re.Pattern[str], Part]] = [
     (re.compile(r"diagnos|investigat|troubleshoot|^how to check|^checks?$"), Part.DIAGNOSIS),
     (re.compile(r"cause|possible issues|common issues|^why\b"), Part.CAUSES),
     (re.compile(r"prevent"), Part.PREVENTION),
-    (re.compile(r"solution|^fix|resolution|remed|workaround|^steps? to (fix|resolve)"), Part.SOLUTIONS),
+    (
+        re.compile(r"solution|^fix|resolution|remed|workaround|^steps? to (fix|resolve)|^what to do"),
+        Part.SOLUTIONS,
+    ),
 ]
 
 
@@ -116,6 +119,9 @@ def read_guide(markdown: str) -> Guide:
         if _is_entry(section):
             entries.append(_entry(section))
             entry_sections.add(id(section))
+        elif rows := _table_entries(section):
+            entries += rows
+            entry_sections.add(id(section))
     general = [
         General(_general_kind(s), strip_decoration(s.title), s.line, s)
         for s in sections
@@ -185,6 +191,33 @@ def _is_entry(section: Section) -> bool:
         isinstance(b, Para) and (lab := label_of(b.inline)) and part_of(lab[0]) is Part.SYMPTOMS
         for b in section.blocks
     )
+
+
+_TABLE_LABELS = {Part.SYMPTOMS: "Symptoms", Part.DIAGNOSIS: "Diagnosis", Part.CAUSES: "Causes",
+                 Part.SOLUTIONS: "Solutions", Part.PREVENTION: "Prevention"}  # fmt: skip
+
+
+def _table_entries(section: Section) -> list[Entry]:
+    """A troubleshooting table (| Symptom | Check | Cause | Fix |): one entry per row, read as if each row were
+    written out with its labels ("**Symptoms:** ...", "**Solutions:** ..."), so its commands become steps."""
+    entries = []
+    for table in (b for b in section.blocks if isinstance(b, Table)):
+        parts = [part_of(h) for h in table.header]
+        if Part.SYMPTOMS not in parts or Part.SOLUTIONS not in parts:
+            continue
+        symptom = parts.index(Part.SYMPTOMS)
+        for n, cells in enumerate(table.source):
+            if symptom >= len(cells) or not cells[symptom].strip():
+                continue
+            labelled = [f"**{_TABLE_LABELS[part]}:** {cell}" for part, cell in zip(parts, cells, strict=False)
+                        if part is not None and cell.strip()]  # fmt: skip
+            row = parse("\n\n".join([f"### {table.rows[n][symptom]}", *labelled])).children[0]
+            entry = _entry(row)
+            entry.line, entry.group = table.line + 2 + n, strip_decoration(section.title)
+            for step in entry.steps:
+                step.line = entry.line  # the row's line in the guide, not the written-out one's
+            entries.append(entry)
+    return entries
 
 
 def _general_kind(section: Section) -> str:

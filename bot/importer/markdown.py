@@ -58,6 +58,7 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     line: int
+    source: list[list[str]] = field(default_factory=list)  # the body's cells as written (code spans kept)
 
 
 Block = Para | ListBlock | Code | Table
@@ -153,15 +154,18 @@ def _list(tokens: list[Token], position: int) -> tuple[ListBlock, int]:
 def _table(tokens: list[Token], position: int) -> tuple[Table, int]:
     line = _line(tokens[position])
     rows: list[list[str]] = []
+    source: list[list[str]] = []
     while tokens[position].type != "table_close":
         token = tokens[position]
         if token.type == "tr_open":
             rows.append([])
+            source.append([])
         elif token.type == "inline":
             rows[-1].append(_inline(token).text)
+            source[-1].append(token.content)
         position += 1
     header, *body = rows or [[]]
-    return Table(header, body, line), position + 1
+    return Table(header, body, line, source[1:]), position + 1
 
 
 def _inline(token: Token) -> Inline:

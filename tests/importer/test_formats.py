@@ -204,3 +204,18 @@ def test_problem_headings_with_what_you_see_checks_and_remedy_sub_headings() -> 
     errors = playbook(result, "Search returns 500 errors")
     assert kinds(errors["diagnostics"]) == ["k8s.logs", "http.check"]
     assert kinds(errors["remediations"]) == ["k8s.rollout_restart"]
+
+
+def test_a_troubleshooting_table_gives_one_entry_per_row() -> None:
+    """| Symptom | How to check | Likely cause | Fix |: each row is an issue; a SEV table is not."""
+    result = imported("table-runbook")
+    assert [(d.section, d.line) for d in result.drafts] == [("Checkout returns 502", 7),
+                                                            ('Orders stuck in "pending"', 8)]  # fmt: skip
+    bad_gateway = playbook(result, "Checkout returns 502")
+    assert bad_gateway["symptoms"] == ["Checkout returns 502"]
+    assert (
+        bad_gateway["summary"] == "Checkout returns 502. Possible causes: pods crash-looping after a deploy."
+    )
+    assert kinds(bad_gateway["diagnostics"]) == ["k8s.pods"]
+    assert kinds(bad_gateway["remediations"]) == ["k8s.rollout_undo"]
+    assert kinds(playbook(result, 'Orders stuck in "pending"')["remediations"]) == ["k8s.rollout_restart"]
