@@ -34,7 +34,9 @@ USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 class CommandRefusal:
     """Why nothing happens; the edge words it."""
 
-    reason: Literal["help", "usage", "not_incident_channel", "needs_service", "bad_sev", "bad_user"]
+    reason: Literal[
+        "help", "usage", "not_incident_channel", "needs_service", "bad_sev", "bad_user", "no_note"
+    ]
     verb: str = ""
 
 
@@ -62,7 +64,7 @@ def parse_incident(
             return CommandRefusal("bad_user", verb)
         return IncidentCommand(asker, verb, incident_id, user=user.group(1))
     if verb == "note" and not rest:
-        return CommandRefusal("usage", verb)
+        return CommandRefusal("no_note", verb)
     return IncidentCommand(asker, verb, incident_id, text=rest)
 
 

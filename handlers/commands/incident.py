@@ -19,6 +19,7 @@ REFUSALS = {
     "needs_service": "Which service is it about? `/incident declare <service> <title> [sev N]`.",
     "bad_sev": "Which SEV? `/incident sev 1` (1 is the most severe, 4 the least).",
     "bad_user": "Who? `/incident commander @someone`.",
+    "no_note": "What should the note say? `/incident note <text>` (it goes to the incident's timeline and thread).",
 }
 DOING = {"declare": "Declaring an incident…", "sev": "Setting the severity…", "ack": "Acknowledging…",
          "commander": "Naming the commander…", "note": "Noted.", "mitigated": "Marking it mitigated…",

@@ -140,6 +140,10 @@ def test_a_vague_report_offers_the_closest_playbooks_and_one_runs(workspace: Wor
         ("help", {}, "and open an incident thread. Services: `ai-worker`, `api-gateway`"),
         ("api-gateway", {}, "Usage: `/diagnose [service] <symptom>`"),
         ("api-gateway 504s", {"channel": "C0RANDOM"}, "opens incidents in #incidents"),
+        ("note", {"command": "/incident"}, "What should the note say? `/incident note <text>`"),
+        ("sev 7", {"command": "/incident"}, "Which SEV? `/incident sev 1`"),
+        ("commander bob", {"command": "/incident"}, "Who? `/incident commander @someone`."),
+        ("frobnicate", {"command": "/incident"}, "Usage: `/incident declare [service] <title> [sev N]`"),
     ],
 )  # fmt: skip
 def test_bad_input_gets_an_ephemeral_hint_and_changes_nothing(
