@@ -51,13 +51,6 @@ class Policyish:
         if self.first_response:
             policy["first_response_within"] = self.first_response
         if self.severities:
-            defaults = default_severities()
-            for sev in Sev:  # the config wants every level: one the guide leaves out keeps the default's
-                if sev.value not in self.severities:
-                    self.defaulted.append(sev.value)
-                    minutes = int(defaults[sev].respond_within.total_seconds() // 60)
-                    within = f"{minutes // 60}h" if minutes and not minutes % 60 else f"{minutes}m"
-                    self.severities[sev.value] = {**defaults[sev].model_dump(), "respond_within": within}
             policy["severities"] = dict(sorted(self.severities.items()))
         if self.escalation:
             policy["escalation"] = self.escalation
@@ -81,7 +74,20 @@ def read_policy(sections: list[General]) -> Policyish:
             _severities(blocks, found)
         if general.kind in ("escalation", "contacts"):
             _escalation(blocks, found, general.kind)
+    if found.severities:
+        _complete(found)
     return found
+
+
+def _complete(found: Policyish) -> None:
+    """The config wants every level: one the guide's table leaves out keeps the default's."""
+    defaults = default_severities()
+    for sev in Sev:
+        if sev.value not in found.severities:
+            found.defaulted.append(sev.value)
+            minutes = int(defaults[sev].respond_within.total_seconds() // 60)
+            within = f"{minutes // 60}h" if minutes and not minutes % 60 else f"{minutes}m"
+            found.severities[sev.value] = {**defaults[sev].model_dump(), "respond_within": within}
 
 
 def _is_sev_table(block: Block) -> bool:
