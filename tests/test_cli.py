@@ -179,6 +179,9 @@ def test_demo_plays_a_full_incident_in_the_local_slack_workspace(tmp_path: Path)
     )
     assert "(PagerDuty got: acknowledge INC-" in out and "📝 Summary of INC-" in out, "ack, resolve, summary"
     assert "The severity is SEV-3, from the alert's severity label." in out, "an Alertmanager alert"
+    assert "Verdict: Problem confirmed: revision imgstream-production-00043-abc failed" in out, (
+        "checked on Cloud Run"
+    )
     assert "Imported 3 playbooks from guide 'shop' for service shop-api" in out and "lint: clean" in out
     assert "📖 Playbook Shop API pods crash after a deploy (shop)" in out, (
         "/diagnose with the imported playbooks"

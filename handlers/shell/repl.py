@@ -73,8 +73,8 @@ as bob
 post [FIRING:1] KubePodCrashLooping: pod arch-separation/api-gateway-7d9f6b8c5-abc12 is restarting
 shortcut
 # Alertmanager: a firing alert opens an incident by itself, SEV from its labels; its resolve is noted.
-alert DatabaseDown service=tldr-api severity=warning tldr-api cannot reach PostgreSQL
-alert DatabaseDown resolved
+alert CloudRunRevisionNotReady service=imgstream severity=warning Revision imgstream-production-00043-abc is not ready and cannot serve traffic
+alert CloudRunRevisionNotReady resolved
 # The App Home tab lists the open incidents.
 home
 """
