@@ -51,6 +51,9 @@ def classify(command: str, lang: str, in_solutions: bool, ctx: Context) -> list[
         return [
             Mapped("action", "k8s.set_resources", resources, "a resources snippet: new limits or requests")
         ]
+    if lang == "promql" and not in_solutions:  # as `curl .../api/v1/query?query=...` is read
+        return [Mapped("probe", "prometheus.query", {"query": " ".join(command.split()), "label": "value"},
+                       "a PromQL query")]  # fmt: skip
     if lang != "shell":
         return [Mapped("manual", why=f"a {lang} snippet, not a command" if lang != "text" else "prose")]
     found = stages(command)

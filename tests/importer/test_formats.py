@@ -219,3 +219,10 @@ def test_a_troubleshooting_table_gives_one_entry_per_row() -> None:
     assert kinds(bad_gateway["diagnostics"]) == ["k8s.pods"]
     assert kinds(bad_gateway["remediations"]) == ["k8s.rollout_undo"]
     assert kinds(playbook(result, 'Orders stuck in "pending"')["remediations"]) == ["k8s.rollout_restart"]
+
+
+def test_a_promql_block_in_a_diagnosis_is_a_prometheus_query() -> None:
+    backlog = playbook(imported("promql"), "Queue backlog")
+    query = next(s for s in backlog["diagnostics"] if s.get("probe") == "prometheus.query")
+    assert query["params"] == {"query": 'sum(rabbitmq_queue_messages{queue="index"})', "label": "value"}
+    assert kinds(backlog["remediations"]) == ["k8s.scale"]
