@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.actions.base import Target
 from bot.config import SevLevel
 from bot.findings import Diagnosis, Finding
 from bot.incident.offers import OfferKind
@@ -326,7 +327,7 @@ def _age(delta: Any) -> str:
 
 def _change_lines(preview: dict[str, Any]) -> str:
     target = preview.get("target") or {}
-    where = f"{str(target.get('kind', '')).lower()} {target.get('namespace', '')}/{target.get('name', '')}"
+    where = str(Target.model_validate(target)) if target else "?"  # as the action names it
     changes = [
         f"• {escape(c['what'])}: {escape(c['before'])} → {escape(c['after'])}"
         for c in preview.get("changes", [])

@@ -186,6 +186,7 @@ def test_nothing_is_asked_for_or_runs_once_the_incident_is_resolved(workspace: L
     incident_id = workspace.store.list_all()[0].id
     assert len(workspace.store.requests_in(incident_id)) == 1, "no second request"
     workspace.incident(f"reopen {incident_id}", user="U0BOB")
+    workspace.wait_idle()  # reopened before the click arrives
     workspace.press(button(request, "Approve"), user="U0ALICE")  # still pending: it runs once reopened
     workspace.wait_idle()
     assert writes(workspace) == ["PATCH /apis/apps/v1/namespaces/arch-separation/deployments/api-gateway"]
