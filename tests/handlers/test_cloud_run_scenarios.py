@@ -89,6 +89,9 @@ def test_the_rollback_is_approved_by_a_teammate_runs_once_and_is_verified(worksp
     assert f"traffic: 100% {GOOD} → 100% {GOOD}, pinned" in asked, "the version before the failed deploy"
     assert f"The newest revision, {BAD}, never became ready and gets no traffic" in asked
     assert "Asked by @bob" in asked and buttons(request) == ["Approve", "Deny"]
+    assert (
+        "Change to `service imgstream-production in projects/imgstream-prod/locations/us-central1`" in asked
+    )
 
     workspace.press(button(request, "Approve"), user="U0BOB")
     workspace.wait_idle()
