@@ -29,6 +29,11 @@ SQL_LANGS = frozenset({"sql", "postgresql", "psql", "pgsql", "mysql", "bigquery"
 _SQL_START = re.compile(
     r"^\s*(SELECT|WITH|EXPLAIN|ALTER|CREATE|DROP|UPDATE|INSERT|DELETE|SHOW|ANALYZE)\b", re.I
 )
+# PromQL without a language named: an aggregation or function call, or a selector with label matchers.
+_PROMQL = re.compile(
+    r"^\s*(?:(?:sum|avg|min|max|count|topk|bottomk|quantile|rate|irate|increase|delta|deriv|histogram_quantile|"
+    r"absent)\s*(?:(?:by|without)\s*\([^)]*\)\s*)?\(|[a-zA-Z_:][a-zA-Z0-9_:]*\{[^}]*\}\s*(?:\[\w+\])?\s*$)"
+)
 _ENV_LINE = re.compile(r"^(export\s+)?[A-Z_][A-Z0-9_]*=\S*")
 _SETTING = re.compile(
     r"^(export\s+)?[A-Za-z_][A-Za-z0-9_]*=(\"[^\"]*\"|'[^']*'|\S*)$"
@@ -64,6 +69,10 @@ def is_shell(text: str) -> bool:
     return word in CLI_WORDS or word == "./" or bool(_ENV_LINE.match(word))
 
 
+def is_promql(text: str) -> bool:
+    return bool(_PROMQL.match(text)) and "\n" not in text.strip()
+
+
 def kind_of(lang: str, text: str) -> str:
     """shell, sql, text (output or prose in a block without a language) or the block's own language."""
     if lang in SHELL_LANGS:
@@ -74,6 +83,8 @@ def kind_of(lang: str, text: str) -> str:
         return lang
     if is_shell(text):
         return "shell"
+    if is_promql(text):
+        return "promql"
     body = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("--")]
     if body and _SQL_START.match(body[0]):
         return "sql"

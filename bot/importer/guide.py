@@ -343,8 +343,12 @@ class _PartReader:
             for code in nested_code:
                 self.code(code, (title, item.line))
             return
+        queries = [c for c in item.inline.code if part is Part.DIAGNOSIS and codeblocks.is_promql(c)]
         for command in commands:
             self.add_step(Step(part, title, command, "shell", None, item.line, self.group))
+        for query in queries:  # "- Queue depth: `sum(rabbitmq_queue_messages{queue="index"})`"
+            self.add_step(Step(part, title, query, "promql", None, item.line, self.group))
+        commands += queries
         if nested_code:
             for code in nested_code:
                 self.code(code, (title, item.line), note="; ".join(nested_text) or None)

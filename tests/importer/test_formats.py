@@ -199,7 +199,7 @@ def test_problem_headings_with_what_you_see_checks_and_remedy_sub_headings() -> 
     assert [d.section for d in result.drafts] == ["Search results are stale", "Search returns 500 errors"]
     stale = playbook(result, "Search results are stale")
     assert stale["symptoms"][0] == "New products do not show up in search for hours"
-    assert kinds(stale["diagnostics"]) == ["k8s.pods", "manual"]
+    assert kinds(stale["diagnostics"]) == ["k8s.pods", "prometheus.query"]  # PromQL in a list item's code
     assert kinds(stale["remediations"]) == ["k8s.scale"]
     errors = playbook(result, "Search returns 500 errors")
     assert kinds(errors["diagnostics"]) == ["k8s.logs", "http.check"]
@@ -221,8 +221,10 @@ def test_a_troubleshooting_table_gives_one_entry_per_row() -> None:
     assert kinds(playbook(result, 'Orders stuck in "pending"')["remediations"]) == ["k8s.rollout_restart"]
 
 
-def test_a_promql_block_in_a_diagnosis_is_a_prometheus_query() -> None:
+def test_promql_in_a_diagnosis_is_a_prometheus_query() -> None:
+    """A ```promql block, and PromQL as inline code in the diagnosis' list items."""
     backlog = playbook(imported("promql"), "Queue backlog")
-    query = next(s for s in backlog["diagnostics"] if s.get("probe") == "prometheus.query")
-    assert query["params"] == {"query": 'sum(rabbitmq_queue_messages{queue="index"})', "label": "value"}
+    queries = [s["params"]["query"] for s in backlog["diagnostics"] if s.get("probe") == "prometheus.query"]
+    assert queries == ['sum(rabbitmq_queue_messages{queue="index"})', "rate(jobs_processed_total[5m])",
+                       'up{job="rabbitmq"}']  # fmt: skip
     assert kinds(backlog["remediations"]) == ["k8s.scale"]
