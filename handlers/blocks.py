@@ -118,7 +118,11 @@ def incident_root(
     text = f":rotating_light: *{incident.id}*  ·  `{incident.service}`{sev}  ·  {incident.status.value}{who}"
     text += f"\n>{escape(incident.name)}"
     if verdict is not None:
-        text += f"\n{STATUS_EMOJI[verdict[0]]} {escape(clip(verdict[1], MAX_ROOT_VERDICT))}"
+        # Once resolved, what was found is history: a red circle would read as a live alarm to anyone scanning.
+        mark = (
+            STATUS_EMOJI[verdict[0]] if incident.is_open else ":white_check_mark: Resolved. Found while open:"
+        )
+        text += f"\n{mark} {escape(clip(verdict[1], MAX_ROOT_VERDICT))}"
     if level is not None:
         within = f"respond within {_age(level.respond_within)}" if level.respond_within else "respond at once"
         text += f"\n_{incident.severity}: {escape(level.meaning)}; {within}_"

@@ -230,6 +230,23 @@ def test_the_root_keeps_the_worst_open_finding_when_a_later_run_could_not_check(
 
 
 @pytest.mark.parametrize("cluster", ["bad-deploy"], indirect=True)
+def test_a_resolved_incident_root_shows_what_was_found_as_history_not_as_a_live_alarm(
+    cluster: Workspace,
+) -> None:
+    root, _ = opened_incident(cluster, BAD_DEPLOY_REPORT)
+    cluster.incident("resolve rolled back by hand")
+    cluster.wait_idle()
+    shown_root = root_text(cluster, root)
+    assert (
+        ":white_check_mark: Resolved. Found while open: Problem confirmed: nothing is serving" in shown_root
+    )
+    assert ":red_circle:" not in shown_root, "someone scanning the channel would take it for a live outage"
+    cluster.incident("reopen it came back")
+    cluster.wait_idle()
+    assert ":red_circle: Problem confirmed: nothing is serving" in root_text(cluster, root)
+
+
+@pytest.mark.parametrize("cluster", ["bad-deploy"], indirect=True)
 def test_a_sev_change_says_what_it_was_before(cluster: Workspace) -> None:
     root, thread = opened_incident(cluster, BAD_DEPLOY_REPORT)
     verdict = parts(thread)["verdict"]
