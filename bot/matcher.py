@@ -14,6 +14,7 @@ lines of what follows (bounded in number and in how far it looks) and the end, w
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import math
@@ -152,14 +153,21 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
         else:
             word = words[i]
             i += 1
-            if word in STOPWORDS or (word.isdigit() and not 3 <= len(word) <= 5):
-                continue  # clock times and ids are noise; status codes, exit codes and ports are signal
             if word in STATUS_CODES and i < len(words) and words[i] in COUNTED:
                 continue  # a count of things, not a status
-            out.append(WORDS.get(word) or _stem(word))
-            if word in STATUS_CODES:
-                out.append(f"http{word}")  # the code itself is more precise than its concept
+            out += _word_terms(word)
     return out + extra
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_terms(word: str) -> tuple[str, ...]:
+    """A word's terms: its concept (or its stem), none for a stopword or a number that is noise."""
+    if word in STOPWORDS or (word.isdigit() and not 3 <= len(word) <= 5):
+        return ()  # clock times and ids are noise; status codes, exit codes and ports are signal
+    term = WORDS.get(word) or _stem(word)
+    return (
+        (term, f"http{word}") if word in STATUS_CODES else (term,)
+    )  # a code is more precise than its concept
 
 
 def _split_case(match: re.Match[str]) -> str:
@@ -197,7 +205,6 @@ def _typo_cached(word: str) -> str | None:
     return _typo(word)
 
 
-@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """A light suffix stripper so 'uploads'/'uploading' and 'queries'/'query' meet; numbers stay as they are."""
     if word.isdigit() or len(word) <= 4:
@@ -281,10 +288,15 @@ def _error_lines(region: str) -> list[str]:
     half = MAX_ERROR_LINES // 2
     seen: set[str] = set()
     first: list[tuple[int, str]] = []
+    tried = 0  # lines read going forward (counted by hand: the count is read after the loop)
     for pos in _error_positions(lowered, 0, len(region), reverse=False):
+        tried += 1  # noqa: SIM113
         _keep(region, lowered, pos, seen, first)
         if len(first) == half:
             break
+    else:
+        if tried < MAX_LINES_TRIED:
+            return [line for _, line in first]  # every error line was read: reading back finds no other
     after_first = 0  # where the last of the first lines ends: the last lines are looked for after it
     if first:
         after_first = region.find("\n", first[-1][0])
@@ -340,8 +352,24 @@ _SPECIAL = set("\\.^$*+?{}[]()|")
 def _required_literals(pattern: str) -> tuple[str, ...]:
     """Literals one of which a regex needs to match (lowercased); () when there is nothing to rely on.
 
-    Used to skip a pattern cheaply when none of them is in the text: one literal per top-level alternative.
+    Used to skip a pattern cheaply when none of them is in the text: for each top-level alternative its longest
+    plain run or, without one, the literals of a group it cannot match without ("\\b(ErrImagePull|ImagePullBackOff)").
     """
+    literals: list[str] = []
+    for alternative in _alternatives(pattern):
+        run, groups = _plain_runs(alternative)
+        if run:
+            literals.append(run)
+            continue
+        needed = [found for group in groups if (found := _required_literals(group))]
+        if not needed:
+            return ()
+        literals += max(needed, key=lambda found: min(map(len, found)))  # the most selective group
+    return tuple(literals)
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a regex."""
     alternatives, depth, start = [], 0, 0
     i = 0
     while i < len(pattern):
@@ -362,13 +390,15 @@ def _required_literals(pattern: str) -> tuple[str, ...]:
             start = i + 1
         i += 1
     alternatives.append(pattern[start:])
-    literals = tuple(_required_literal(a) for a in alternatives)
-    return () if not all(literals) else literals
+    return alternatives
 
 
-def _required_literal(pattern: str) -> str:
-    """The longest run of plain characters a regex without top-level alternation needs (lowercased), or ''."""
-    runs, run, depth, i, top_level_or = [], "", 0, 0, False
+def _plain_runs(pattern: str) -> tuple[str, list[str]]:
+    """Of a regex without top-level alternation: the longest run of plain characters it needs (lowercased, or ''
+    when shorter than 3), and the bodies of the top-level groups it needs (not optional, not a lookaround)."""
+    runs, run, depth, i = [], "", 0, 0
+    groups: list[str] = []
+    group_start = 0
     while i < len(pattern):
         char = pattern[i]
         if char == "\\" and i + 1 < len(pattern):
@@ -380,20 +410,22 @@ def _required_literal(pattern: str) -> str:
                 run += nxt
             i += 2
             continue
-        if char in "([":
-            if char == "[":
-                close = pattern.find("]", i + 1)
-                i = close + 1 if close != -1 else len(pattern)
-                runs.append(run)
-                run = ""
-                continue
+        if char == "[":
+            close = pattern.find("]", i + 1)
+            i = close + 1 if close != -1 else len(pattern)
+            runs.append(run)
+            run = ""
+            continue
+        if char == "(":
+            if depth == 0:
+                group_start = i + 1
             depth += 1
             runs.append(run)
             run = ""
         elif char == ")":
             depth -= 1
-        elif char == "|" and depth == 0:
-            top_level_or = True
+            if depth == 0 and not pattern.startswith(("?", "*", "{0", "{,"), i + 1):
+                groups.append(pattern[group_start:i])
         elif char in "*?{":
             run = run[:-1]  # the last character may be absent
             runs.append(run)
@@ -408,10 +440,19 @@ def _required_literal(pattern: str) -> str:
             run += char
         i += 1
     runs.append(run)
-    if top_level_or:
-        return ""
     best = max(runs, key=len).lower()
-    return best if len(best) >= 3 else ""
+    return (best if len(best) >= 3 else ""), [
+        _group_body(g) for g in groups if not g.startswith(("?=", "?!", "?<"))
+    ]
+
+
+def _group_body(group: str) -> str:
+    """A group's regex without its '?:' or '?P<name>' prefix."""
+    if group.startswith("?:"):
+        return group[2:]
+    if group.startswith("?P<"):
+        return group[group.index(">") + 1 :]
+    return group
 
 
 @dataclass
@@ -489,11 +530,16 @@ class Matcher:
             df.update(doc.tf.keys())
         self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.avg_length = sum(d.length for d in self.docs) / n if n else 1.0
-        self.norms = [K1 * (1 - B + B * d.length / self.avg_length) for d in self.docs]
+        norms = [K1 * (1 - B + B * d.length / self.avg_length) for d in self.docs]
+        # Each term's BM25 gain per playbook depends on the playbooks alone: computed once, not per query.
         self.postings: dict[str, list[tuple[int, float]]] = {}
         for i, doc in enumerate(self.docs):
             for term, tf in doc.tf.items():
-                self.postings.setdefault(term, []).append((i, tf))
+                weight = (
+                    TERM_WEIGHTS.get(term, 1.0 if term in CONCEPTS or "_" in term else W_PLAIN_WORD)
+                    * self.idf[term]
+                )
+                self.postings.setdefault(term, []).append((i, weight * tf * (K1 + 1) / (tf + norms[i])))
         # Inverted indexes for the evidence: patterns by literal, phrases by first term, alert names flat.
         self.by_literal: dict[str, list[tuple[int, int]]] = {}
         self.always_run: list[tuple[int, int]] = []
@@ -554,7 +600,7 @@ class Matcher:
         )
         in_play = [i for i, d in enumerate(self.docs) if guide is None or d.playbook.guide == guide]
         bm25 = self._bm25(query_terms, in_play)
-        evidence = self._evidence(read, lowered, seq, positions)
+        evidence = self._evidence(read, lowered, positions)
         scored = []
         for i in in_play:
             doc = self.docs[i]
@@ -603,16 +649,9 @@ class Matcher:
         allowed = None if len(in_play) == len(self.docs) else set(in_play)
         gains: dict[int, list[tuple[float, str]]] = {}
         for term in query_terms:
-            postings = self.postings.get(term)
-            if not postings:
-                continue
-            weight = (
-                TERM_WEIGHTS.get(term, 1.0 if term in CONCEPTS or "_" in term else W_PLAIN_WORD)
-                * self.idf[term]
-            )
-            for i, tf in postings:
+            for i, gain in self.postings.get(term, ()):
                 if allowed is None or i in allowed:
-                    gains.setdefault(i, []).append((weight * tf * (K1 + 1) / (tf + self.norms[i]), term))
+                    gains.setdefault(i, []).append((gain, term))
         out = {}
         for i, contributions in gains.items():
             contributions.sort(reverse=True)
@@ -621,7 +660,7 @@ class Matcher:
         return out
 
     def _evidence(
-        self, text: str, lowered: str, seq: list[str], positions: dict[str, list[int]]
+        self, text: str, lowered: str, positions: dict[str, list[int]]
     ) -> dict[int, tuple[float, list[str], bool]]:
         """Error strings, alert names and phrases found in the text, per playbook: bonus, reasons, strong or not.
 
@@ -649,10 +688,14 @@ class Matcher:
                 alerts.setdefault(i, []).append(f"alert {name}")
         phrases: dict[int, list[str]] = {}
         in_text = set(positions)  # a phrase is looked for in order only when the text has all its terms
+        contained: dict[tuple[str, ...], bool] = {}  # playbooks share phrases: each is looked for once
         for term in positions:
             for i, phrase, pseq, needed in self.phrases_by_first.get(term, ()):
-                if needed <= in_text and _contains(seq, pseq, positions):
-                    phrases.setdefault(i, []).append(phrase)
+                if needed <= in_text:
+                    if pseq not in contained:
+                        contained[pseq] = _contains(pseq, positions)
+                    if contained[pseq]:
+                        phrases.setdefault(i, []).append(phrase)
         out: dict[int, tuple[float, list[str], bool]] = {}
         for i in set(found) | set(alerts) | set(phrases):
             why = [reason for _, reason in sorted(found.get(i, []))]
@@ -743,12 +786,18 @@ def _whole_word(text: str, start: int, length: int) -> bool:
     return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
 
 
-def _contains(seq: list[str], sub: tuple[str, ...], positions: Mapping[str, list[int]]) -> bool:
-    """True when `sub` occurs in `seq` in order (gaps allowed, within a short window); the caller has seen that
-    every term of `sub` is in `positions`."""
-    rest, reach = sub[1:], 2 * len(sub)
+def _contains(sub: tuple[str, ...], positions: Mapping[str, list[int]]) -> bool:
+    """True when the terms of `sub` occur in the text in order, gaps allowed, each within 2 * len(sub) terms of
+    the first; `positions` holds each term's places in order, and the caller has seen that all of `sub` is there."""
+    reach = 2 * len(sub)
     for start in positions[sub[0]]:
-        window = iter(seq[start + 1 : start + 1 + reach])
-        if all(term in window for term in rest):  # each found after the one before
+        at = start
+        for term in sub[1:]:
+            places = positions[term]
+            j = bisect.bisect_right(places, at)  # its first place after the term before
+            if j == len(places) or places[j] > start + reach:
+                break
+            at = places[j]
+        else:
             return True
     return False
