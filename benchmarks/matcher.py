@@ -11,14 +11,17 @@ For each split the figures come twice: without a service (the whole catalogue) a
 ...`: the text's own service if the entry names one, else each guide of its expected playbooks, scored against the
 expected playbooks of that guide; texts that fit no playbook are scored under every guide and count as abstained
 only when abstained under all of them). Top-1 and top-3 count an abstention as a miss. Latency covers every query,
-pasted logs of 1,000 to 400,000 characters (routine lines and one error) and a 40,000-character mix of every written
-evaluation text (a stress case: all the symptoms at once).
+pasted logs of 1,000 to 400,000 characters (routine lines and one error), a 40,000-character service log that is
+errors from end to end (error lines of several kinds, each different, with stack frames between them: the most a
+paste makes the matcher read) and a 40,000-character mix of every written evaluation text (a stress case: all the
+symptoms at once).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import random
 import statistics
 import time
 from collections.abc import Iterable
@@ -152,6 +155,42 @@ def pasted_log(size: int) -> str:
     return (body[:cut] + error + body)[:size]
 
 
+def pasted_error_log(size: int) -> str:
+    """A Java/Python service log of `size` characters failing throughout: half error lines (seven kinds, with ids and
+    paths that differ line by line), stack frames and a few routine lines, the same for every run (seeded)."""
+    rnd = random.Random(1)
+    classes = ["com.example.orders.OrderService", "io.grpc.netty.NettyClientHandler", "org.postgresql.Driver",
+               "redis.clients.jedis.Pool", "urllib3.connectionpool", "sqlalchemy.pool.impl.QueuePool"]  # fmt: skip
+    errors = [
+        "java.net.SocketTimeoutException: Read timed out",
+        "ConnectionError: Error 111 connecting to redis:6379. Connection refused.",
+        "psycopg2.OperationalError: FATAL: remaining connection slots are reserved",
+        "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+        "java.lang.OutOfMemoryError: Java heap space",
+        "HTTP 503 Service Unavailable from payments-api",
+        "TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30",
+    ]
+    lines: list[str] = []
+    while sum(map(len, lines)) < size:
+        kind = rnd.random()
+        if kind < 0.5:
+            lines.append(
+                f"2024-05-14T09:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}Z ERROR [worker-{rnd.randint(1, 40)}] "
+                f"{rnd.choice(classes)}: Request {rnd.randint(1000, 9999)} failed: {rnd.choice(errors)} "
+                f"(trace_id={rnd.getrandbits(64):x}, path=/v1/orders/{rnd.randint(1, 99999)})"
+            )
+        elif kind < 0.8:
+            frame = rnd.choice(["handle", "process", "call", "invoke"]) + rnd.choice(["Request", "Batch", ""])
+            lines.append(
+                f"\tat {rnd.choice(classes)}.{frame}({rnd.choice(classes).split('.')[-1]}.java:{rnd.randint(10, 900)})"
+            )
+        else:
+            lines.append(
+                f"2024-05-14T09:41:07Z INFO request handled status=200 duration={rnd.randint(1, 90)}ms"
+            )
+    return "\n".join(lines)[:size]
+
+
 def pasted_mix(size: int, queries: list[dict[str, Any]]) -> str:
     """A stress case: `size` characters of every written evaluation text, one after another (all symptoms at once)."""
     lines = [q["text"].replace("\n", " ") for q in queries if q["origin"] == "written"]
@@ -218,6 +257,7 @@ def main() -> None:
     )
     print("pasted text (wall clock; CPU time in brackets, the machine is shared):")
     cases = [(f"log of {size:>7,} chars", pasted_log(size)) for size in (1_000, 10_000, 40_000, 400_000)]
+    cases.append(("errors-only log of 40,000 chars", pasted_error_log(40_000)))
     cases.append(("mix of 40,000 chars", pasted_mix(40_000, queries)))
     for name, text in cases:
         wall, cpu, result = timed(matcher, text)

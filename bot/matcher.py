@@ -84,15 +84,17 @@ ERROR_WORDS = ("error", "exception", "fatal", "panic", "traceback", "refused", "
                "killed", "failed", "failure", "oom", "unavailable", "forbidden", "unauthorized", "reset by peer")  # fmt: skip
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
-# A word in mixed case: split into its parts ("ConnectionRefusedError"), unless the vocabulary knows it whole
-# ("BigQuery", "NetworkPolicy": "Big Query" would be any query). Tried from word starts only: from every position
-# inside a word too, it rescanned the rest of the word each time.
-_MIXED_CASE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*(?:[a-z0-9][A-Z]|[A-Z]{2}[a-z])[A-Za-z0-9]*")
+# Where a word in mixed case turns to its next part ("connectionRefused", "HTTPServer"). It starts with the capital
+# so that the regex engine skips to capitals, not trying every position of the text.
+_CASE_TURN = re.compile(r"[A-Z](?:(?<=[a-z0-9][A-Z])|(?<=[A-Z]{2})(?=[a-z]))")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]*")
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 _STATUS_PLURAL = re.compile(r"\b([1-5]\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
 _SCHEME = re.compile(r"\bhttps?://", re.IGNORECASE)  # a URL's scheme says nothing about TLS trouble
 _NAME = re.compile(r"[A-Za-z]{6,}")  # library error names are looked up whole, before camelCase is split
+_LIBRARY_TERMS = {name: tuple(folded.split()) for name, folded in LIBRARY_ERRORS.items()}
 # An empty value where there should be results ("highlights is []", "returned {}") is the word 'empty'.
 _EMPTY = re.compile(r"\[\s*\]|\{\s*\}|\"\"")
 _EMPTY_VALUE = re.compile(r"(?:\bis|\bare|\breturns?|\breturned|\bgot|=|:)\s*(?:\[\s*\]|\{\s*\}|\"\")")
@@ -134,8 +136,8 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
 
     `known` are words not to read as typos (the matcher passes the words its playbooks use).
     """
-    extra = [c for name in _NAME.findall(text) for c in LIBRARY_ERRORS.get(name.lower(), "").split()]
-    text = _MIXED_CASE.sub(_split_case, _SCHEME.sub(" ", text))
+    extra = [c for name in _NAME.findall(text) for c in _LIBRARY_TERMS.get(name.lower(), ())]
+    text = _split_mixed_case(_SCHEME.sub(" ", text))
     text = text.lower().replace("'", "").replace("\u2019", "")
     text = _empty_values(text)
     if _DIGITS.search(text):
@@ -170,9 +172,26 @@ def _word_terms(word: str) -> tuple[str, ...]:
     )  # a code is more precise than its concept
 
 
-def _split_case(match: re.Match[str]) -> str:
-    whole = match.group(0).lower()
-    return whole if whole in WORDS else _CAMEL.sub(" ", match.group(0))
+def _split_mixed_case(text: str) -> str:
+    """Words in mixed case split into their parts ("ConnectionRefusedError"), unless the vocabulary knows them
+    whole ("BigQuery", "NetworkPolicy": "Big Query" would be any query)."""
+    pieces, last = [], 0
+    for turn in _CASE_TURN.finditer(text):
+        if turn.start() < last:
+            continue  # in the word just split
+        start = turn.start()
+        while start > last and text[start - 1] in _ALNUM:
+            start -= 1
+        end = _ALNUM_RUN.match(text, turn.start()).end()
+        pieces += [text[last:start], _split_word(text[start:end])]
+        last = end
+    return "".join(pieces) + text[last:] if pieces else text
+
+
+@functools.lru_cache(maxsize=65536)
+def _split_word(word: str) -> str:
+    whole = word.lower()
+    return whole if whole in WORDS else _CAMEL.sub(" ", word)
 
 
 def _empty_values(text: str) -> str:
