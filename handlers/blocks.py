@@ -398,7 +398,7 @@ def summary_blocks(summary: Summary) -> list[Block]:
     if people:
         lines.append("*Who took part:* " + ", ".join(f"<@{p}>" for p in people))
     if summary.verdict:
-        lines.append(f"*Latest verdict:* {escape(clip(summary.verdict, 500))}")
+        lines.append(f"*{summary.verdict_label}:* {escape(clip(summary.verdict, 500))}")
     lines += [f"• {escape(clip(f, 300))}" for f in summary.findings[:5]]
     if summary.pages or summary.escalations:
         lines.append("*Pages and escalations:* " + escape("; ".join(summary.pages + summary.escalations)))

@@ -295,8 +295,8 @@ def alert_unplaced(name: str, labels: str) -> str:
     return f":warning: Alert *{escape(name)}* is firing, but its labels name no service I know ({escape(labels)})."
 
 
-def incident_status(incident: Incident, verdict: str | None, durations: str) -> str:
+def incident_status(incident: Incident, verdict: str | None, verdict_label: str, durations: str) -> str:
     sev = incident.severity or "no SEV"
     who = f", commander <@{incident.commander}>" if incident.commander else ""
     text = f"*{incident.id}* `{incident.service}`: {incident.status.value}, {sev}{who}. {durations}"
-    return text + (f"\nLatest verdict: {escape(verdict)}" if verdict else "")
+    return text + (f"\n{verdict_label}: {escape(verdict)}" if verdict else "")

@@ -300,7 +300,7 @@ class SlackView:
 
 def _status_text(incident: Incident, summary: Summary) -> str:
     durations = "; ".join(f"{name} {duration(d)}" for name, d in summary.durations())
-    return messages.incident_status(incident, summary.verdict, durations)
+    return messages.incident_status(incident, summary.verdict, summary.verdict_label, durations)
 
 
 def _clock_time(when: datetime) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.incidents import ActionRequest, Incident, TimelineEntry, TimelineKind
+from bot.incidents import ActionRequest, Incident, RequestState, TimelineEntry, TimelineKind
 from bot.store import Store
 
 FOLLOW_UP = ("follow-up", "follow up", "followup", "todo", "action item")
@@ -33,12 +33,19 @@ class Summary:
     participants: list[str]
     findings: list[str]
     verdict: str | None
+    fixed_since_verdict: (
+        bool  # a fix succeeded after the latest diagnosis: the verdict says how it was before
+    )
     pages: list[str]
     escalations: list[str]
     actions: list[ActionRequest]
     resolution: str | None
     follow_ups: list[str]
     timeline: list[TimelineEntry] = field(repr=False, default_factory=list)
+
+    @property
+    def verdict_label(self) -> str:
+        return "Diagnosis before the fix" if self.fixed_since_verdict else "Latest verdict"
 
     def durations(self) -> list[tuple[str, timedelta]]:
         """Time from each milestone to the next one reached ("opened -> acknowledged: 12 min")."""
@@ -69,6 +76,13 @@ def summarize(store: Store, incident: Incident, now: datetime) -> Summary:
         participants=sorted({a for a in actors if a}),
         findings=findings[:8],
         verdict=verdicts[-1].text if verdicts else None,
+        fixed_since_verdict=bool(verdicts)
+        and any(
+            e.kind is TimelineKind.ACTION_RESULT
+            and e.data.get("state") == RequestState.SUCCEEDED
+            and e.at >= verdicts[-1].at
+            for e in timeline
+        ),
         pages=[e.text for e in timeline if e.kind is TimelineKind.PAGED],
         escalations=[e.text for e in timeline if e.kind is TimelineKind.ESCALATED],
         actions=store.requests_in(incident.id),

@@ -278,6 +278,8 @@ def test_the_summary_and_the_postmortem_export_show_everything_that_happened(
 
     (summary,) = [m for m in thread(workspace, incident) if f"Summary of {incident.id}" in m]
     assert "first diagnosis → acknowledged 3 min" in summary and "acknowledged → resolved 10 min" in summary
+    # the verdict was written before the rollback fixed it: it is not presented as the latest word on the service
+    assert "*Diagnosis before the fix:* Problem confirmed" in summary and "Latest verdict" not in summary
     assert (
         "*Fix:* Roll back the recent deployment (breaking change): asked by <@U0BOB>, approved by <@U0ALICE>: succeeded"
         in summary
