@@ -175,11 +175,18 @@ def satisfied(condition: Condition, findings: list[Finding]) -> bool:
 
 
 def diagnose(playbook: Playbook, findings: list[Finding], duration_ms: float) -> Diagnosis:
-    """Roll findings up: a SEV only for a confirmed problem (the most severe of the playbook's default and the
-    hints that fire) and the fixes whose conditions the findings meet."""
-    if not any(f.faults for f in findings):
+    """Roll findings up: a SEV only for faults (the most severe of the playbook's default and the hints that fire;
+    warning signs alone suggest no more than SEV-3 unless a hint says they do) and the fixes whose conditions the
+    findings meet."""
+    faults = [fault for f in findings for fault in f.faults]
+    if not faults:
         return Diagnosis(playbook, findings, None, ["no problem confirmed"], [], duration_ms)
     sev, reasons = playbook.severity.default, [f"{playbook.severity.default} is this playbook's default"]
+    if sev.rank < Sev.SEV3.rank and all(f.status != Status.CRITICAL for f in faults):
+        sev, reasons = (
+            Sev.SEV3,
+            [f"only warning signs, nothing critical: {Sev.SEV3} until a problem is confirmed"],
+        )
     for hint in playbook.severity.hints:
         if satisfied(hint.when, findings) and hint.sev.rank <= sev.rank:
             if hint.sev.rank < sev.rank:

@@ -145,6 +145,22 @@ def test_a_healthy_run_suggests_no_sev_and_offers_no_fix(book: Playbook) -> None
     assert (done.suggested_sev, done.sev_reasons, done.remediations) == (None, ["no problem confirmed"], [])
 
 
+def test_warning_signs_alone_suggest_no_more_than_sev3_unless_a_hint_says_so(tmp_path: Path) -> None:
+    busy = "memory 86% of limit on api-gateway-7d9f6b8c5-abc12"
+    warned = finding("k8s.resource_usage", "k8s.resource_usage", Status.WARN, busy,
+                     fault("Usage/api-gateway:memory", Rank.SATURATED, Status.WARN, busy, "memory-high"))  # fmt: skip
+    steps = [{"probe": "k8s.resource_usage"}, {"probe": "k8s.pods"}]
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    plain = playbook(tmp_path / "a", steps, severity={"default": "SEV-2"})
+    done = diagnose(plain, [warned], 40)
+    assert done.verdict.startswith(f"Warning signs: {busy}")
+    assert done.suggested_sev == Sev.SEV3 and "only warning signs" in done.sev_reason
+    assert diagnose(plain, [pods()], 40).suggested_sev == Sev.SEV2, "a confirmed problem gets the default"
+    hinted = playbook(tmp_path / "b", steps, severity={"default": "SEV-3", "hints": [
+        {"sev": "SEV-2", "when": {"probe": "k8s.resource_usage", "status": ["warn", "critical"]}, "why": "Memory is short."}]})  # fmt: skip
+    assert diagnose(hinted, [warned], 40).suggested_sev == Sev.SEV2
+
+
 def test_sev_reasons_read_as_one_sentence() -> None:
     assert join_reasons(
         ["Gateway pods are not serving; complete outage.", "The database cannot be reached."]
