@@ -21,7 +21,7 @@ DOCUMENTATION = "a documentation report"
 QUESTION = "a how-to question"
 CHORE = "a maintenance task"
 
-_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_URL = re.compile(r"\b(?:https?://|www\.)\S+")
 _CODE = re.compile(r"`[^`\n]*`")
 
 # Someone is hurting now: never a feature request, whatever else the text says.
@@ -29,7 +29,6 @@ _URGENT = re.compile(
     r"\b(right now|asap|urgent(?:ly)?|emergency|outage|on fire|sev-?[12]|p[01])\b"
     r"|\b(prod|production|site|service|api|app|everything|website)\s+(?:is\s+|are\s+)?(down|dead|broken|on fire)\b"
     r"|\b(customers?|users?)\s+(?:are\s+|is\s+)?(can'?t|cannot|unable|not able|getting|seeing|complaining)\b",
-    re.IGNORECASE,
 )
 
 # Each cue list puts its word cues under one `\b(?:...)`: the engine then tests the word boundary once per
@@ -67,7 +66,6 @@ _REQUEST = re.compile(
     # asking for better error reporting: "Permission denied errors should include ...", "error message should say ..."
     r"|error\s+messages?\s+(?:should|could|must|needs?\s+to)\b"
     r"|errors?\s+should\s+(?:include|contain|show|say|mention|explain|be\s+(?:more|clearer|logged|reported))\b)",
-    re.IGNORECASE,
 )
 
 _DOCS = re.compile(
@@ -80,7 +78,6 @@ _DOCS = re.compile(
     r"(?:wrong|outdated|out of date|incorrect|missing|broken|unclear|confusing|misleading)\b"
     r"|typos?\s+in\b|(?:missing|add|update|improve|fix)\s+(?:the\s+)?(?:docs?|documentation|readme)\b"
     r"|document(?:ation)?\s+(?:for|about|on|how)\b)",
-    re.IGNORECASE,
 )
 
 # Weaker cues: a question, a wish for other behaviour, a chore or a mention of the docs. They mean "not an
@@ -98,7 +95,6 @@ _QUESTION = re.compile(
     r"|does\s+\S+\s+support\b|(?:can|could)\s+(?:i|someone|anyone)\b|does\s+anyone\s+know\b"
     r"|any\s+(?:ideas?|way|guidance|docs|documentation|examples?|recommendations?)\b"
     r"|what\s+does\s+\S+(?:\s+\S+)?\s+mean\b|what\s+(?:is|are)\s+the\s+difference\b)",
-    re.IGNORECASE,
 )
 _WISH = re.compile(
     r"\A\s*better\b"
@@ -108,13 +104,11 @@ _WISH = re.compile(
     r"|a\s+way\s+to\b|we\s+need\s+to\s+(?:add|have|support)\b"
     r"|needs?\s+(?:an?\s+(?:\w+\s+){0,2}(?:endpoint|option|setting|flag|button|page|api|way)|to\s+(?:support|expose|provide))\b"
     r"|(?:allow|enable)\s+(?:users?|us|people|clients?)\s+to\b)",
-    re.IGNORECASE,
 )
 _DOCS_MENTION = re.compile(
     r"\A\s*document\b"
     r"|\b(?:(?:docs?|documentation|readme|wiki|tutorial|instructions?|clarify|clarification|wording|explain|explanation|typos?|spelling)\b"
     r"|[\w/.-]+\.(?:md|rst)\b|not\s+up\s+to\s+date\b|outdated\b|examples?\s+(?:for|of|on|showing|how)\b)",
-    re.IGNORECASE,
 )
 
 # Maintenance: a conventional-commit prefix, a dependency bump or a release is a chore whatever words follow.
@@ -122,12 +116,10 @@ _CHORE = re.compile(
     r"\A\s*(?:chore|refactor|ci|build|style|tests?|deps|housekeeping)(?:\([\w-]+\))?\s*:"
     r"|\A\s*\[(?:chore|refactor|ci|build|style|tests?|deps|housekeeping)\]"
     r"|\A\s*bump\s+\S+\s+from\s+\S+\s+to\b|\A\s*(?:release|prepare\s+release|releasing)\s+v?\d+(?:\.\d+)*\s*\Z",
-    re.IGNORECASE,
 )
 # Weaker chores: only when nothing is failing ("migrate CI to ...", "deprecation warning: ...").
 _CHORE_WEAK = re.compile(
     r"\A\s*(?:bump|upgrade|migrate|refactor|rename|deprecate|drop\s+support)\b|\bdeprecat(?:ed|ion)\b",
-    re.IGNORECASE,
 )
 
 # Something is failing: a how-to question that carries one of these is about an incident.
@@ -144,7 +136,6 @@ _FAILING = re.compile(
     r"|(?:returns?|returning|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b"
     r"|http/\d(?:\.\d)?\s+[45]\d\d\b|oom\w*|out\s+of\s+memory\b|is\s+down\b"
     r"|slow(?:s|er|ness|ly|down)?\b|tak(?:es|ing|e)\s+(?:over\s+|about\s+|around\s+|~)?\d+(?:[.,]\d+)?\s*(?:ms|s|secs?|seconds?|min(?:ute)?s?)\b)",
-    re.IGNORECASE,
 )
 
 
@@ -155,7 +146,7 @@ def not_incident(text: str, quotes_an_error: bool = False) -> str | None:
     the weaker cues."""
     if not text or not text.strip():
         return None
-    unlinked = _URL.sub(" ", text)
+    unlinked = _URL.sub(" ", text.lower())  # the cues are written in lower case: no case-insensitive matching
     prose = _CODE.sub(" ", unlinked)  # cues count in the prose; failure evidence counts in code spans too
     if _URGENT.search(prose):
         return None
