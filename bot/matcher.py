@@ -19,6 +19,7 @@ import functools
 import itertools
 import math
 import re
+import string
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -87,7 +88,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 # Where a word in mixed case turns to its next part ("connectionRefused", "HTTPServer"). It starts with the capital
 # so that the regex engine skips to capitals, not trying every position of the text.
 _CASE_TURN = re.compile(r"[A-Z](?:(?<=[a-z0-9][A-Z])|(?<=[A-Z]{2})(?=[a-z]))")
-_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ALNUM = frozenset(string.ascii_letters + string.digits)
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]*")
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
@@ -167,9 +168,8 @@ def _word_terms(word: str) -> tuple[str, ...]:
     if word in STOPWORDS or (word.isdigit() and not 3 <= len(word) <= 5):
         return ()  # clock times and ids are noise; status codes, exit codes and ports are signal
     term = WORDS.get(word) or _stem(word)
-    return (
-        (term, f"http{word}") if word in STATUS_CODES else (term,)
-    )  # a code is more precise than its concept
+    # a status code is also kept as itself: the code is more precise than its concept
+    return (term, f"http{word}") if word in STATUS_CODES else (term,)
 
 
 def _split_mixed_case(text: str) -> str:

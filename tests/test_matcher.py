@@ -310,3 +310,28 @@ def test_quality_on_the_evaluation_set(hinted: Matcher, example_config: Config) 
     assert labelled >= 400 and unlabelled >= 100
     assert top3 / labelled >= 0.93
     assert abstained / unlabelled >= 0.85
+
+
+def test_no_error_string_pattern_is_skipped_on_a_text_it_matches(catalog: Catalog) -> None:
+    # Patterns are searched only in texts that hold one of their literals: a literal the pattern does not
+    # need would hide a match. Tried on the error strings the tests know and on the evaluation texts.
+    from test_matcher_error_strings import CASES
+
+    evaluation = Path(__file__).parents[1] / "benchmarks"
+    texts = [text for cases in CASES.values() for text in cases]
+    texts += [
+        "p95 > 800ms since noon",
+        "dq failed on orders",
+        "Data quality validation failure",
+        "ErrImagePull",
+    ]
+    for name in ("matcher_eval.yaml", "matcher_eval_real.yaml"):
+        texts += [entry["text"] for entry in yaml.safe_load((evaluation / name).read_text())["queries"]]
+    indexed = [(literals, pattern) for doc in Matcher(catalog).docs for literals, pattern in doc.patterns]
+    assert sum(1 for literals, _ in indexed if literals) >= len(indexed) - 2, (
+        "nearly every pattern has literals"
+    )
+    for literals, pattern in indexed:
+        for text in texts:
+            if literals and pattern.search(text):
+                assert any(literal in text.lower() for literal in literals), (pattern.pattern, text)
