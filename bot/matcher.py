@@ -108,6 +108,10 @@ _UNITS = sorted({*DURATION_UNITS, *SIZE_UNITS, "%", "percent"}, key=len, reverse
 _QUANTITY = re.compile(
     r"(?<![\w.:/])(\d+(?:[.,]\d+)?)\+?\s?(" + "|".join(re.escape(u) for u in _UNITS) + r")(?![a-z0-9])(\+?)"
 )
+# A share of CPU written as a ratio: "950m/1000m", "3.9 of 4 cores" (units on the whole, so that "3/3 pods" is not one).
+_CPU_SHARE = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)\s?(m|cores?|v?cpus?)?\s*(?:/|of|out of)\s*(\d+(?:\.\d+)?)\s?(m|cores?|v?cpus?)(?![a-z0-9])"
+)
 # An issue's title, or a message's first sentence: it says what is wrong, what follows adds names and detail.
 _HEADING = re.compile(r"[^\n]{8,200}?(?:[.!?](?=\s)|(?=\n))")
 _BEFORE = re.compile(r"([a-z]+)\W*(?:\d+(?:[.,]\d+)?\s*-\s*)?$")
@@ -132,6 +136,14 @@ def _quantity(match: re.Match[str], text: str) -> str:
     return " slow " if seconds >= SLOW_FROM_SECONDS else " "
 
 
+def _cpu_share(match: re.Match[str]) -> str:
+    """A CPU share at or over the saturation line is 'overload'; below it, the numbers say nothing."""
+    used, used_unit, whole, unit = match.groups()
+    if (used_unit or unit) != unit or not float(whole):
+        return " "  # "500m of 2 cores": units that differ are not compared
+    return " overload " if 100 * float(used) / float(whole) >= SATURATED_FROM_PERCENT else " "
+
+
 def terms(text: str, known: Collection[str] = ()) -> list[str]:
     """Concept terms of a text, in order: camelCase split, phrases, units and synonyms folded, stopwords dropped.
 
@@ -144,6 +156,7 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
     if _DIGITS.search(text):
         text = _STATUS_PLURAL.sub(r"\1", text)
         text = _QUANTITY.sub(lambda m: _quantity(m, text), text)
+        text = _CPU_SHARE.sub(_cpu_share, text)
     words = [_spelled(word, known) for word in _WORD.findall(text)]
     out: list[str] = []
     i = 0

@@ -273,6 +273,9 @@ def test_numbers_with_units_read_as_what_they_mean() -> None:
     assert "slow" not in terms("polling every 10 seconds") and "slow" not in terms("took 12ms")
     assert "timeout" in terms("timeout of 120000ms exceeded")
     assert "overload" in terms("CPU at 95%") and "overload" not in terms("error rate 7%")
+    assert "overload" in terms("pods at 950m/1000m CPU") and "overload" in terms("3.9 of 4 cores busy")
+    assert "overload" not in terms("200m/1000m") and "overload" not in terms("3/3 pods ready")
+    assert "overload" not in terms("requests 900m of 1 core"), "millicores against cores are not compared"
     assert "memory" in terms("limit is 512Mi") and "memory" not in terms("uploading a PNG over 10MB")
     assert "http500" in terms("500 on every request") and "http500" not in terms("past 500 concurrent users")
 
