@@ -183,10 +183,8 @@ def diagnose(playbook: Playbook, findings: list[Finding], duration_ms: float) ->
         return Diagnosis(playbook, findings, None, ["no problem confirmed"], [], duration_ms)
     sev, reasons = playbook.severity.default, [f"{playbook.severity.default} is this playbook's default"]
     if sev.rank < Sev.SEV3.rank and all(f.status != Status.CRITICAL for f in faults):
-        sev, reasons = (
-            Sev.SEV3,
-            [f"only warning signs, nothing critical: {Sev.SEV3} until a problem is confirmed"],
-        )
+        sev = Sev.SEV3
+        reasons = [f"only warning signs, nothing critical: {sev} until a problem is confirmed"]
     for hint in playbook.severity.hints:
         if satisfied(hint.when, findings) and hint.sev.rank <= sev.rank:
             if hint.sev.rank < sev.rank:

@@ -33,9 +33,8 @@ class Summary:
     participants: list[str]
     findings: list[str]
     verdict: str | None
-    fixed_since_verdict: (
-        bool  # a fix succeeded after the latest diagnosis: the verdict says how it was before
-    )
+    # a fix succeeded after the latest diagnosis: the verdict says how things were before it
+    fixed_since_verdict: bool
     pages: list[str]
     escalations: list[str]
     actions: list[ActionRequest]
