@@ -89,7 +89,6 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 # so that the regex engine skips to capitals, not trying every position of the text.
 _CASE_TURN = re.compile(r"[A-Z](?:(?<=[a-z0-9][A-Z])|(?<=[A-Z]{2})(?=[a-z]))")
 _ALNUM = frozenset(string.ascii_letters + string.digits)
-_ALNUM_RUN = re.compile(r"[A-Za-z0-9]*")
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 _STATUS_PLURAL = re.compile(r"\b([1-5]\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
@@ -195,7 +194,9 @@ def _split_mixed_case(text: str) -> str:
         start = turn.start()
         while start > last and text[start - 1] in _ALNUM:
             start -= 1
-        end = _ALNUM_RUN.match(text, turn.start()).end()
+        end = turn.end()
+        while end < len(text) and text[end] in _ALNUM:
+            end += 1
         pieces += [text[last:start], _split_word(text[start:end])]
         last = end
     return "".join(pieces) + text[last:] if pieces else text
