@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -406,11 +407,24 @@ class Config(Strict):
 
     def service(self, name: str) -> tuple[str, Service]:
         """Find a service by name or alias (case-insensitive)."""
-        wanted = name.strip().lower()
-        for key, service in self.services.items():
-            if wanted == key or wanted in (a.lower() for a in service.aliases):
-                return key, service
-        raise UnknownNameError("service", name, list(self.services))
+        key = self._service_names.get(name.strip().lower())
+        if key is None:
+            raise UnknownNameError("service", name, list(self.services))
+        return key, self.services[key]
+
+    # Both are read on every /diagnose before Slack is answered: worked out once, not per request.
+    @cached_property
+    def _service_names(self) -> dict[str, str]:
+        """Each service's name and aliases (lower case) to its name."""
+        names = {alias.lower(): key for key, service in self.services.items() for alias in service.aliases}
+        return names | {key: key for key in self.services}
+
+    @cached_property
+    def diagnose_channels(self) -> frozenset[str]:
+        """Where /diagnose may open incidents: the incident channels, and every service's own channels."""
+        names = set(self.slack.incident_channels)
+        names |= {channel for service in self.services.values() for channel in service.channels}
+        return frozenset(name.lstrip("#") for name in names)
 
 
 def load_config(path: Path, guides: list[str] | None = None) -> Config:

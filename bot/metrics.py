@@ -5,8 +5,8 @@ about Slack. `chatops serve` runs several processes (handlers.workers), so it co
 `count_in(directory)` before the first metric is made, in the serving process and in every worker, and
 `exposition()` adds up every process's files. Without it (the shell, tests) each process counts for itself.
 
-    chatops_slack_requests_total            requests at /slack/events
-    chatops_ack_seconds                     time to answer them (Slack allows 3 s)
+    chatops_ack_seconds                     time to answer Slack's requests at /slack/events (Slack allows
+                                            3 s); its _count is the number of requests
     chatops_probe_seconds{probe}            each check's duration (count and sum: a histogram per probe made
                                             every scrape add up thousands of per-process samples)
     chatops_probe_results_total{probe,status}   each check's outcome
@@ -42,9 +42,6 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None) -> None:
         self.registry = registry
-        self.slack_requests = Counter(
-            "chatops_slack_requests", "Requests from Slack at /slack/events", registry=registry
-        )
         self.ack_seconds = Histogram(
             "chatops_ack_seconds",
             "Time to answer a request from Slack",

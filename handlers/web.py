@@ -81,7 +81,6 @@ def wsgi_app(
             started = time.perf_counter()
             answer = slack(environ, start_response)  # Bolt has run the listener, acked, and built the body
             counted.ack_seconds.observe(time.perf_counter() - started)
-            counted.slack_requests.inc()
             return answer
         if path == "/alertmanager":
             return alertmanager(environ, start_response, deps)

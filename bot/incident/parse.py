@@ -25,15 +25,8 @@ class Refusal:
     reason: Literal["empty", "help", "no_symptom", "not_incident_channel"]
 
 
-def incident_channels(config: Config) -> set[str]:
-    """Where /diagnose may open incidents: the incident channels, and every service's own channels."""
-    names = set(config.slack.incident_channels)
-    names |= {channel for service in config.services.values() for channel in service.channels}
-    return {name.lstrip("#") for name in names}
-
-
 def is_incident_channel(config: Config, channel_id: str, channel_name: str | None) -> bool:
-    allowed = incident_channels(config)
+    allowed = config.diagnose_channels
     return channel_id.lstrip("#") in allowed or (channel_name or "").lstrip("#") in allowed
 
 

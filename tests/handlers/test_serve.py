@@ -62,7 +62,7 @@ def post(url: str, body: str, **kwargs: object) -> httpx.Response:
 
 def requests_counted(metrics: str) -> float:
     return next(float(line.split()[1]) for line in metrics.splitlines()
-                if line.startswith("chatops_slack_requests_total "))  # fmt: skip
+                if line.startswith("chatops_ack_seconds_count "))  # fmt: skip
 
 
 def test_a_signed_command_over_http_opens_the_incident(served: tuple[str, FakeSlackApi]) -> None:
@@ -110,7 +110,7 @@ def test_health_readiness_and_metrics(served: tuple[str, FakeSlackApi]) -> None:
     before = requests_counted(httpx.get(f"{url}/metrics").text)
     post(url, slash_command("api-gateway 504s"), secret="wrong")
     metrics = httpx.get(f"{url}/metrics").text
-    assert "# TYPE chatops_slack_requests_total counter" in metrics
+    assert "# TYPE chatops_ack_seconds histogram" in metrics
     assert requests_counted(metrics) == before + 1
     assert f'chatops_leader{{replica="{socket.gethostname()}"}} 1.0' in metrics
 
