@@ -467,3 +467,44 @@ SYMPTOM_WORDS = frozenset(
      "warn", "warning", "die", "dies", "died", "dying", "blow", "blows", "stale", "forever", "swap", "swapping",
      "false", "pending", "exit", "exits", "stop", "lose", "freeze", "freezes", "slowly", "endless", "again", "only"]
 )  # fmt: skip
+
+# Incident words of Chinese, Japanese and Korean reports, in English: these languages write no spaces between
+# words, so without this a report in them is read by its Latin words alone ("上传错误 ... bucket不存在": only
+# "bucket"). Longer entries win over the shorter ones they contain ("拒绝连接" over "拒绝").
+TRANSLATIONS: dict[str, str] = {
+    # Chinese (simplified, and traditional where it differs)
+    "错误": "error", "錯誤": "error", "报错": "error", "報錯": "error", "出错": "error", "出錯": "error",
+    "异常": "exception", "異常": "exception", "失败": "failed", "失敗": "failed", "超时": "timeout",
+    "超時": "timeout", "连接": "connection", "連接": "connection", "连不上": "cannot connect",
+    "拒绝连接": "connection refused", "拒絕連接": "connection refused", "拒绝访问": "access denied",
+    "拒絕訪問": "access denied", "拒绝": "refused", "拒絕": "refused", "无法": "cannot", "無法": "cannot",
+    "不能": "cannot", "上传": "upload", "上傳": "upload", "下载": "download", "下載": "download",
+    "内存溢出": "out of memory", "內存溢出": "out of memory", "内存": "memory", "內存": "memory",
+    "記憶體": "memory", "泄漏": "leak", "泄露": "leak", "洩漏": "leak", "崩溃": "crash", "崩潰": "crash",
+    "闪退": "crash", "閃退": "crash", "重启": "restart", "重啟": "restart", "缓慢": "slow", "緩慢": "slow",
+    "很慢": "slow", "变慢": "slow", "變慢": "slow", "卡顿": "slow", "延迟": "latency", "延遲": "latency",
+    "卡住": "stuck", "卡死": "stuck", "假死": "hang", "权限": "permission", "權限": "permission",
+    "未授权": "unauthorized", "未授權": "unauthorized", "认证": "authentication", "認證": "authentication",
+    "令牌": "token", "证书": "certificate", "證書": "certificate", "过期": "expired", "過期": "expired",
+    "数据库": "database", "數據庫": "database", "資料庫": "database", "部署": "deploy", "回滚": "rollback",
+    "回滾": "rollback", "网络": "network", "網絡": "network", "網路": "network", "不通": "unreachable",
+    "域名解析": "dns resolution", "端口": "port", "被占用": "in use", "不可用": "unavailable",
+    "宕机": "down", "當機": "down", "无响应": "not responding", "無響應": "not responding",
+    "没有响应": "not responding", "沒有響應": "not responding", "限流": "rate limit", "配额": "quota",
+    "配額": "quota", "额度": "quota", "額度": "quota", "超额": "quota exceeded", "超額": "quota exceeded",
+    "队列": "queue", "隊列": "queue", "磁盘": "disk", "磁碟": "disk", "日志": "log", "日誌": "log",
+    "告警": "alert", "报警": "alert", "報警": "alert", "存储桶": "bucket", "儲存桶": "bucket",
+    "不存在": "not found", "找不到": "not found", "密钥": "key", "密鑰": "key", "签名": "signature",
+    "簽名": "signature", "迁移": "migration", "遷移": "migration", "健康检查": "health check",
+    "健康檢查": "health check",
+    # Japanese
+    "エラー": "error", "タイムアウト": "timeout", "接続": "connection", "拒否": "refused", "メモリ": "memory",
+    "遅い": "slow", "遅延": "latency", "再起動": "restart", "クラッシュ": "crash", "権限": "permission",
+    "証明書": "certificate", "期限切れ": "expired", "デプロイ": "deploy", "アップロード": "upload",
+    "データベース": "database", "応答なし": "not responding",
+    # Korean
+    "오류": "error", "에러": "error", "실패": "failed", "시간 초과": "timeout", "타임아웃": "timeout",
+    "연결": "connection", "거부": "refused", "메모리": "memory", "느림": "slow", "지연": "latency",
+    "재시작": "restart", "충돌": "crash", "권한": "permission", "인증서": "certificate", "만료": "expired",
+    "배포": "deploy", "업로드": "upload", "데이터베이스": "database",
+}  # fmt: skip
