@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from bot.vocabulary import in_english
+
 FEATURE_REQUEST = "a feature request"
 DOCUMENTATION = "a documentation report"
 QUESTION = "a how-to question"
@@ -84,6 +86,9 @@ _DOCS = re.compile(
 # incident" only when nothing in the text says that something is failing.
 _QUESTION = re.compile(
     r"\A\s*(?:question|q|qa|help)\s*[:\]]|\[(?:question|q|help|support)\]"
+    # a yes/no question in Chinese ("能...吗": "can it ...?"), before a question mark, a stop or the end (in
+    # full-width forms too: \uff1f ? \u3002 . \uff0c , \uff01 !)
+    r"|吗(?=\s*[?\uff1f]|\s*\Z|[\s.\u3002,\uff0c!\uff01])"
     # a yes/no question about behaviour: "Does repmgr look at the WAL ...?", "Does the rolling update work without ...?"
     # ("Does anyone else see 502s?" is someone reporting, not asking)
     r"|(?:\A|[.!?]\s+)(?:does|do|should|will|would)\s+(?!(?:anyone|anybody|someone|somebody|everyone|others?)\b)"
@@ -146,7 +151,9 @@ def not_incident(text: str, quotes_an_error: bool = False) -> str | None:
     the weaker cues."""
     if not text or not text.strip():
         return None
-    unlinked = _URL.sub(" ", text.lower())  # the cues are written in lower case: no case-insensitive matching
+    # The cues are written in lower case and in English: no case-insensitive matching, and the incident words of
+    # a report in Chinese, Japanese or Korean are read in English ("上传失败" is "upload failed").
+    unlinked = _URL.sub(" ", in_english(text.lower()))
     prose = _CODE.sub(" ", unlinked)  # cues count in the prose; failure evidence counts in code spans too
     if _URGENT.search(prose):
         return None

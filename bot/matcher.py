@@ -47,9 +47,9 @@ from bot.vocabulary import (
     SYMPTOM_CONCEPTS,
     SYMPTOM_WORDS,
     THING_WORDS,
-    TRANSLATIONS,
     TYPO_MIN_LENGTH,
     WORDS,
+    in_english,
 )
 
 # Field weights: what a playbook says about itself, strongest first.
@@ -100,7 +100,6 @@ _DIGITS = re.compile(r"\d+")
 # are possessive (\d*+): giving digits back can never make a match, and trying it cost most of the time.
 _STATUS_PLURAL = re.compile(r"([1-5](?<!\w[1-5])\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
 _SCHEME = re.compile(r"h(?<!\wh)ttps?://", re.IGNORECASE)  # a URL's scheme says nothing about TLS trouble
-_FOREIGN_WORD = re.compile("|".join(sorted(map(re.escape, TRANSLATIONS), key=len, reverse=True)))
 _NAME = re.compile(r"[A-Za-z]{6,}")  # library error names are looked up whole, before camelCase is split
 _LIBRARY_TERMS = {name: tuple(folded.split()) for name, folded in LIBRARY_ERRORS.items()}
 # An empty value where there should be results ("highlights is []", "returned {}") is the word 'empty'.
@@ -163,8 +162,7 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
     extra = [c for name in _NAME.findall(text) for c in _LIBRARY_TERMS.get(name.lower(), ())]
     text = _split_mixed_case(_SCHEME.sub(" ", text))
     text = text.lower().replace("'", "").replace("\u2019", "")
-    if not text.isascii():
-        text = _FOREIGN_WORD.sub(lambda word: f" {TRANSLATIONS[word.group(0)]} ", text)
+    text = in_english(text)
     text = _empty_values(text)
     if _DIGITS.search(text):
         text = _STATUS_PLURAL.sub(r"\1", text)

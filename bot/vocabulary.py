@@ -7,6 +7,8 @@ in the matcher's explanations.
 
 from __future__ import annotations
 
+import re
+
 # Multi-word expressions, replaced before splitting into words (longest first at build time).
 PHRASES: dict[str, str] = {
     "out of memory": "oom",
@@ -235,7 +237,8 @@ PHRASES: dict[str, str] = {
 WORDS: dict[str, str] = {}
 _GROUPS: dict[str, list[str]] = {
     "slow": ["slow", "slowness", "slower", "sluggish", "laggy", "latency", "latencies", "p95", "p99", "p90",
-             "p50", "lagging", "sloooow", "slooow", "crawling", "crawl", "slowdown", "snail"],
+             "p50", "lagging", "sloooow", "slooow", "crawling", "crawl", "slowdown", "snail", "delay", "delays",
+             "delayed"],
     "4xx": ["4xx", "4xxs", "400", "400s", "404", "404s", "409", "422", "422s"],
     "exception": ["exception", "exceptions", "traceback", "stacktrace", "unhandled", "uncaught"],
     "query": ["query", "queries", "select", "selects", "statement", "statements", "sql"],
@@ -508,3 +511,11 @@ TRANSLATIONS: dict[str, str] = {
     "재시작": "restart", "충돌": "crash", "권한": "permission", "인증서": "certificate", "만료": "expired",
     "배포": "deploy", "업로드": "upload", "데이터베이스": "database",
 }  # fmt: skip
+_FOREIGN_WORD = re.compile("|".join(sorted(map(re.escape, TRANSLATIONS), key=len, reverse=True)))
+
+
+def in_english(text: str) -> str:
+    """The text with its Chinese, Japanese and Korean incident words in English (an ASCII text as it is)."""
+    if text.isascii():
+        return text
+    return _FOREIGN_WORD.sub(lambda word: f" {TRANSLATIONS[word.group(0)]} ", text)

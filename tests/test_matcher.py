@@ -119,6 +119,7 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
         ("数据库连接超时", "tldr-highlight-api", "tldr-highlight-api/connection-pool-exhausted"),
         ("証明書の期限切れでエラー", "ai-platform", "ai-platform/ssl-tls-issues"),
         ("업로드 실패", "tldr-highlight-api", "tldr-highlight-api/file-upload-failures"),
+        ("上传失败了吗？日志显示存储桶不存在", "imgstream", "imgstream/cannot-upload-files"),  # noqa: RUF001 (a question, and failing)
     ],
 )  # fmt: skip
 def test_a_report_in_chinese_japanese_or_korean_is_read_by_its_words(
@@ -127,6 +128,7 @@ def test_a_report_in_chinese_japanese_or_korean_is_read_by_its_words(
     """These languages put no spaces between words: without the glossary such a text has no terms at all."""
     result = hinted.match(text, guide=guide)
     assert not result.abstained
+    assert result.not_incident is None
     assert result.matches[0].playbook.id == expected
 
 
@@ -178,6 +180,7 @@ def test_a_latency_written_as_a_number_matches_under_its_service(
         ("We need better error messages when an upload is denied", "a feature request"),
         ("It's more appropriate to answer 429 than 500 when the quota is exceeded", "a feature request"),
         ("As an on-call engineer, I want one page per incident, not one per alert", "a feature request"),
+        ("这个接口可以同时使用多个密钥吗？", "a how-to question"),  # noqa: RUF001 (as written: "can it use several keys?")
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
