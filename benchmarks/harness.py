@@ -53,16 +53,15 @@ def _serve_stand_ins(pipe: Connection, scenario: str, kube_delay_s: float) -> No
     with FakeSlackApi() as slack, FakeKubeApi(scenario) as cluster:
         cluster.delay_s = kube_delay_s
         pipe.send((slack.api_url, cluster.kubeconfig_path))
-        # Each call is read once: the posts are asked for every 50 ms, and a long run makes thousands of them.
-        posts: list[Post] = []
+        # Each call is read once and each post sent once: the posts are asked for every 50 ms, and the runs of a
+        # benchmark make tens of thousands of calls (reading and sending them all each time slowed every run down).
         read = 0
         while (command := pipe.recv()) != "stop":
             assert command == "posts"
-            calls = slack.calls("chat.postMessage")  # in the order made, so those read already come first
-            posts += [Post(c.time, not c.params.get("thread_ts"), "*Verdict:*" in json.dumps(c.params.get("blocks")))
-                      for c in calls[read:] if not c.error]  # fmt: skip
-            read = len(calls)
-            pipe.send(posts)
+            calls = slack.calls(since=read)  # in the order made
+            read += len(calls)
+            pipe.send([Post(c.time, not c.params.get("thread_ts"), "*Verdict:*" in json.dumps(c.params.get("blocks")))
+                       for c in calls if c.method == "chat.postMessage" and not c.error])  # fmt: skip
 
 
 class StandIns:
@@ -74,11 +73,13 @@ class StandIns:
             target=_serve_stand_ins, args=(theirs, scenario, kube_delay_s), daemon=True
         )
         self._process.start()
+        self._posts: list[Post] = []
         self.api_url, self.kubeconfig = self._pipe.recv()
 
     def posts(self) -> list[Post]:
         self._pipe.send("posts")
-        return list(self._pipe.recv())
+        self._posts += self._pipe.recv()  # those made since the last time
+        return list(self._posts)
 
     def wait_for(self, done: Callable[[list[Post]], bool], timeout: float) -> list[Post]:
         """The posts once `done(posts)` holds (or the timeout passed)."""

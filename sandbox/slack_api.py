@@ -129,6 +129,9 @@ class FakeSlackApi:
         self._homes: dict[str, str] = {}  # user -> their Home tab's view id
         self._triggers: dict[str, Trigger] = {}
         self._messages: dict[str, list[Message]] = {}
+        # Messages by (channel, ts), found at once as Slack finds them: a scan made each update cost as much as the
+        # channel's history, and a benchmark's stand-in slowed down run after run.
+        self._by_ts: dict[tuple[str, str], Message] = {}
         self._ephemerals: list[Message] = []
         self._calls: list[Call] = []
         self._limits: dict[str, tuple[int, float, bool]] = {}  # method -> (calls, window s, per channel)
@@ -218,9 +221,10 @@ class FakeSlackApi:
         default = {429: "ratelimited", 200: "internal_error"}.get(status, "fatal_error")
         self._failures.setdefault(method, []).extend([(status, retry_after, error or default)] * times)
 
-    def calls(self, method: str | None = None) -> list[Call]:
+    def calls(self, method: str | None = None, since: int = 0) -> list[Call]:
+        """The calls made (of one method), in order; `since`: only those after the first `since` calls of all."""
         with self._lock:
-            return [c for c in self._calls if method in (None, c.method)]
+            return [c for c in self._calls[since:] if method in (None, c.method)]
 
     def messages(self, channel: str = CHANNEL_ID, top_level: bool = False) -> list[Message]:
         """Every message in the channel in posting order, thread replies included unless `top_level`."""
@@ -389,10 +393,10 @@ class FakeSlackApi:
         return found[0]
 
     def _find(self, channel: str, ts: Any, error: str = "message_not_found") -> Message:
-        for msg in self._messages.get(channel, []):
-            if msg.ts == ts:
-                return msg
-        raise SlackError(error)
+        msg = self._by_ts.get((channel, ts)) if isinstance(ts, str) else None
+        if msg is None:
+            raise SlackError(error)
+        return msg
 
     def _user(self, user_id: Any) -> Json:
         if user_id not in self.users:
@@ -417,6 +421,7 @@ class FakeSlackApi:
             parent.thread_ts = parent.ts
             parent.replies.append(msg)
         self._messages.setdefault(channel, []).append(msg)
+        self._by_ts[(channel, msg.ts)] = msg
         return msg
 
     # --- methods ---
