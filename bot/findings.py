@@ -123,11 +123,17 @@ class Diagnosis:
         return f"{text} ({self.tally})"
 
     def _no_recent_change(self) -> str:
-        """A report that names a deploy while the rollout history shows none recent: say so."""
+        """A report that names a deploy while the rollout history shows none recent (or only the bot's rollback):
+        say so."""
         if not points_at_change(self.symptom) or any(f.rank == Rank.CHANGE for f in self.faults):
             return ""
         checked = [f for f in self.findings if f.probe in RECENT_CHANGE_PROBES and f.data.get("last_change")]
-        return f"; no recent change (the last: {checked[0].data['last_change']})" if checked else ""
+        if not checked:
+            return ""
+        last = checked[0].data
+        if last.get("own_rollback"):
+            return f"; no change since the bot's rollback ({last['last_change']})"
+        return f"; no recent change (the last: {last['last_change']})"
 
 
 def lead_text(faults: list[Fault], symptom: str = "") -> str:

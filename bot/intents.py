@@ -133,7 +133,7 @@ _FAILING = re.compile(
     r"|(?:an?|this|the|same|following)\s+(?:\w+\s+)?(?:error|exception)\b|exception\b|traceback\b|errno\b"
     r"|\w+(?:error|exception)\b|refused\b|denied\b|forbidden\b|unauthori[sz]ed\b|cannot\b|can'?t\b"
     r"|unable\s+to\b|not\s+(?:working|responding|starting|sent|delivered|loading|firing)\b"
-    r"|(?:doesn'?t|does\s+not|didn'?t|did\s+not|don'?t|won'?t|isn'?t|aren'?t|wasn'?t|weren'?t)\s+(?:\w+\s+)?(?:work|start|respond|load|send|fire|connect|run|pick|show|reach|return|arrive|get|come)\w*\b"
+    r"|(?:doesn'?t|does\s+not|didn'?t|did\s+not|don'?t|won'?t|couldn'?t|could\s+not|isn'?t|aren'?t|wasn'?t|weren'?t)\s+(?:\w+\s+)?(?:work|start|respond|load|send|fire|connect|run|pick|show|reach|return|arrive|get|come)\w*\b"
     r"|errors\b|exited\b|exit\s+code\b|expired\b|killed\b|down\s+(?:for|since)\b"
     r"|stopped\s+working\b|broken\b|crash\w*|stuck\b|hang(?:s|ing)?\b|keeps?\s+\w+ing\b"
     # a timeout, but not a timeout setting (configuration is asked about, not failing)

@@ -190,9 +190,11 @@ def test_demo_plays_a_full_incident_in_the_local_slack_workspace(tmp_path: Path)
     assert "Suggested severity: SEV-1 (No pod of the service is ready: nothing serves it.)" in out, (
         "a guide without a SEV table still gets an outage called one"
     )
-    assert "Verdict: Warning signs: revision 9 rolled out" in out, (
-        "after the rollback: its change, no old events"
-    )
+    assert "Verdict: Checks are healthy (5 ok, 3 skipped)" in out and (
+        "revision 9 rolled out 16 min ago: ghcr.io/acme/api-gateway 1.9.0 -> 1.8.2 (rollback by chatops"
+        in out
+    ), "after the rollback: healthy, and the change named as the bot's own fix"
+    assert "Warning signs" not in out, "the bot's rollback is no change to suspect"
     assert list(tmp_path.iterdir()) == [], "the demo leaves nothing behind in the working directory"
 
 

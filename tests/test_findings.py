@@ -104,6 +104,16 @@ def test_a_report_that_names_a_deploy_hears_when_there_was_none(book: Playbook) 
     assert f"{CRASH_LOOP}; no recent change (the last: revision 7 rolled out 6 d ago)" in told.verdict
 
 
+def test_a_report_that_names_a_deploy_hears_when_the_last_change_was_the_bots_rollback(
+    book: Playbook,
+) -> None:
+    rolled_back = "revision 9 rolled out 16 min ago: ghcr.io/acme/api-gateway 1.9.0 -> 1.8.2"
+    ours = finding("k8s.rollout", "k8s.rollout", Status.OK, f"3/3 available; {rolled_back}", desired=3,
+                   last_change=rolled_back, own_rollback=True)  # fmt: skip
+    told = replace(diagnose(book, [ours], 40), symptom="504s since the deploy")
+    assert told.verdict == f"Checks are healthy; no change since the bot's rollback ({rolled_back}) (1 ok)"
+
+
 @pytest.mark.parametrize(
     ("report", "points"),
     [("504s since the deploy", True), ("broke after the release", True), ("errors since we rolled out 1.9", True),

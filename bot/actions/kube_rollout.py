@@ -78,15 +78,17 @@ def rollback_target(
     return ordered[1][1]
 
 
-def rollback_patch(deployment: dict[str, Any], rs: dict[str, Any]) -> list[dict[str, Any]]:
+def rollback_patch(deployment: dict[str, Any], rs: dict[str, Any], change_cause: str) -> list[dict[str, Any]]:
     """kubectl's rollback JSON Patch: the ReplicaSet's template (without the hash label) and the annotations
-    kubectl computes (the Deployment's own bookkeeping ones kept, the rest copied from the ReplicaSet)."""
+    kubectl computes (the Deployment's own bookkeeping ones kept, the rest copied from the ReplicaSet), with the
+    change-cause saying who rolled back (kubectl keeps the ReplicaSet's)."""
     template = without_hash(rs["spec"]["template"])
     mine = deployment["metadata"].get("annotations") or {}
     annotations = {k: mine[k] for k in ANNOTATIONS_TO_SKIP if k in mine}
     annotations |= {
         k: v for k, v in (rs["metadata"].get("annotations") or {}).items() if k not in ANNOTATIONS_TO_SKIP
     }
+    annotations[CHANGE_CAUSE] = change_cause
     return [
         {"op": "replace", "path": "/spec/template", "value": template},
         {"op": "replace", "path": "/metadata/annotations", "value": annotations},

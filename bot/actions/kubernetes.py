@@ -61,6 +61,7 @@ from bot.actions.kube_steps import (
     template_preview,
 )
 from bot.params import Params
+from bot.probes.kube_format import rollback_cause
 from bot.yamlfile import expected
 
 QUANTITY = expected(
@@ -184,22 +185,29 @@ def rollout_undo_preview(ctx: ActionContext, params: RolloutUndoParams) -> Previ
         target = kube_target(kube, "Deployment", meta["name"], meta["resourceVersion"])
         no_op = f"skipped rollback (current template already matches revision {number})"
         return Preview(action="k8s.rollout_undo", target=target, no_op=no_op)
+    becomes = max((revision(r) or 0) for r in owned) + 1
+    cause_then = rollback_cause(
+        number, becomes, (rs["metadata"].get("annotations") or {}).get(CHANGE_CAUSE, "")
+    )
     guard = {"op": "test", "path": "/metadata/resourceVersion", "value": meta["resourceVersion"]}
     plan = patch_plan(
-        kube, meta["name"], "application/json-patch+json", [guard, *rollback_patch(deployment, rs)]
+        kube,
+        meta["name"],
+        "application/json-patch+json",
+        [guard, *rollback_patch(deployment, rs, cause_then)],
     )
-    becomes = max((revision(r) or 0) for r in owned) + 1
     first = [
         Change(
             what="revision",
             before=str(revision(deployment) or "(none)"),
             after=f"{number} (becomes {becomes})",
-        )
+        ),
+        Change(
+            what="change-cause",
+            before=(meta.get("annotations") or {}).get(CHANGE_CAUSE, "(none)"),
+            after=cause_then,
+        ),
     ]
-    cause_now = (meta.get("annotations") or {}).get(CHANGE_CAUSE, "(none)")
-    cause_then = (rs["metadata"].get("annotations") or {}).get(CHANGE_CAUSE, "(none)")
-    if cause_now != cause_then:
-        first.append(Change(what="change-cause", before=cause_now, after=cause_then))
     warnings = []
     if LAST_APPLIED in (meta.get("annotations") or {}):
         warnings.append(

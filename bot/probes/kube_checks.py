@@ -19,6 +19,7 @@ from bot.probes.kube_format import (
     as_time,
     cpu,
     memory,
+    own_rollback,
     plural,
     quantity,
     short,
@@ -284,14 +285,16 @@ def rollout_result(
     revisions = sorted(
         replicasets, key=lambda rs: int((rs.metadata.annotations or {}).get(REVISION, 0)), reverse=True
     )
-    recent, rolled, revision = False, "", "?"
+    recent, ours, rolled, revision = False, False, "", "?"
     if revisions:
         newest = revisions[0]
         notes = newest.metadata.annotations or {}
         created = rolled_out_at(newest, conditions.get("Progressing"))
-        recent = created is not None and now - created < timedelta(minutes=params.recent_minutes)
-        change = image_change(_images(revisions[1]), _images(newest)) if len(revisions) > 1 else ""
         revision = notes.get(REVISION, "?")
+        # The bot's own rollback is the fix, not a change to suspect.
+        ours = own_rollback(revision, notes.get(CHANGE_CAUSE, ""))
+        recent = created is not None and now - created < timedelta(minutes=params.recent_minutes) and not ours
+        change = image_change(_images(revisions[1]), _images(newest)) if len(revisions) > 1 else ""
         rolled = f"revision {revision} rolled out {ago(created, now) if created else 'at an unknown time'}"
         rolled += f": {change}" if change else (", same image" if len(revisions) > 1 else "")
         summary += f"; {rolled}" + (f" ({short(notes[CHANGE_CAUSE], 80)})" if notes.get(CHANGE_CAUSE) else "")
@@ -326,6 +329,7 @@ def rollout_result(
         "revisions": [{"revision": r[0], "image": r[2], "change_cause": r[4]} for r in rows],
         "recent_change": recent,
         "last_change": rolled,
+        "own_rollback": ours,
         "faults": faults,
     }  # fmt: skip
     return ProbeResult(status, summary, evidence, data)

@@ -10,6 +10,23 @@ from typing import Any
 
 MiB = Decimal(2**20)
 
+# The change-cause a rollback by the bot leaves on the revision it creates, so a later check can tell the fix
+# from the change it undid. It names the revision it becomes: a later rollout that inherits the annotation (the
+# Deployment keeps it until something overwrites it) is not taken for the rollback.
+_OWN_ROLLBACK = re.compile(r"rollback by chatops to revision \d+ as revision (\d+)\b(?:: )?")
+
+
+def rollback_cause(to: int | None, becomes: int, cause: str) -> str:
+    """The change-cause of the revision a rollback to revision `to` creates, keeping what that revision was."""
+    cause = _OWN_ROLLBACK.sub("", cause, count=1)  # back to a revision that was itself a rollback
+    return f"rollback by chatops to revision {to} as revision {becomes}" + (f": {cause}" if cause else "")
+
+
+def own_rollback(revision: str, cause: str) -> bool:
+    """Whether revision `revision` is one the bot's rollback created (its change-cause says so, for it)."""
+    found = _OWN_ROLLBACK.match(cause)
+    return found is not None and found.group(1) == revision
+
 
 def as_time(value: Any) -> datetime | None:
     """A datetime from the client's datetime or a custom object's RFC 3339 string."""

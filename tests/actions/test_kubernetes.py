@@ -66,13 +66,18 @@ class World:
         return [json.dumps(o, sort_keys=True) for o in self.fake.objects]
 
     def probe(self, name: str) -> str:
+        return self.check(name)[1]
+
+    def check(self, name: str) -> tuple[str, str]:
+        """A probe's status and summary, as the thread shows them."""
         spec = PROBES[name]
         clients = Clients(kubeconfig=self.fake.kubeconfig_path)
         ctx = ProbeContext(NAME, GATEWAY, clients, time.monotonic() + 5, clock=self.clock)
         try:
-            return spec.run(ctx, spec.params()).summary  # type: ignore[misc,no-any-return]
+            result = spec.run(ctx, spec.params())  # type: ignore[misc]
         except Skip as skip:
-            return f"skipped: {skip}"
+            return "skipped", str(skip)
+        return result.status.value, result.summary
 
 
 @pytest.fixture
@@ -105,12 +110,18 @@ SKIPPED = {  # annotationsToSkip in kubectl pkg/polymorphichelpers/rollback.go
     "deployment.kubernetes.io/max-replicas",
     "deprecated.deployment.rollback.to",
 }
+REVISION, CHANGE_CAUSE = "deployment.kubernetes.io/revision", "kubernetes.io/change-cause"
+
+
+def revision_of(rs: dict[str, Any]) -> int:
+    return int(rs["metadata"]["annotations"][REVISION])
 
 
 def kubectl_undo_patch(
     deployment: dict[str, Any], replica_sets: list[dict[str, Any]], to_revision: int = 0
 ) -> list[dict[str, Any]]:
-    """DeploymentRollbacker.Rollback: deploymentRevision(), delete the hash label, compute annotations, getDeploymentPatch()."""
+    """DeploymentRollbacker.Rollback: deploymentRevision(), delete the hash label, compute annotations, getDeploymentPatch()
+    (and the bot's change-cause)."""
     owned = [
         rs for rs in replica_sets
         if any(ref.get("controller") and ref["uid"] == deployment["metadata"]["uid"] for ref in rs["metadata"].get("ownerReferences", []))
@@ -118,7 +129,7 @@ def kubectl_undo_patch(
     latest, latest_rev, previous, previous_rev = None, -1, None, -1
     chosen = None
     for rs in owned:
-        v = int(rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"])
+        v = revision_of(rs)
         if to_revision == 0:
             if latest_rev < v:
                 previous, previous_rev, latest, latest_rev = latest, latest_rev, rs, v
@@ -132,6 +143,12 @@ def kubectl_undo_patch(
     del template["metadata"]["labels"]["pod-template-hash"]
     annotations = {k: v for k, v in deployment["metadata"]["annotations"].items() if k in SKIPPED}
     annotations.update({k: v for k, v in chosen["metadata"]["annotations"].items() if k not in SKIPPED})
+    # Ours, not kubectl's: the change-cause says the bot rolled back, and to which revision as which.
+    to, becomes = chosen["metadata"]["annotations"][REVISION], max(revision_of(rs) for rs in owned) + 1
+    cause = chosen["metadata"]["annotations"].get(CHANGE_CAUSE)
+    annotations[CHANGE_CAUSE] = f"rollback by chatops to revision {to} as revision {becomes}" + (
+        f": {cause}" if cause else ""
+    )
     return [
         {"op": "replace", "path": "/spec/template", "value": template},
         {"op": "replace", "path": "/metadata/annotations", "value": annotations},
@@ -143,7 +160,7 @@ def kubectl_undo_patch(
     [("crashloop-oom", None), ("crashloop-oom", 6), ("healthy", None)],
     indirect=["world"],
 )
-def test_the_rollback_patch_is_kubectls_after_one_resource_version_test(
+def test_the_rollback_patch_is_kubectls_with_our_change_cause_after_one_resource_version_test(
     world: World, to_revision: int | None
 ) -> None:
     deployment = world.deployment()
@@ -174,7 +191,8 @@ def test_rollback_preview_names_the_image_revision_and_change_cause_and_changes_
     assert [str(c) for c in preview.changes] == [
         "image ghcr.io/acme/api-gateway: 1.9.0 -> 1.8.2",
         "revision: 8 -> 7 (becomes 9)",
-        "change-cause: release 1.9.0: streaming responses for /v1/chat -> release 1.8.2: connection pool tuning",
+        "change-cause: release 1.9.0: streaming responses for /v1/chat -> "
+        "rollback by chatops to revision 7 as revision 9: release 1.8.2: connection pool tuning",
         "other pod template fields: as now -> serviceAccountName, envFrom, readinessProbe",
     ]
     assert preview.target.version == world.deployment()["metadata"]["resourceVersion"]
@@ -206,6 +224,25 @@ def test_after_the_rollback_the_pods_are_ready_and_verification_says_so(world: W
     assert world.probe("k8s.events") == (
         "no Warning events for api-gateway* in the last 60 min (53 more on 3 pods that are gone: BackOff, OOMKilling)"
     )
+
+
+@crashloop
+def test_the_bots_rollback_is_no_recent_change_to_suspect_but_a_later_rollout_is(world: World) -> None:
+    assert world.check("k8s.rollout")[0] == "critical"
+    preview = world.preview("k8s.rollout_undo")
+    outcome = world.execute("k8s.rollout_undo", preview)
+    world.verify("k8s.rollout_undo", preview, outcome, timeout_s=300)
+    assert world.check("k8s.rollout") == (
+        "ok",
+        "3/3 available; revision 9 rolled out 0 s ago: ghcr.io/acme/api-gateway 1.9.0 -> 1.8.2 "
+        "(rollback by chatops to revision 7 as revision 9: release 1.8.2: connection pool…)",
+    )
+    # kubectl set image: the new revision inherits the Deployment's change-cause, and is a change to suspect
+    image = [{"name": "api-gateway", "image": "ghcr.io/acme/api-gateway:1.9.1"}]
+    world.apps.patch_namespaced_deployment(NAME, NS, {"spec": {"template": {"spec": {"containers": image}}}})
+    status, summary = world.check("k8s.rollout")
+    assert status in ("warn", "critical")
+    assert "revision 10 rolled out 0 s ago: ghcr.io/acme/api-gateway 1.8.2 -> 1.9.1" in summary
 
 
 def test_a_paused_deployment_is_neither_rolled_back_nor_restarted(world: World) -> None:
