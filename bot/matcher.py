@@ -100,7 +100,6 @@ _DIGITS = re.compile(r"\d+")
 # are possessive (\d*+): giving digits back can never make a match, and trying it cost most of the time.
 _STATUS_PLURAL = re.compile(r"([1-5](?<!\w[1-5])\d\d)(s|es|ing|ed)\b")  # "503ing", "500s" -> the status code
 _SCHEME = re.compile(r"h(?<!\wh)ttps?://", re.IGNORECASE)  # a URL's scheme says nothing about TLS trouble
-_NAME = re.compile(r"[A-Za-z]{6,}")  # library error names are looked up whole, before camelCase is split
 _LIBRARY_TERMS = {name: tuple(folded.split()) for name, folded in LIBRARY_ERRORS.items()}
 # An empty value where there should be results ("highlights is []", "returned {}") is the word 'empty'.
 _EMPTY = re.compile(r"\[\s*\]|\{\s*\}|\"\"")
@@ -159,7 +158,6 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
 
     `known` are words not to read as typos (the matcher passes the words its playbooks use).
     """
-    extra = [c for name in _NAME.findall(text) for c in _LIBRARY_TERMS.get(name.lower(), ())]
     text = _split_mixed_case(_SCHEME.sub(" ", text))
     text = text.lower().replace("'", "").replace("\u2019", "")
     text = in_english(text)
@@ -183,7 +181,7 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
             if word in STATUS_CODES and i < len(words) and words[i] in COUNTED:
                 continue  # a count of things, not a status
             out += _word_terms(word)
-    return out + extra
+    return out
 
 
 @functools.lru_cache(maxsize=65536)
@@ -191,6 +189,8 @@ def _word_terms(word: str) -> tuple[str, ...]:
     """A word's terms: its concept (or its stem), none for a stopword or a number that is noise."""
     if word in STOPWORDS or (word.isdigit() and not 3 <= len(word) <= 5):
         return ()  # clock times and ids are noise; status codes, exit codes and ports are signal
+    if word in _LIBRARY_TERMS:
+        return _LIBRARY_TERMS[word]  # read whole, once: "ModuleNotFoundError" is no "not found"
     term = WORDS.get(word) or _stem(word)
     # a status code is also kept as itself: the code is more precise than its concept
     return (term, f"http{word}") if word in STATUS_CODES else (term,)
@@ -217,7 +217,7 @@ def _split_mixed_case(text: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def _split_word(word: str) -> str:
     whole = word.lower()
-    return whole if whole in WORDS else _CAMEL.sub(" ", word)
+    return whole if whole in WORDS or whole in LIBRARY_ERRORS else _CAMEL.sub(" ", word)
 
 
 def _empty_values(text: str) -> str:

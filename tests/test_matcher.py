@@ -121,9 +121,12 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
         ("timeout of 120000ms exceeded", "microservices-platform", "microservices-platform/timeout-errors"),
         ("the pipeline has been running for 10 days", "convergence-data-pipeline",
          "convergence-data-pipeline/pipeline-stuck-hanging"),
+        # a library's error name
+        ("Latest docker image crashes on start. Error: ModuleNotFoundError: No module named 'uvicorn'",
+         "convergence-data-pipeline", "convergence-data-pipeline/service-won-t-start"),
         # reports in Chinese, Japanese and Korean: no spaces between words, so without the glossary no terms at all
         ("上传失败，日志显示存储桶不存在", "imgstream", "imgstream/cannot-upload-files"),  # noqa: RUF001 (as written)
-        ("数据库连接超时", "tldr-highlight-api", "tldr-highlight-api/connection-pool-exhausted"),
+        ("连不上数据库", "tldr-highlight-api", "tldr-highlight-api/database-connection-failed"),
         ("証明書の期限切れでエラー", "ai-platform", "ai-platform/ssl-tls-issues"),
         ("업로드 실패", "tldr-highlight-api", "tldr-highlight-api/file-upload-failures"),
         ("上传失败了吗？日志显示存储桶不存在", "imgstream", "imgstream/cannot-upload-files"),  # noqa: RUF001 (a question, and failing)
@@ -295,6 +298,8 @@ def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
         "network policy"
     )
     assert "bigquery" in terms("BigQueryHook")  # a client class named after it
+    # a library's error name is read whole, once: its parts say something else ("not found")
+    assert terms("ModuleNotFoundError") == terms("modulenotfounderror") == ["importerror"]
     assert "oom" in terms("container ran out of memory")
     assert "connlimit" in terms("too many connections")
     assert terms("503ing") == terms("503")
