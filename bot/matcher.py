@@ -92,6 +92,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 # Where a word in mixed case turns to its next part ("connectionRefused", "HTTPServer"). It starts with the capital
 # so that the regex engine skips to capitals, not trying every position of the text.
 _CASE_TURN = re.compile(r"[A-Z](?:(?<=[a-z0-9][A-Z])|(?<=[A-Z]{2})(?=[a-z]))")
+_SIZE = re.compile(r"\d+(?:ki|mi|gi|ti)b")  # "4GiB" is one size, not "4Gi" and a "B"
 _ALNUM = frozenset(string.ascii_letters + string.digits)
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
@@ -217,7 +218,9 @@ def _split_mixed_case(text: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def _split_word(word: str) -> str:
     whole = word.lower()
-    return whole if whole in WORDS or whole in LIBRARY_ERRORS else _CAMEL.sub(" ", word)
+    if whole in WORDS or whole in LIBRARY_ERRORS or _SIZE.fullmatch(whole):
+        return whole
+    return _CAMEL.sub(" ", word)
 
 
 def _empty_values(text: str) -> str:

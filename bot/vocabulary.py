@@ -251,7 +251,7 @@ _GROUPS: dict[str, list[str]] = {
     "oom": ["oom", "oomkilled", "oomkill", "oomkilling", "oomkiller", "137"],
     "memory": ["memory", "mem", "ram", "heap", "rss", "gib", "mib"],
     "leak": ["leak", "leaks", "leaking", "leaky", "leaked"],
-    "cpu": ["cpu", "cpus", "throttling", "throttled", "cores", "loadavg", "flamegraph", "profiler"],
+    "cpu": ["cpu", "cpus", "vcpu", "vcpus", "throttling", "throttled", "cores", "loadavg", "flamegraph", "profiler"],
     "db": ["db", "database", "databases", "postgres", "postgre", "postgresql", "pg", "psql", "psycopg2",
            "psycopg", "asyncpg", "sqlalchemy", "sqlite", "rds"],
     "conn": ["connection", "connections", "conn", "conns", "connect", "connecting", "connectivity",

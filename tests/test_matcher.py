@@ -289,6 +289,7 @@ def test_numbers_with_units_read_as_what_they_mean() -> None:
     assert "overload" not in terms("200m/1000m") and "overload" not in terms("3/3 pods ready")
     assert "overload" not in terms("requests 900m of 1 core"), "millicores against cores are not compared"
     assert "memory" in terms("limit is 512Mi") and "memory" not in terms("uploading a PNG over 10MB")
+    assert terms("4GiB") == terms("4 GiB") == ["memory"] and terms("4 vCPUs") == terms("4 cpus")
     assert "http500" in terms("500 on every request") and "http500" not in terms("past 500 concurrent users")
 
 
