@@ -40,7 +40,8 @@ _REQUEST = re.compile(
     r"|\[(?:rfe|fr|feature\s+request|enhancement|request)\]"
     # an imperative title, after a component scope or not ("postgres: calculate replication lag"); an error's own
     # label ("Error: make: *** ...") is no scope
-    r"|\A\s*(?:(?!(?:error|fatal|exception|warning|warn|failed|failure|panic|critical)\s*:)[a-z][\w./-]*\s*:\s*)?"
+    r"|\A\s*(?:(?!(?:error|fatal|exception|warning|warn|failed|failure|panic|critical)\s*:)[a-z][\w./-]*\s*:\s*"
+    r"|[(\[][a-z][\w./ -]{0,30}[)\]]\s*)?"
     r"(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
     r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit)\b"
     r"|\b(?:feature[ -]?requests?\b|enhancements?\b|new\s+feature\b"
@@ -74,7 +75,7 @@ _DOCS = re.compile(
     r"\A\s*\[?(?:docs?|documentation|readme)\]?\s*[:\]]|\[docs?\]|\A\s*\[guide\]"
     r"|\A\s*update\b.{0,120}\b(?:docs?|documentation|readme|playbook|runbook|guide)\b"
     r"|\A\s*(?:mention|document|explain|clarify)\b.{0,80}\b(?:in|to|into)\s+(?:the\s+)?(?:docs?|documentation|readme|guide|wiki)\b"
-    r"|\b(?:(?:broken|dead)\s+links?\b"
+    r"|\b(?:(?:broken|dead)\s+(?:[\w-]+\s+){0,3}links?\b"
     r"|links?\s+(?:\S+\s+){0,6}(?:is|are)\s+broken\b|links?\s+(?:\S+\s+){0,6}(?:returns?|gives?|is|goes\s+to)\s+(?:an?\s+)?404\b"
     r"|(?:the\s+)?(?:docs?|documentation|readme|tutorial|guide|wiki)\s+(?:is|are|has|have|says?)\s+"
     r"(?:wrong|outdated|out of date|incorrect|missing|broken|unclear|confusing|misleading)\b"
@@ -95,7 +96,7 @@ _QUESTION = re.compile(
     r"[^.!?\n]{3,160}\?"
     r"|\b(?:how\s+(?:do|does|can|could|should|would)\s+(?:i|we|you|one)\b|how\s+to\b|is\s+there\s+(?:a|any)\b"
     r"|where\s+(?:to|do\s+(?:i|we|you)|can\s+(?:i|we)|should\s+(?:i|we))\s+(?:set|find|configure|put|get|change|add|specify|define|pass)\b"
-    r"|are\s+there\s+(?:any|ways?)\b|is\s+it\s+possible\b|what(?:\s+is|'?s|\s+are)\s+the\s+(?:best|recommended|right|correct|ideal|optimal|suggested|preferred)\b"
+    r"|are\s+there\s+(?:any|ways?)\b|is\s+it\s+possible\b|what(?:\s+is|'?s|\s+are)\s+(?:the\s+)?(?:best|recommended|right|correct|ideal|optimal|suggested|preferred)\b"
     r"|question\s*:|general\s+question\b|looking\s+for\s+(?:a\s+way|means|how)\b"
     r"|does\s+\S+\s+support\b|(?:can|could)\s+(?:i|someone|anyone)\b|does\s+anyone\s+know\b"
     r"|any\s+(?:ideas?|way|guidance|docs|documentation|examples?|recommendations?)\b"
