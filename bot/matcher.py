@@ -54,6 +54,8 @@ from bot.vocabulary import (
 
 # Field weights: what a playbook says about itself, strongest first.
 W_PHRASE, W_TITLE, W_SYMPTOM, W_SUMMARY = 2.0, 2.0, 1.0, 1.0
+# The words of its error-string patterns say what the playbook is about too ("AccessDenied", "504 Gateway").
+W_PATTERN = 0.75
 K1, B = 2.0, 0.4
 PATTERN_BONUS, ALERT_BONUS, PHRASE_BONUS = 12.0, 6.0, 1.5
 # A text that names a service of the catalogue (an alert label, a pod name) favours that service's guide.
@@ -121,6 +123,8 @@ _QUANTITY = re.compile(
 _CPU_SHARE = re.compile(
     r"(\d(?<![\w.]\d)\d*+(?:\.\d++)?+)\s?(m|cores?|v?cpus?)?\s*(?:/|of|out of)\s*(\d+(?:\.\d+)?)\s?(m|cores?|v?cpus?)(?![a-z0-9])"
 )
+# An address on port 53 is a DNS server ("read udp 10.1.2.3:41234->10.96.0.10:53: i/o timeout"); "at 10:53" is a time.
+_DNS_PORT = re.compile(r":(?:(?<=\.\d:)|(?<=\.\d\d:)|(?<=\.\d\d\d:)|(?<=[a-z\]]:))53(?!\d)")
 # An issue's title, or a message's first sentence: it says what is wrong, what follows adds names and detail.
 _HEADING = re.compile(r"[^\n]{8,200}?(?:[.!?](?=\s)|(?=\n))")
 _BEFORE = re.compile(r"([a-z]+)\W*(?:\d+(?:[.,]\d+)?\s*-\s*)?$")
@@ -167,6 +171,7 @@ def terms(text: str, known: Collection[str] = ()) -> list[str]:
         text = _STATUS_PLURAL.sub(r"\1", text)
         text = _QUANTITY.sub(lambda m: _quantity(m, text), text)
         text = _CPU_SHARE.sub(_cpu_share, text)
+        text = _DNS_PORT.sub(" dns ", text)
     words = [_spelled(word, known) for word in _WORD.findall(text)]
     out: list[str] = []
     i = 0
@@ -523,6 +528,15 @@ def _plain_runs(pattern: str) -> tuple[str, list[str]]:
     ]
 
 
+def _pattern_words(pattern: str) -> str:
+    """The words a regex spells out: character classes, escapes and group syntax dropped."""
+    return _REGEX_SYNTAX.sub(" ", _REGEX_PARTS.sub(" ", pattern))
+
+
+_REGEX_PARTS = re.compile(r"\[[^\]]*\]|\\[a-zA-Z]|\(\?(?:[:=!]|<[=!]|P<\w+>)")
+_REGEX_SYNTAX = re.compile(r"[\\^$.*+?{}()|]")
+
+
 def _group_body(group: str) -> str:
     """A group's regex without its '?:' or '?P<name>' prefix."""
     if group.startswith("?:"):
@@ -642,6 +656,7 @@ class Matcher:
             (W_SUMMARY, [playbook.summary]),
             (W_SYMPTOM, playbook.symptoms),
             (W_PHRASE, playbook.signals.phrases + playbook.signals.alerts),
+            (W_PATTERN, [_pattern_words(p) for p in playbook.signals.patterns]),
         ]
         for weight, texts in fields:
             for text in texts:

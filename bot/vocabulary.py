@@ -17,6 +17,7 @@ PHRASES: dict[str, str] = {
     "memory limit exceeded": "oom memory",
     "exit code 137": "oom",
     "too many clients": "connlimit",
+    "kombu exceptions operationalerror": "celery exception",  # the broker's, not a database's OperationalError
     "too many connections": "connlimit",
     "pool starvation": "connlimit",
     "resource request timed out": "connlimit",  # generic-pool (knex, sequelize): no connection free in time
@@ -38,6 +39,7 @@ PHRASES: dict[str, str] = {
     "timing out": "timeout",
     "deadline exceeded": "timeout",
     "gateway timeout": "504 timeout",
+    "upstream timed out": "upstream timeout 504",  # nginx's log line for the 504 it answers
     "bad gateway": "5xx",
     "internal server error": "5xx",
     "internal error": "5xx",

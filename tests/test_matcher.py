@@ -308,6 +308,10 @@ def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
     assert "connlimit" in terms("too many connections")
     assert terms("503ing") == terms("503")
     assert "jwt" in terms("JWTs")
+    assert "dns" in terms("read udp 10.1.2.3:41234->10.96.0.10:53: i/o timeout") and "dns" in terms(
+        "kube-dns:53"
+    )
+    assert "dns" not in terms("paged at 10:53"), "a time is no DNS port"
     assert terms("timout") == terms("timeout") and terms("databse") == terms("database")
     assert terms("worked") != terms("worker") and terms("healthy") != terms("health")  # no false friends
 

@@ -298,7 +298,7 @@ CASES: dict[str, list[str]] = {
     ],
     "dns|service-mesh": [
         "nslookup: can't resolve 'kubernetes.default'",
-        "coredns i/o timeout reading from upstream 8.8.8.8:53",
+        "[ERROR] plugin/errors: 2 api.example.com. A: read udp 10.244.0.3:46086->8.8.8.8:53: i/o timeout",  # CoreDNS
         "SERVFAIL resolving api.default.svc.cluster.local",
         "NXDOMAIN for payments.svc.cluster.local",
         "java.net.UnknownHostException: db",
