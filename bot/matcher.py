@@ -1,12 +1,13 @@
 """Rank playbooks for free text (what an on-call engineer types, an alert line, an error string, a pasted log).
 
 Lexical and explainable: text is folded into concept terms (bot.vocabulary: synonyms, phrases, library error names,
-numbers with units, typos of key words), scored with BM25 over each playbook's title, symptoms and signal phrases,
-plus bonuses for the playbook's error-string patterns and alert names found verbatim. The matcher abstains below a
-confidence floor that depends on how many playbooks are in play (a service narrows the catalogue to its guide) and
-how much of the text the vocabulary explains, and it asks for more on a text that says nothing is wrong (one that
-only names things: "Release v2.3.0", "S3 bill tripled"); it also abstains, with a reason, on texts that read like a
-feature request, a documentation report, a how-to question or a chore (bot.intents). No model download.
+numbers with units, typos of key words), scored with BM25 over each playbook's title, symptoms, signal phrases and
+the words of its error-string patterns, plus bonuses for the playbook's error-string patterns and alert names found
+verbatim. The matcher abstains below a confidence floor that depends on how many playbooks are in play (a service
+narrows the catalogue to its guide) and how much of the text the vocabulary explains, and it asks for more on a text
+that says nothing is wrong (one that only names things: "Release v2.3.0", "S3 bill tripled"); it also abstains, with
+a reason, on texts that read like a feature request, a documentation report, a how-to question or a chore
+(bot.intents). No model download.
 
 Pasted text costs the same at any length: the matcher reads the first few thousand characters, the error-looking
 lines of what follows (bounded in number and in how far it looks) and the end, where a trace names its exception.
