@@ -121,6 +121,8 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
         ("timeout of 120000ms exceeded", "microservices-platform", "microservices-platform/timeout-errors"),
         ("the pipeline has been running for 10 days", "convergence-data-pipeline",
          "convergence-data-pipeline/pipeline-stuck-hanging"),
+        # neighbours in one guide: an empty model response is no rate limit and no key problem
+        ("Gemini returns an empty response", "tldr-highlight-api", "tldr-highlight-api/analysis-results-empty"),
         # a library's error name
         ("Latest docker image crashes on start. Error: ModuleNotFoundError: No module named 'uvicorn'",
          "convergence-data-pipeline", "convergence-data-pipeline/service-won-t-start"),
