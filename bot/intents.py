@@ -137,6 +137,7 @@ _FAILING = re.compile(
     r"|(?:doesn'?t|does\s+not|didn'?t|did\s+not|don'?t|won'?t|couldn'?t|could\s+not|isn'?t|aren'?t|wasn'?t|weren'?t)\s+(?:\w+\s+)?(?:work|start|respond|load|send|fire|connect|run|pick|show|reach|return|arrive|get|come)\w*\b"
     r"|errors\b|exited\b|exit\s+code\b|expired\b|killed\b|down\s+(?:for|since)\b"
     r"|stopped\s+working\b|broken\b|crash\w*|stuck\b|hang(?:s|ing)?\b|keeps?\s+\w+ing\b"
+    r"|(?:is|are|was|were|being|gets?|got|getting)\s+blocked\b"
     # a timeout, but not a timeout setting (configuration is asked about, not failing)
     r"|timed?\s*outs?\b(?!\s+(?:settings?|options?|config\w*|parameters?|values?|flags?|propert\w+))"
     r"|(?:returns?|returning|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b"

@@ -117,6 +117,9 @@ PHRASES: dict[str, str] = {
     "back off restarting": "crash restart",
     "back-off restarting": "crash restart",
     "same alert": "noisy alert",
+    "too many alerts": "noisy alert",
+    "too many alarms": "noisy alert",
+    "too many pages": "noisy alert",
     "duplicate alerts": "noisy alert",
     "repeated alerts": "noisy alert",
     "clears itself": "noisy",
@@ -470,7 +473,8 @@ SYMPTOM_WORDS = frozenset(
      "unknown", "abort", "aborted", "terminated", "evicted", "throttled", "pegged", "pinned", "maxed", "flapping",
      "flaps", "doesnt", "isnt", "wont", "didnt", "cant", "couldnt", "not", "no", "none", "null", "empty", "blank",
      "warn", "warning", "die", "dies", "died", "dying", "blow", "blows", "stale", "forever", "swap", "swapping",
-     "false", "pending", "exit", "exits", "stop", "lose", "freeze", "freezes", "slowly", "endless", "again", "only"]
+     "false", "pending", "exit", "exits", "stop", "lose", "freeze", "freezes", "slowly", "endless", "again", "only",
+     "blocked"]
 )  # fmt: skip
 
 # Incident words of Chinese, Japanese and Korean reports, in English: these languages write no spaces between
