@@ -107,7 +107,8 @@ _WISH = re.compile(
     r"|\A\s*(?:improve|update|use|upgrade|migrate|replace|remove|move|switch|consider|optimi[sz]e|speed\s+up|cache|"
     r"log|track|detect|validate|verify|configure|define|set\s+up|setup|clean\s+up)\b(?!\s*[:=\]])"
     r"|\b(?:should\s+(?:be\s+able\s+to|support|allow|have|provide|expose|return|show|display|include|log|emit|retry|use)\b"
-    r"|a\s+way\s+to\b|we\s+need\s+to\s+(?:add|have|support)\b"
+    r"|a\s+way\s+to\b|we\s+(?:need|have)\s+to\s+(?:add|have|support|introduce|implement|provide|expose)\b"
+    r"|\A[^.!?\n]{3,60}\bsupport\s*(?:[.!?]|\Z)"
     r"|needs?\s+(?:an?\s+(?:\w+\s+){0,2}(?:endpoint|option|setting|flag|button|page|api|way)|to\s+(?:support|expose|provide))\b"
     r"|(?:allow|enable)\s+(?:users?|us|people|clients?)\s+to\b)",
 )
@@ -121,11 +122,16 @@ _DOCS_MENTION = re.compile(
 _CHORE = re.compile(
     r"\A\s*(?:chore|refactor|ci|build|style|tests?|deps|housekeeping)(?:\([\w-]+\))?\s*:"
     r"|\A\s*\[(?:chore|refactor|ci|build|style|tests?|deps|housekeeping)\]"
-    r"|\A\s*bump\s+\S+\s+from\s+\S+\s+to\b|\A\s*(?:release|prepare\s+release|releasing)\s+v?\d+(?:\.\d+)*\s*\Z",
+    r"|\A\s*bump\s+\S+\s+from\s+\S+\s+to\b|\A\s*(?:release|prepare\s+release|releasing)\s+v?\d+(?:\.\d+)*\s*\Z"
+    # a change already made, as a pull request's title says it ("Fixed incorrect No data in ...")
+    r"|\A\s*(?:fixed|added|refactored|renamed|bumped|implemented|introduced)\b",
 )
 # Weaker chores: only when nothing is failing ("migrate CI to ...", "deprecation warning: ...").
 _CHORE_WEAK = re.compile(
-    r"\A\s*(?:bump|upgrade|migrate|refactor|rename|deprecate|drop\s+support)\b|\bdeprecat(?:ed|ion)\b",
+    r"\A\s*(?:bump|upgrade|migrate|refactor|rename|deprecate|drop\s+support|moved|updated|upgraded|migrated|removed|replaced)\b"
+    r"|\bdeprecat(?:ed|ion)\b"
+    # a setting to change: "increase the visibility timeout from 1h to 5h"
+    r"|\b(?:increase|decrease|raise|lower|reduce|extend|change|set)\b[^.!?\n]{0,60}\bfrom\s+\S+\s+to\s+\S",
 )
 
 # Something is failing: a how-to question that carries one of these is about an incident.

@@ -174,6 +174,9 @@ def test_a_text_the_vocabulary_reads_matches_under_its_service(
         ("It's more appropriate to answer 429 than 500 when the quota is exceeded", "a feature request"),
         ("As an on-call engineer, I want one page per incident, not one per alert", "a feature request"),
         ("(infra) add a time limit to every celery task", "a feature request"),
+        ("Fixed the empty panels on the latency dashboard", "a maintenance task"),
+        ("Moved the Redis settings into the pydantic config", "a maintenance task"),
+        ("Readiness endpoint support. We have to introduce a /readyz for the kubelet.", "a feature request"),
         ("Fix the broken certificate-signing link on the TLS page", "a documentation report"),
         ("What are recommended settings for the connection pool?", "a how-to question"),
         ("这个接口可以同时使用多个密钥吗？", "a how-to question"),  # noqa: RUF001 (as written: "can it use several keys?")
