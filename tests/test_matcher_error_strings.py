@@ -128,6 +128,7 @@ CASES: dict[str, list[str]] = {
         "ModuleNotFoundError: No module named 'app'",
         "ImportError: cannot import name 'x' from 'y'",
         "ModuleNotFoundError: No module named 'celery'",
+        "ImportError: No module named app",  # Python 2's wording, still printed by old images
     ],
     "migration": [
         "alembic.util.exc.CommandError: Can't locate revision identified by 'abc123'",
@@ -211,6 +212,7 @@ CASES: dict[str, list[str]] = {
         "Error: google-github-actions/deploy-cloudrun failed with: failed to deploy",
         "GitHub Actions deploy job fails at the auth step",
         "workflow fails: Workload Identity Federation token exchange failed",
+        "Permission 'run.services.get' denied on resource 'namespaces/acme/services/imgstream'",
     ],
     "worker-not-responding|slow-worker": [
         "Error 1101: Worker threw exception",
