@@ -505,7 +505,9 @@ TRANSLATIONS: dict[str, str] = {
     "告警": "alert", "报警": "alert", "報警": "alert", "存储桶": "bucket", "儲存桶": "bucket",
     "不存在": "not found", "找不到": "not found", "密钥": "key", "密鑰": "key", "签名": "signature",
     "簽名": "signature", "迁移": "migration", "遷移": "migration", "健康检查": "health check",
-    "健康檢查": "health check",
+    "健康檢查": "health check", "空返回": "empty response", "空响应": "empty response", "空響應": "empty response",
+    "返回为空": "returned empty", "返回為空": "returned empty", "没有数据": "no data", "沒有數據": "no data",
+    "无数据": "no data", "無數據": "no data", "响应非常慢": "slow response", "非常慢": "slow", "特别慢": "slow",
     # Japanese
     "エラー": "error", "タイムアウト": "timeout", "接続": "connection", "拒否": "refused", "メモリ": "memory",
     "遅い": "slow", "遅延": "latency", "再起動": "restart", "クラッシュ": "crash", "権限": "permission",
