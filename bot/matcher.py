@@ -64,7 +64,7 @@ HINT_BOOST = 2.0
 # Words outside the incident vocabulary count for less: "record", "build" or "time" alone mean little.
 W_PLAIN_WORD = 0.5
 # "alert" says that a monitor fired, rarely what about: "latency alarm going off" is about latency.
-TERM_WEIGHTS = {"alert": 0.3}
+TERM_WEIGHTS = {"alert": 0.5}
 COVERAGE_PLAIN_WORD = 0.5
 # Confidence floors for the whole catalogue (tuned on the tune split, see benchmarks/matcher.py). The matcher
 # abstains below MIN_SCORE, or when too little of the text is explained and no error string or alert name matched.
