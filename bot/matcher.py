@@ -63,7 +63,8 @@ PATTERN_BONUS, ALERT_BONUS, PHRASE_BONUS = 12.0, 6.0, 1.5
 HINT_BOOST = 2.0
 # Words outside the incident vocabulary count for less: "record", "build" or "time" alone mean little.
 W_PLAIN_WORD = 0.5
-# "alert" says that a monitor fired, rarely what about: "latency alarm going off" is about latency.
+# "alert" says that a monitor fired, rarely what about: "latency alarm going off" is about latency. Half a concept:
+# less and alerting problems under a service lose to any other word.
 TERM_WEIGHTS = {"alert": 0.5}
 COVERAGE_PLAIN_WORD = 0.5
 # Confidence floors for the whole catalogue (tuned on the tune split, see benchmarks/matcher.py). The matcher
@@ -430,6 +431,9 @@ def _chunk_error_positions(lowered: str, start: int, end: int, reverse: bool) ->
 
 
 _SPECIAL = set("\\.^$*+?{}[]()|")
+# What is not a word in a regex: character classes, escapes, group syntax (see _pattern_words).
+_REGEX_PARTS = re.compile(r"\[[^\]]*\]|\\[a-zA-Z]|\(\?(?:[:=!]|<[=!]|P<\w+>)")
+_REGEX_SYNTAX = re.compile(r"[\\^$.*+?{}()|]")
 
 
 def _required_literals(pattern: str) -> tuple[str, ...]:
@@ -532,10 +536,6 @@ def _plain_runs(pattern: str) -> tuple[str, list[str]]:
 def _pattern_words(pattern: str) -> str:
     """The words a regex spells out: character classes, escapes and group syntax dropped."""
     return _REGEX_SYNTAX.sub(" ", _REGEX_PARTS.sub(" ", pattern))
-
-
-_REGEX_PARTS = re.compile(r"\[[^\]]*\]|\\[a-zA-Z]|\(\?(?:[:=!]|<[=!]|P<\w+>)")
-_REGEX_SYNTAX = re.compile(r"[\\^$.*+?{}()|]")
 
 
 def _group_body(group: str) -> str:
