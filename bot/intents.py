@@ -124,11 +124,12 @@ _CHORE = re.compile(
     r"|\A\s*\[(?:chore|refactor|ci|build|style|tests?|deps|housekeeping)\]"
     r"|\A\s*bump\s+\S+\s+from\s+\S+\s+to\b|\A\s*(?:release|prepare\s+release|releasing)\s+v?\d+(?:\.\d+)*\s*\Z"
     # a change already made, as a pull request's title says it ("Fixed incorrect No data in ...")
-    r"|\A\s*(?:fixed|added|refactored|renamed|bumped|implemented|introduced)\b",
+    r"|\A\s*(?:fixed|refactored|bumped)\b(?!\s+ip\b)",
 )
 # Weaker chores: only when nothing is failing ("migrate CI to ...", "deprecation warning: ...").
 _CHORE_WEAK = re.compile(
-    r"\A\s*(?:bump|upgrade|migrate|refactor|rename|deprecate|drop\s+support|moved|updated|upgraded|migrated|removed|replaced)\b"
+    r"\A\s*(?:bump|upgrade|migrate|refactor|rename|deprecate|drop\s+support|moved|updated|upgraded|migrated|removed"
+    r"|replaced|added|renamed|implemented|introduced)\b"
     r"|\bdeprecat(?:ed|ion)\b"
     # a setting to change: "increase the visibility timeout from 1h to 5h"
     r"|\b(?:increase|decrease|raise|lower|reduce|extend|change|set)\b[^.!?\n]{0,60}\bfrom\s+\S+\s+to\s+\S",
