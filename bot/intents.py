@@ -38,12 +38,14 @@ _URGENT = re.compile(
 _REQUEST = re.compile(
     r"\[feature\]|\A\s*feat(?:ure)?\s*[:(/]|\A\s*(?:request|wishlist|wish|idea)\s*:|\A\s*rfe\s*:"
     r"|\[(?:rfe|fr|feature\s+request|enhancement|request)\]"
-    # an imperative title, after a component scope or not ("postgres: calculate replication lag"); an error's own
-    # label ("Error: make: *** ...") is no scope
-    r"|\A\s*(?:(?!(?:error|fatal|exception|warning|warn|failed|failure|panic|critical)\s*:)[a-z][\w./-]*\s*:\s*"
-    r"|[(\[][a-z][\w./ -]{0,30}[)\]]\s*)?"
+    # an imperative title, after a component scope or not ("postgres: calculate replication lag", "(infra) add ...");
+    # a report's own label ("Error: make: *** ...", "[Bug] Return 500 on upload") is no scope
+    r"|\A\s*(?:(?!(?:error|fatal|exception|warning|warn|failed|failure|panic|critical|bugs?)\s*:)[a-z][\w./-]*\s*:\s*"
+    r"|[(\[](?!(?:bugs?|error|incident|issue|prod|production|regression|hotfix|crash|outage|urgent|critical|p[0-4]"
+    r"|sev-?[1-4])\s*[)\]])[a-z][\w./ -]{0,30}[)\]]\s*)?"
     r"(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
     r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit)\b"
+    r"(?!-)"
     r"|\b(?:feature[ -]?requests?\b|enhancements?\b|new\s+feature\b"
     r"|would\s+be\s+(?:really\s+|very\s+|so\s+|much\s+)?(?:great|nice|good|helpful|useful|awesome|cool|better|"
     r"easier|beneficial|preferable|convenient|ideal|handy|valuable)\b|would\s+make\s+(?:more\s+)?sense\b"

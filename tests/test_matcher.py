@@ -229,6 +229,8 @@ def test_short_texts_still_match(hinted: Matcher, text: str, acceptable: set[str
         "Does anyone else get 502s since 10:00?",
         "NetworkPolicy question: curl from the busybox pod to the api is blocked",
         "Added a node pool and now the gateway pods fail with OOMKilled",  # a change made, then a failure
+        "[Bug] Return 500 when uploading a PNG",  # a report's label is no component scope of an imperative
+        "Bug: show 502 after every deploy",
     ],
 )
 def test_an_error_label_or_a_question_with_a_failure_is_not_a_request(text: str) -> None:
