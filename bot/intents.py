@@ -38,14 +38,6 @@ _URGENT = re.compile(
 _REQUEST = re.compile(
     r"\[feature\]|\A\s*feat(?:ure)?\s*[:(/]|\A\s*(?:request|wishlist|wish|idea)\s*:|\A\s*rfe\s*:"
     r"|\[(?:rfe|fr|feature\s+request|enhancement|request)\]"
-    # an imperative title, after a component scope or not ("postgres: calculate replication lag", "(infra) add ...");
-    # a report's own label ("Error: make: *** ...", "[Bug] Return 500 on upload") is no scope
-    r"|\A\s*(?:(?!(?:error|fatal|exception|warning|warn|failed|failure|panic|critical|bugs?)\s*:)[a-z][\w./-]*\s*:\s*"
-    r"|[(\[](?!(?:bugs?|error|incident|issue|prod|production|regression|hotfix|crash|outage|urgent|critical|p[0-4]"
-    r"|sev-?[1-4])\s*[)\]])[a-z][\w./ -]{0,30}[)\]]\s*)?"
-    r"(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
-    r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit)\b"
-    r"(?!-)"
     r"|\b(?:feature[ -]?requests?\b|enhancements?\b|new\s+feature\b"
     r"|would\s+be\s+(?:really\s+|very\s+|so\s+|much\s+)?(?:great|nice|good|helpful|useful|awesome|cool|better|"
     r"easier|beneficial|preferable|convenient|ideal|handy|valuable)\b|would\s+make\s+(?:more\s+)?sense\b"
@@ -71,6 +63,24 @@ _REQUEST = re.compile(
     # asking for better error reporting: "Permission denied errors should include ...", "error message should say ..."
     r"|error\s+messages?\s+(?:should|could|must|needs?\s+to)\b"
     r"|errors?\s+should\s+(?:include|contain|show|say|mention|explain|be\s+(?:more|clearer|logged|reported))\b)",
+)
+
+# An imperative title, after a component scope or not ("postgres: calculate replication lag", "(infra) add ..."); a
+# report's own label ("Error: make: *** ...", "[Bug] Return 500 on upload") is no scope.
+_IMPERATIVE = re.compile(
+    r"\A\s*(?:(?!(?:error|fatal|exception|warning|warn|failed|failure|panic|critical|bugs?)\s*:)[a-z][\w./-]*\s*:\s*"
+    r"|[(\[](?!(?:bugs?|error|incident|issue|prod|production|regression|hotfix|crash|outage|urgent|critical|p[0-4]"
+    r"|sev-?[1-4])\s*[)\]])[a-z][\w./ -]{0,30}[)\]]\s*)?"
+    r"(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
+    r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit)\b"
+    r"(?!-)"
+)
+# ... unless what follows the verb, in its sentence, reports a failure outside a condition: the verb was a noun ("Report generation fails
+# with timeout", "Create order endpoint times out"); "Add a retry when the upload fails" asks for a change.
+_REPORTED_FAILURE = re.compile(
+    r"(?:(?!\b(?:when|whenever|if|unless|once|after|before|on|instead|rather|so|for|in\s+case)\b)[^.!?\n])*?"
+    r"\b(?:fails?|failing|failed|returns?\s+(?:an?\s+)?(?:http\s+)?[45]\d\d|times?\s+out|timing\s+out|timed\s+out"
+    r"|broken|stuck|down|not\s+(?:loading|working|responding|starting)|stopped|crash(?:es|ed|ing)?|hangs?|hanging)\b"
 )
 
 _DOCS = re.compile(
@@ -172,7 +182,7 @@ def not_incident(text: str, quotes_an_error: bool = False) -> str | None:
         return DOCUMENTATION
     if _CHORE.search(prose):
         return CHORE
-    if _REQUEST.search(prose):
+    if _REQUEST.search(prose) or _asks_for_a_change(prose):
         return FEATURE_REQUEST
     if quotes_an_error or _FAILING.search(unlinked):
         return None
@@ -185,3 +195,9 @@ def not_incident(text: str, quotes_an_error: bool = False) -> str | None:
     if _DOCS_MENTION.search(prose):
         return DOCUMENTATION
     return None
+
+
+def _asks_for_a_change(prose: str) -> bool:
+    """An imperative title whose sentence does not go on to report a failure."""
+    imperative = _IMPERATIVE.search(prose)
+    return imperative is not None and not _REPORTED_FAILURE.match(prose, imperative.end())

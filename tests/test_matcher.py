@@ -174,6 +174,8 @@ def test_a_text_the_vocabulary_reads_matches_under_its_service(
         ("It's more appropriate to answer 429 than 500 when the quota is exceeded", "a feature request"),
         ("As an on-call engineer, I want one page per incident, not one per alert", "a feature request"),
         ("(infra) add a time limit to every celery task", "a feature request"),
+        ("Add a retry when the upload fails", "a feature request"),
+        ("Return 429 instead of 500 when the quota is exceeded", "a feature request"),
         ("Fixed the empty panels on the latency dashboard", "a maintenance task"),
         ("Moved the Redis settings into the pydantic config", "a maintenance task"),
         ("Readiness endpoint support. We have to introduce a /readyz for the kubelet.", "a feature request"),
@@ -231,6 +233,11 @@ def test_short_texts_still_match(hinted: Matcher, text: str, acceptable: set[str
         "Added a node pool and now the gateway pods fail with OOMKilled",  # a change made, then a failure
         "[Bug] Return 500 when uploading a PNG",  # a report's label is no component scope of an imperative
         "Bug: show 502 after every deploy",
+        # a verb that is a noun here: the title reports a failure ("Add a retry when the upload fails" asks for one)
+        "Report generation fails with a timeout",
+        "Export to CSV returns 500",
+        "Create order endpoint times out since 14:00",
+        "Support chat widget not loading",
     ],
 )
 def test_an_error_label_or_a_question_with_a_failure_is_not_a_request(text: str) -> None:
