@@ -38,22 +38,21 @@ _URGENT = re.compile(
 _REQUEST = re.compile(
     r"\[feature\]|\A\s*feat(?:ure)?\s*[:(/]|\A\s*(?:request|wishlist|wish|idea)\s*:|\A\s*rfe\s*:"
     r"|\[(?:rfe|fr|feature\s+request|enhancement|request)\]"
-    r"|\b(?:feature[ -]?requests?\b|enhancements?\b|new\s+feature\b"
+    r"|\b(?:feature[ -]?requests?\b"
     r"|would\s+be\s+(?:really\s+|very\s+|so\s+|much\s+)?(?:great|nice|good|helpful|useful|awesome|cool|better|"
     r"easier|beneficial|preferable|convenient|ideal|handy|valuable)\b|would\s+make\s+(?:more\s+)?sense\b"
     r"|could\s+be\s+(?:really\s+|very\s+)?(?:great|nice|cool|useful|helpful|handy)\s+to\b"
-    r"|nice\s+to\s+have\b|would\s+love\b|wish\s*list\b|(?:proposal|propose|proposing|suggestion|rfc)\b"
+    r"|nice\s+to\s+have\b|would\s+love\b|wish\s*list\b"
     r"|(?:i|we)(?:\s+would|'d)\s+(?:like|love)\s+to\s+(?:have|see|add|be able|get|consider)\b"
     r"|(?:would|should)\s+like\s+to\s+(?:have|see|consider)\b"
     r"|(?:should|must|needs?\s+to|could)\s+be\s+added\b|describe\s+the\s+(?:feature|solution)\b"
     r"|please\s+(?:add|support|expose|provide|allow|implement|consider|make)\b"
     r"|(?:add|adding|provide|providing|introduce)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:[\w-]+\s+){0,2}(?:option|ability|support|setting|flag|parameter|config(?:uration)?\s+option)s?\b"
     # asking whether something could be built: "any plans to support ...", "would it be possible to add ..."
-    r"|(?:any|are\s+there(?:\s+any)?|is\s+there\s+a)\s+plans?\s+(?:to|for|on)\b|roadmap\b"
+    r"|(?:any|are\s+there(?:\s+any)?|is\s+there\s+a)\s+plans?\s+(?:to|for|on)\b"
     r"|(?:would|will)\s+it\s+be\s+possible\s+to\s+(?:add|support|have|make|get|expose|allow|provide|configure|set|use|include|implement|export)\b"
     r"|(?:can|could)\s+(?:we|you)\s+(?:get|have)\s+(?:an?\s+)?(?:way|option|setting|flag|button|endpoint)\b"
-    r"|ability\s+to\b|option\s+to\b|support\s+for\b|configurable\b|configuration\s+option\b"
-    r"|(?:add|show|display|need)\s+an?\s+(?:\w+\s+){0,2}button\b|button\s+to\b"
+    r"|(?:add|show|display|need)\s+an?\s+(?:\w+\s+){0,2}button\b"
     # proposing, as people word it: "Let's make it nicer by ...", "We need better logs for ...", "it's more
     # appropriate to return a 403", a user story ("As a frontend developer, I need ...")
     r"|let'?s\s+(?:make|add|use|support|allow|switch|move|have|provide|expose|introduce)\b"
@@ -64,6 +63,14 @@ _REQUEST = re.compile(
     r"|error\s+messages?\s+(?:should|could|must|needs?\s+to)\b"
     r"|errors?\s+should\s+(?:include|contain|show|say|mention|explain|be\s+(?:more|clearer|logged|reported))\b)",
 )
+
+# Words that ask for a change, but also name things ("the Proposal service", "Option to pay by card", "Support for
+# uploads"): they count only when the sentence does not go on to report a failure.
+_REQUEST_WORDS = re.compile(
+    r"\b(?:enhancements?|new\s+feature|proposal|propose|proposing|suggestion|rfc|roadmap|ability\s+to|option\s+to"
+    r"|support\s+for|configurable|configuration\s+option|button\s+to)\b"
+)
+_DOCS_WORDS = re.compile(r"\btypos?\s+in\b")
 
 # An imperative title, after a component scope or not ("postgres: calculate replication lag", "(infra) add ..."); a
 # report's own label ("Error: make: *** ...", "[Bug] Return 500 on upload") is no scope.
@@ -80,7 +87,8 @@ _IMPERATIVE = re.compile(
 _REPORTED_FAILURE = re.compile(
     r"(?:(?!\b(?:when|whenever|if|unless|once|after|before|on|instead|rather|so|for|in\s+case)\b)[^.!?\n])*?"
     r"\b(?:fails?|failing|failed|returns?\s+(?:an?\s+)?(?:http\s+)?[45]\d\d|times?\s+out|timing\s+out|timed\s+out"
-    r"|broken|stuck|down|not\s+(?:loading|working|responding|starting)|stopped|crash(?:es|ed|ing)?|hangs?|hanging)\b"
+    r"|broken|broke|stuck|down|not\s+(?:loading|working|responding|starting)|stopped|crash(?:es|ed|ing)?|hangs?|hanging"
+    r"|dies|died|ignored)\b"
 )
 
 _DOCS = re.compile(
@@ -91,7 +99,7 @@ _DOCS = re.compile(
     r"|links?\s+(?:\S+\s+){0,6}(?:is|are)\s+broken\b|links?\s+(?:\S+\s+){0,6}(?:returns?|gives?|is|goes\s+to)\s+(?:an?\s+)?404\b"
     r"|(?:the\s+)?(?:docs?|documentation|readme|tutorial|guide|wiki)\s+(?:is|are|has|have|says?)\s+"
     r"(?:wrong|outdated|out of date|incorrect|missing|broken|unclear|confusing|misleading)\b"
-    r"|typos?\s+in\b|(?:missing|add|update|improve|fix)\s+(?:the\s+)?(?:docs?|documentation|readme)\b"
+    r"|(?:missing|add|update|improve|fix)\s+(?:the\s+)?(?:docs?|documentation|readme)\b"
     r"|document(?:ation)?\s+(?:for|about|on|how)\b)",
 )
 
@@ -155,7 +163,7 @@ _FAILING = re.compile(
     r"|unable\s+to\b|not\s+(?:working|responding|starting|sent|delivered|loading|firing)\b"
     r"|(?:doesn'?t|does\s+not|didn'?t|did\s+not|don'?t|won'?t|couldn'?t|could\s+not|isn'?t|aren'?t|wasn'?t|weren'?t)\s+(?:\w+\s+)?(?:work|start|respond|load|send|fire|connect|run|pick|show|reach|return|arrive|get|come)\w*\b"
     r"|errors\b|exited\b|exit\s+code\b|expired\b|killed\b|down\s+(?:for|since)\b"
-    r"|stopped\s+working\b|broken\b|crash\w*|stuck\b|hang(?:s|ing)?\b|keeps?\s+\w+ing\b"
+    r"|stopped\s+working\b|broken\b|broke\b|crash\w*|stuck\b|hang(?:s|ing)?\b|keeps?\s+\w+ing\b"
     r"|(?:is|are|was|were|being|gets?|got|getting)\s+blocked\b"
     # a timeout, but not a timeout setting (configuration is asked about, not failing)
     r"|timed?\s*outs?\b(?!\s+(?:settings?|options?|config\w*|parameters?|values?|flags?|propert\w+))"
@@ -178,11 +186,15 @@ def not_incident(text: str, quotes_an_error: bool = False) -> str | None:
     prose = _CODE.sub(" ", unlinked)  # cues count in the prose; failure evidence counts in code spans too
     if _URGENT.search(prose):
         return None
-    if _DOCS.search(prose):
+    if _DOCS.search(prose) or (_DOCS_WORDS.search(prose) and not _REPORTED_FAILURE.match(prose)):
         return DOCUMENTATION
     if _CHORE.search(prose):
         return CHORE
-    if _REQUEST.search(prose) or _asks_for_a_change(prose):
+    if (
+        _REQUEST.search(prose)
+        or (_REQUEST_WORDS.search(prose) and not _REPORTED_FAILURE.match(prose))
+        or _asks_for_a_change(prose)
+    ):
         return FEATURE_REQUEST
     if quotes_an_error or _FAILING.search(unlinked):
         return None
