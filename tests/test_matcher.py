@@ -333,6 +333,10 @@ def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
         "kube-dns:53"
     )
     assert "dns" not in terms("paged at 10:53"), "a time is no DNS port"
+    assert "dns" in terms("failed to resolve postgres") and "dns" in terms("hostname won't resolve")
+    assert "dns" not in terms("investigate and resolve the nightly job failures"), (
+        "resolving an issue is no DNS"
+    )
     assert terms("timout") == terms("timeout") and terms("databse") == terms("database")
     assert terms("worked") != terms("worker") and terms("healthy") != terms("health")  # no false friends
 
