@@ -327,7 +327,9 @@ def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
     assert terms("ModuleNotFoundError") == terms("modulenotfounderror") == ["importerror"]
     assert "oom" in terms("container ran out of memory")
     assert "connlimit" in terms("too many connections")
-    assert "connlimit" in terms("we keep running out of db connections") and "connlimit" in terms("connection leak")
+    assert "connlimit" in terms("we keep running out of db connections") and "connlimit" in terms(
+        "connection leak"
+    )
     assert terms("503ing") == terms("503")
     assert "jwt" in terms("JWTs")
     assert "dns" in terms("read udp 10.1.2.3:41234->10.96.0.10:53: i/o timeout") and "dns" in terms(
