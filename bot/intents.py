@@ -6,7 +6,9 @@ something ("how do I configure the pool size?") should not start a diagnosis, ev
 The rules are phrase cues, in three strengths:
 
 - urgency ("right now", "prod is down", "outage", "sev1") always means an incident;
-- a request or documentation cue means not an incident, unless the text is urgent;
+- a request or documentation cue means not an incident, unless the text is urgent; an imperative title or a request
+  word that also names things ("Report generation fails", "the Proposal service") only when its sentence reports
+  no failure;
 - a question, a wish for other behaviour, a chore ("improve ...", "update ...", "release v2.3") or a mention of the
   docs means not an incident only when nothing in the text says that something is failing (slowness included)
   and it quotes no error string a playbook knows.
@@ -82,8 +84,9 @@ _IMPERATIVE = re.compile(
     r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit)\b"
     r"(?!-)"
 )
-# ... unless what follows the verb, in its sentence, reports a failure outside a condition: the verb was a noun ("Report generation fails
-# with timeout", "Create order endpoint times out"); "Add a retry when the upload fails" asks for a change.
+# ... unless what follows the verb, in its sentence, reports a failure outside a condition: then the verb was a noun
+# ("Report generation fails with timeout", "Create order endpoint times out"); "Add a retry when the upload fails"
+# asks for a change.
 _REPORTED_FAILURE = re.compile(
     r"(?:(?!\b(?:when|whenever|if|unless|once|after|before|on|instead|rather|so|for|in\s+case)\b)[^.!?\n])*?"
     r"\b(?:fails?|failing|failed|returns?\s+(?:an?\s+)?(?:http\s+)?[45]\d\d|times?\s+out|timing\s+out|timed\s+out"
