@@ -9,7 +9,7 @@ The rules are phrase cues, in three strengths:
 - a request or documentation cue means not an incident, unless the text is urgent; an imperative title or a request
   word that also names things ("Report generation fails", "the Proposal service") only when its sentence reports
   no failure;
-- a question, a wish for other behaviour, a chore ("improve ...", "update ...", "release v2.3") or a mention of the
+- a question, a wish for other behaviour, a chore ("improve ...", "use ...", "release v2.3") or a mention of the
   docs means not an incident only when nothing in the text says that something is failing (slowness included)
   and it quotes no error string a playbook knows.
 """
@@ -81,16 +81,19 @@ _IMPERATIVE = re.compile(
     r"|[(\[](?!(?:bugs?|error|incident|issue|prod|production|regression|hotfix|crash|outage|urgent|critical|p[0-4]"
     r"|sev-?[1-4])\s*[)\]])[a-z][\w./ -]{0,30}[)\]]\s*)?"
     r"(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
-    r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit)\b"
-    r"(?!-)"
+    r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit|"
+    r"better|update|upgrade|migrate|replace|switch|consider|optimi[sz]e|track|detect|validate|"
+    r"verify|configure|define)\b"
+    r"(?![-:])"
 )
 # ... unless what follows the verb, in its sentence, reports a failure outside a condition: then the verb was a noun
 # ("Report generation fails with timeout", "Create order endpoint times out"); "Add a retry when the upload fails"
 # asks for a change.
 _REPORTED_FAILURE = re.compile(
-    r"(?:(?!\b(?:when|whenever|if|unless|once|after|before|on|instead|rather|so|for|in\s+case)\b)[^.!?\n])*?"
-    r"\b(?:fails?|failing|failed|returns?\s+(?:an?\s+)?(?:http\s+)?[45]\d\d|times?\s+out|timing\s+out|timed\s+out"
-    r"|broken|broke|stuck|down|not\s+(?:loading|working|responding|starting)|stopped|crash(?:es|ed|ing)?|hangs?|hanging"
+    r"(?:(?!\b(?:when|whenever|if|unless|once|after|before|on|instead|rather|so|for|in\s+case)\b)(?:\d\.(?=\d)|[^.!?\n]))*?"
+    r"\b(?:fails?|failing|failed|times?\s+out|timing\s+out|timed\s+out|broken|broke|stuck|down|stopped|hangs?|hanging"
+    r"|(?:returns?|returning|returned|causes?|causing|caused|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d"
+    r"|[45]\d\ds|crash(?:es|ed|ing|loop\w*)?|not\s+(?:loading|working|responding|starting|firing|sent|delivered|arriving)"
     r"|dies|died|ignored)\b"
 )
 
@@ -127,8 +130,7 @@ _QUESTION = re.compile(
 )
 _WISH = re.compile(
     r"\A\s*better\b"
-    r"|\A\s*(?:improve|update|use|upgrade|migrate|replace|remove|move|switch|consider|optimi[sz]e|speed\s+up|cache|"
-    r"log|track|detect|validate|verify|configure|define|set\s+up|setup|clean\s+up)\b(?!\s*[:=\]])"
+    r"|\A\s*(?:improve|use|remove|move|speed\s+up|cache|log|set\s+up|setup|clean\s+up)\b(?!\s*[:=\]])"
     r"|\b(?:should\s+(?:be\s+able\s+to|support|allow|have|provide|expose|return|show|display|include|log|emit|retry|use)\b"
     r"|a\s+way\s+to\b|we\s+(?:need|have)\s+to\s+(?:add|have|support|introduce|implement|provide|expose)\b"
     r"|\A[^.!?\n]{3,60}\bsupport\s*(?:[.!?]|\Z)"
@@ -169,8 +171,8 @@ _FAILING = re.compile(
     r"|stopped\s+working\b|broken\b|broke\b|crash\w*|stuck\b|hang(?:s|ing)?\b|keeps?\s+\w+ing\b"
     r"|(?:is|are|was|were|being|gets?|got|getting)\s+blocked\b"
     # a timeout, but not a timeout setting (configuration is asked about, not failing)
-    r"|timed?\s*outs?\b(?!\s+(?:settings?|options?|config\w*|parameters?|values?|flags?|propert\w+))"
-    r"|(?:returns?|returning|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b"
+    r"|(?:timed?\s*outs?|times\s+out|timing\s+out)\b(?!\s+(?:settings?|options?|config\w*|parameters?|values?|flags?|propert\w+))"
+    r"|(?:returns?|returning|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b|[45]\d\ds\b"
     r"|http/\d(?:\.\d)?\s+[45]\d\d\b|oom\w*|out\s+of\s+memory\b|is\s+down\b"
     r"|slow(?:s|er|ness|ly|down)?\b|tak(?:es|ing|e)\s+(?:over\s+|about\s+|around\s+|~)?\d+(?:[.,]\d+)?\s*(?:ms|s|secs?|seconds?|min(?:ute)?s?)\b)",
 )
