@@ -129,6 +129,7 @@ _CPU_SHARE = re.compile(
 _DNS_PORT = re.compile(r":(?:(?<=\.\d:)|(?<=\.\d\d:)|(?<=\.\d\d\d:)|(?<=[a-z\]]:))53(?!\d)")
 # An issue's title, or a message's first sentence: it says what is wrong, what follows adds names and detail.
 _HEADING = re.compile(r"[^\n]{8,200}?(?:[.!?](?=\s)|(?=\n))")
+_TIMES_OUT = re.compile(r"\btim(?:e|es|ing)\s+out\b")  # "calls time out at 30s" (timed is a limit word)
 _BEFORE = re.compile(r"([a-z]+)\W*(?:\d+(?:[.,]\d+)?\s*-\s*)?$")
 
 
@@ -144,7 +145,8 @@ def _quantity(match: re.Match[str], text: str) -> str:
     last = _BEFORE.search(text, max(0, match.start() - 24), match.start())
     if last and last.group(1) in INTERVAL_WORDS:
         return " "  # "every 10 seconds": how often, not how long
-    if set(_WORD.findall(text[max(0, match.start() - 24) : match.start()])) & LIMIT_WORDS:
+    window = text[max(0, match.start() - 24) : match.start()]
+    if set(_WORD.findall(window)) & LIMIT_WORDS or _TIMES_OUT.search(window):
         return " timeout "  # "timeout of 120000ms exceeded": the limit that was hit, not a request's time
     if seconds >= HOURS_FROM_SECONDS:
         return " longrun "

@@ -205,6 +205,11 @@ PHRASES: dict[str, str] = {
     "failed to start": "startup fail",
     "doesnt start": "startup fail",
     "not starting": "startup fail",
+    # when it happens: "ModuleNotFoundError on starting celery worker", "crashes on start"
+    "on start": "startup",
+    "on starting": "startup",
+    "when starting": "startup",
+    "at start": "startup",
     "not being processed": "stuck",
     "not processed": "stuck",
     "not picking up": "stuck",
@@ -247,7 +252,7 @@ PHRASES: dict[str, str] = {
     "memory leaks": "memory leak",
     "cpu usage": "cpu",
     "high cpu": "cpu",
-    "load average": "cpu",
+    "load average": "cpu overload",  # mentioned when it is above the cores
     "stack trace": "exception",
     "most recent call last": "exception",
     "n+1": "query",

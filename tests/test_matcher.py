@@ -123,6 +123,12 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
          "convergence-data-pipeline/pipeline-stuck-hanging"),
         # neighbours in one guide: an empty model response is no rate limit and no key problem
         ("Gemini returns an empty response", "tldr-highlight-api", "tldr-highlight-api/analysis-results-empty"),
+        # a load average is mentioned when it is over the cores; when a timeout hits says it is the limit
+        ("load average 40 on a 16 core node, requests crawling", "microservices-platform",
+         "microservices-platform/cpu-saturation"),
+        ("uploads time out at 60 seconds", "microservices-platform", "microservices-platform/timeout-errors"),
+        # when it happens: on starting is at startup
+        ("ModuleNotFoundError on starting the celery worker", "tldr-highlight-api", "tldr-highlight-api/import-errors"),
         # a library's error name
         ("Latest docker image crashes on start. Error: ModuleNotFoundError: No module named 'uvicorn'",
          "convergence-data-pipeline", "convergence-data-pipeline/service-won-t-start"),
@@ -182,6 +188,10 @@ def test_a_text_the_vocabulary_reads_matches_under_its_service(
         ("Fix the broken certificate-signing link on the TLS page", "a documentation report"),
         ("What are recommended settings for the connection pool?", "a how-to question"),
         ("这个接口可以同时使用多个密钥吗？", "a how-to question"),  # noqa: RUF001 (as written: "can it use several keys?")
+        # a title that asks for other behaviour, even when its reason is a failure in a condition
+        ("Better error logs when the worker script startup times out", "a feature request"),
+        ("Update the error display: if the API key has expired, say so in plain words", "a feature request"),
+        ("Upgrade the gemini client to 1.4 so retries back off", "a feature request"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
@@ -243,6 +253,12 @@ def test_short_texts_still_match(hinted: Matcher, text: str, acceptable: set[str
         "Option to pay by card fails with 502",
         "Image enhancement pipeline stuck for 2 hours",
         "Typo in the env var name broke the deploy",
+        # a title's verb that reports what was done, then what failed (a version number ends no sentence)
+        "Upgrade to 1.4 and now all requests return 500",
+        "Update fails with 500 on every node",
+        "update: pods crashlooping after the deploy",
+        "Better Uptime alerts not firing since the migration",
+        "Switch to the new pool causes 503s",
     ],
 )
 def test_an_error_label_or_a_question_with_a_failure_is_not_a_request(text: str) -> None:
