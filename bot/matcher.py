@@ -262,10 +262,15 @@ def _typo_cached(word: str) -> str | None:
     return _typo(word)
 
 
+_SIBILANT_ES = re.compile(r"(?:sh|tch|nch|rch|x|ss)es\Z")
+
+
 def _stem(word: str) -> str:
     """A light suffix stripper so 'uploads'/'uploading' and 'queries'/'query' meet; numbers stay as they are."""
-    if word.isdigit() or len(word) <= 4:
-        return word
+    if word.isdigit() or len(word) <= 4 or word.endswith("ss"):
+        return word  # "process", "access" are whole
+    if _SIBILANT_ES.search(word):
+        return word[:-2]  # "crashes", "fetches", "processes": the "e" belongs to the plural
     for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: -len(suffix)] + replacement

@@ -129,6 +129,8 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
         ("uploads time out at 60 seconds", "microservices-platform", "microservices-platform/timeout-errors"),
         # when it happens: on starting is at startup
         ("ModuleNotFoundError on starting the celery worker", "tldr-highlight-api", "tldr-highlight-api/import-errors"),
+        ("the auth service denies access to the orders endpoint", "microservices-platform",
+         "microservices-platform/permission-denied-403"),
         # a library's error name
         ("Latest docker image crashes on start. Error: ModuleNotFoundError: No module named 'uvicorn'",
          "convergence-data-pipeline", "convergence-data-pipeline/service-won-t-start"),
@@ -147,6 +149,17 @@ def test_a_text_the_vocabulary_reads_matches_under_its_service(
     assert not result.abstained
     assert result.not_incident is None
     assert result.matches[0].playbook.id == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("access to the bucket fails for every process", "access"),
+     ("processes stuck, nothing in the queue is processed", "process")],
+)  # fmt: skip
+def test_the_explanation_names_the_words_as_people_write_them(hinted: Matcher, text: str, word: str) -> None:
+    why = hinted.match(text).matches[0].why
+    words = next(reason for reason in why if reason.startswith("terms: ")).removeprefix("terms: ").split(", ")
+    assert word in words  # not "acces" or "proces"
 
 
 @pytest.mark.parametrize(
