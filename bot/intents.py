@@ -80,7 +80,7 @@ _IMPERATIVE = re.compile(
     r"\A\s*(?:(?!(?:error|fatal|exception|warning|warn|failed|failure|panic|critical|bugs?)\s*:)[a-z][\w./-]*\s*:\s*"
     r"|[(\[](?!(?:bugs?|error|incident|issue|prod|production|regression|hotfix|crash|outage|urgent|critical|p[0-4]"
     r"|sev-?[1-4])\s*[)\]])[a-z][\w./ -]{0,30}[)\]]\s*)?"
-    r"(?:add|adding|allow|support|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
+    r"(?:add|adding|allow|support(?!\s+for\b)|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
     r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit|"
     r"better|update|upgrade|migrate|replace|switch|consider|optimi[sz]e|track|detect|validate|"
     r"verify|configure|define)\b"
@@ -88,13 +88,23 @@ _IMPERATIVE = re.compile(
 )
 # ... unless what follows the verb, in its sentence, reports a failure outside a condition: then the verb was a noun
 # ("Report generation fails with timeout", "Create order endpoint times out"); "Add a retry when the upload fails"
-# asks for a change.
+# asks for a change. A state ("expired", "empty", "slow") counts once something is named ("Verify email links
+# expired"): right after the verb it names the thing to change ("Handle expired tokens").
+_CONDITION = r"(?:when|whenever|if|unless|once|after|before|on|instead|rather|so|for|in\s+case)\b"
+# The rest of the sentence, up to a condition ("when the upload fails"); a version number ("1.4") ends no sentence.
+_IN_SENTENCE = rf"(?:(?!\b{_CONDITION})(?:\d\.(?=\d)|[^.!?\n]))*?"
 _REPORTED_FAILURE = re.compile(
-    r"(?:(?!\b(?:when|whenever|if|unless|once|after|before|on|instead|rather|so|for|in\s+case)\b)(?:\d\.(?=\d)|[^.!?\n]))*?"
-    r"\b(?:fails?|failing|failed|times?\s+out|timing\s+out|timed\s+out|broken|broke|stuck|down|stopped|hangs?|hanging"
-    r"|(?:returns?|returning|returned|causes?|causing|caused|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d"
-    r"|[45]\d\ds|crash(?:es|ed|ing|loop\w*)?|not\s+(?:loading|working|responding|starting|firing|sent|delivered|arriving)"
-    r"|dies|died|ignored)\b"
+    _IN_SENTENCE
+    + r"\b(?:fails?|failing|failed|times?\s+out|timing\s+out|timed\s+out|broken|broke|stuck|down|stopped"
+    r"|hangs?|hanging|dies|died|ignored|crash(?:es|ed|ing|loop\w*)|p9[59]\s+(?:is|at|of|=|>)\s*~?\d+(?:\.\d+)?\s*(?:ms|s|sec\w*|min\w*)"
+    r"|(?:returns?|returning|returned|causes?|causing|caused|gives?|giving|throws?|throwing|gets?|getting|got|see|seeing"
+    r"|with)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d|[45]\d\d(?:s|\s+errors?)?(?=\s*(?:[.!]|\Z))|[45]\d\ds"
+    r"|not\s+(?:loading|working|responding|starting|firing|sent|delivered|arriving|applied))\b"
+    # a state, once something has been named: "links expired", "page blank"; "Handle expired tokens" names a thing
+    rf"|\W*(?:(?:the|an?|all|every)\s+)?(?!{_CONDITION})[\w'-]+"
+    + _IN_SENTENCE
+    + r"\b(?:oomkill\w*|killed|evict\w*|expired|blank|empty"
+    r"|no\s+data|pending|unschedulable|stale|slow(?!\s+(?:quer\w*|log\w*|mode|path)))\b"
 )
 
 _DOCS = re.compile(
@@ -172,7 +182,8 @@ _FAILING = re.compile(
     r"|(?:is|are|was|were|being|gets?|got|getting)\s+blocked\b"
     # a timeout, but not a timeout setting (configuration is asked about, not failing)
     r"|(?:timed?\s*outs?|times\s+out|timing\s+out)\b(?!\s+(?:settings?|options?|config\w*|parameters?|values?|flags?|propert\w+))"
-    r"|(?:returns?|returning|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b|[45]\d\ds\b"
+    r"|(?:returns?|returning|gets?|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b|[45]\d\ds\b"
+    r"|stale\b|evict\w*"
     r"|http/\d(?:\.\d)?\s+[45]\d\d\b|oom\w*|out\s+of\s+memory\b|is\s+down\b"
     r"|slow(?:s|er|ness|ly|down)?\b|tak(?:es|ing|e)\s+(?:over\s+|about\s+|around\s+|~)?\d+(?:[.,]\d+)?\s*(?:ms|s|secs?|seconds?|min(?:ute)?s?)\b)",
 )
@@ -191,15 +202,11 @@ def not_incident(text: str, quotes_an_error: bool = False) -> str | None:
     prose = _CODE.sub(" ", unlinked)  # cues count in the prose; failure evidence counts in code spans too
     if _URGENT.search(prose):
         return None
-    if _DOCS.search(prose) or (_DOCS_WORDS.search(prose) and not _REPORTED_FAILURE.match(prose)):
+    if _DOCS.search(prose) or _names_a_change(_DOCS_WORDS, prose):
         return DOCUMENTATION
     if _CHORE.search(prose):
         return CHORE
-    if (
-        _REQUEST.search(prose)
-        or (_REQUEST_WORDS.search(prose) and not _REPORTED_FAILURE.match(prose))
-        or _asks_for_a_change(prose)
-    ):
+    if _REQUEST.search(prose) or _names_a_change(_REQUEST_WORDS, prose) or _asks_for_a_change(prose):
         return FEATURE_REQUEST
     if quotes_an_error or _FAILING.search(unlinked):
         return None
@@ -216,5 +223,10 @@ def not_incident(text: str, quotes_an_error: bool = False) -> str | None:
 
 def _asks_for_a_change(prose: str) -> bool:
     """An imperative title whose sentence does not go on to report a failure."""
-    imperative = _IMPERATIVE.search(prose)
-    return imperative is not None and not _REPORTED_FAILURE.match(prose, imperative.end())
+    return _names_a_change(_IMPERATIVE, prose)
+
+
+def _names_a_change(cue: re.Pattern[str], prose: str) -> bool:
+    """The cue is in the text, and what follows it in its sentence reports no failure."""
+    found = cue.search(prose)
+    return found is not None and not _REPORTED_FAILURE.match(prose, found.end())

@@ -205,6 +205,13 @@ def test_the_explanation_names_the_words_as_people_write_them(hinted: Matcher, t
         ("Better error logs when the worker script startup times out", "a feature request"),
         ("Update the error display: if the API key has expired, say so in plain words", "a feature request"),
         ("Upgrade the gemini client to 1.4 so retries back off", "a feature request"),
+        # a state right after the verb names the thing to change, not a failure
+        ("Handle expired tokens gracefully", "a feature request"),
+        ("Track evicted pods in a metric", "a feature request"),
+        ("Display empty state when there is no data", "a feature request"),
+        ("Report if certificates are in fact expired", "a feature request"),
+        ("Provide Out Of Memory information in the container status", "a feature request"),
+        ("Support slow query logging", "a feature request"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
@@ -272,6 +279,17 @@ def test_short_texts_still_match(hinted: Matcher, text: str, acceptable: set[str
         "update: pods crashlooping after the deploy",
         "Better Uptime alerts not firing since the migration",
         "Switch to the new pool causes 503s",
+        # a state reported once something is named
+        "Allow list not applied, users get 403 on the admin api",
+        "Show order history endpoint very slow",
+        "Report endpoint p95 is 8s since yesterday",
+        "Collect metrics job OOMKilled every night",
+        "Verify email links expired immediately",
+        "Roadmap page blank, the api returns an empty response",
+        "Support for SSO broken after the upgrade",
+        "Configurable alerts page 500",
+        "Use of the cache causes stale data, redis evicting keys",
+        "Remove this: all pods evicted due to disk pressure",
     ],
 )
 def test_an_error_label_or_a_question_with_a_failure_is_not_a_request(text: str) -> None:
