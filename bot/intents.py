@@ -58,6 +58,7 @@ _REQUEST = re.compile(
     # proposing, as people word it: "Let's make it nicer by ...", "We need better logs for ...", "it's more
     # appropriate to return a 403", a user story ("As a frontend developer, I need ...")
     r"|let'?s\s+(?:make|add|use|support|allow|switch|move|have|provide|expose|introduce)\b"
+    r"|(?:we|you)\s+should\s+consider\s+(?:allowing|adding|supporting|making|exposing|providing|using|introducing)\b"
     r"|we\s+need\s+(?:to\s+have\s+)?(?:a\s+|some\s+)?(?:better|clearer|nicer)\b|(?:more|less)\s+appropriate\s+to\b"
     r"|as\s+an?\s+(?:[\w-]+\s+){0,2}(?:developer|user|admin(?:istrator)?|operator|engineer|customer|maintainer|owner)\s*,\s*"
     r"(?:i|we)\s+(?:need|want|would\s+like)\b"
@@ -83,7 +84,7 @@ _IMPERATIVE = re.compile(
     r"(?:add|adding|allow|support(?!\s+for\b)|supporting|expose|provide|implement|enable|make|handle|reject|return|change|"
     r"create|introduce|show|display|include|rename|deprecate|calculate|compute|report|collect|measure|export|emit|"
     r"better|update|upgrade|migrate|replace|switch|consider|optimi[sz]e|track|detect|validate|"
-    r"verify|configure|define)\b"
+    r"verify|configure|define|set(?!\s+of\b)|leave)\b"
     r"(?![-:])"
 )
 # ... unless what follows the verb, in its sentence, reports a failure outside a condition: then the verb was a noun
@@ -121,8 +122,10 @@ _DOCS = re.compile(
 
 # Weaker cues: a question, a wish for other behaviour, a chore or a mention of the docs. They mean "not an
 # incident" only when nothing in the text says that something is failing.
+# The author says it is a question rather than a problem, whatever it goes on to quote.
+_ASKED = re.compile(r"\bmore\s+(?:of\s+)?a\s+(?:question|query)\s+than\s+(?:an?\s+)?(?:issue|bug|problem)\b")
 _QUESTION = re.compile(
-    r"\A\s*(?:question|q|qa|help)\s*[:\]]|\[(?:question|q|help|support)\]"
+    r"\A\s*(?:question|q|qa|help)\s*(?:[:\]]|-\s)|\[(?:question|q|help|support)\]"
     # a yes/no question in Chinese ("能...吗": "can it ...?"), before a question mark, a stop or the end (in
     # full-width forms too: \uff1f ? \u3002 . \uff0c , \uff01 !)
     r"|吗(?=\s*[?\uff1f]|\s*\Z|[\s.\u3002,\uff0c!\uff01])"
@@ -208,6 +211,8 @@ def not_incident(text: str, quotes_an_error: bool = False) -> str | None:
         return CHORE
     if _REQUEST.search(prose) or _names_a_change(_REQUEST_WORDS, prose) or _asks_for_a_change(prose):
         return FEATURE_REQUEST
+    if _ASKED.search(prose):
+        return QUESTION
     if quotes_an_error or _FAILING.search(unlinked):
         return None
     if _QUESTION.search(prose):

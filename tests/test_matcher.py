@@ -129,6 +129,8 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
         ("uploads time out at 60 seconds", "microservices-platform", "microservices-platform/timeout-errors"),
         # when it happens: on starting is at startup
         ("ModuleNotFoundError on starting the celery worker", "tldr-highlight-api", "tldr-highlight-api/import-errors"),
+        ("our postgres is running out of available connections", "tldr-highlight-api",
+         "tldr-highlight-api/connection-pool-exhausted"),
         ("the auth service denies access to the orders endpoint", "microservices-platform",
          "microservices-platform/permission-denied-403"),
         # a library's error name
@@ -212,6 +214,9 @@ def test_the_explanation_names_the_words_as_people_write_them(hinted: Matcher, t
         ("Report if certificates are in fact expired", "a feature request"),
         ("Provide Out Of Memory information in the container status", "a feature request"),
         ("Support slow query logging", "a feature request"),
+        ("Set the default startup probe timeout to 5 seconds", "a feature request"),
+        ("We should consider allowing the gateway timeout to be set per route", "a feature request"),
+        ("More of a question than a bug: when do refresh tokens expire?", "a how-to question"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
@@ -290,6 +295,8 @@ def test_short_texts_still_match(hinted: Matcher, text: str, acceptable: set[str
         "Configurable alerts page 500",
         "Use of the cache causes stale data, redis evicting keys",
         "Remove this: all pods evicted due to disk pressure",
+        "Set of pods crashing since 2am",
+        "Leave request endpoint times out",
     ],
 )
 def test_an_error_label_or_a_question_with_a_failure_is_not_a_request(text: str) -> None:
