@@ -49,6 +49,7 @@ from bot.vocabulary import (
     SYMPTOM_WORDS,
     THING_WORDS,
     TYPO_MIN_LENGTH,
+    WAITING_WORDS,
     WORDS,
     in_english,
 )
@@ -146,10 +147,12 @@ def _quantity(match: re.Match[str], text: str) -> str:
     if last and last.group(1) in INTERVAL_WORDS:
         return " "  # "every 10 seconds": how often, not how long
     window = text[max(0, match.start() - 24) : match.start()]
-    if set(_WORD.findall(window)) & LIMIT_WORDS or _TIMES_OUT.search(window):
+    near = set(_WORD.findall(window))
+    if near & LIMIT_WORDS or _TIMES_OUT.search(window):
         return " timeout "  # "timeout of 120000ms exceeded": the limit that was hit, not a request's time
     if seconds >= HOURS_FROM_SECONDS:
-        return " longrun "
+        # "takes 2 hours" is a wait as well as something running for hours
+        return " slow longrun " if near & WAITING_WORDS else " longrun "
     return " slow " if seconds >= SLOW_FROM_SECONDS else " "
 
 

@@ -427,6 +427,10 @@ THING_WORDS = frozenset(
 # Words before a duration that make it an interval, not a delay: "every 10 seconds", "retry in 1 second".
 # Words before a duration that make it a limit that was hit: "timeout of 120000ms exceeded", "deadline 30s".
 LIMIT_WORDS = frozenset(["timeout", "timeouts", "deadline", "exceeded", "timed"])
+# Words before a duration of hours that make it a wait, not only something running long: "the export takes 2 hours".
+WAITING_WORDS = frozenset(
+    ["take", "takes", "taking", "took", "wait", "waiting", "waited", "load", "loads", "loading"]
+)
 INTERVAL_WORDS = frozenset(
     ["every", "each", "per", "interval", "retry", "retrying", "within", "ttl", "expires", "after"]
 )

@@ -127,6 +127,11 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
         ("load average 40 on a 16 core node, requests crawling", "microservices-platform",
          "microservices-platform/cpu-saturation"),
         ("uploads time out at 60 seconds", "microservices-platform", "microservices-platform/timeout-errors"),
+        # a wait of hours is slow, not only long-running
+        ("the bigquery export takes 2 hours now", "convergence-data-pipeline",
+         "convergence-data-pipeline/slow-bigquery-queries"),
+        ("loading the dashboard takes over 1 hour", "convergence-data-pipeline",
+         "convergence-data-pipeline/slow-response-times-high-latency"),
         # when it happens: on starting is at startup
         ("ModuleNotFoundError on starting the celery worker", "tldr-highlight-api", "tldr-highlight-api/import-errors"),
         ("our postgres is running out of available connections", "tldr-highlight-api",
