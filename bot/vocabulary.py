@@ -532,7 +532,9 @@ SYMPTOM_WORDS = frozenset(
      "flaps", "doesnt", "isnt", "wont", "didnt", "cant", "couldnt", "not", "no", "none", "null", "empty", "blank",
      "warn", "warning", "die", "dies", "died", "dying", "blow", "blows", "stale", "forever", "swap", "swapping",
      "false", "pending", "exit", "exits", "stop", "lose", "freeze", "freezes", "slowly", "endless", "again", "only",
-     "blocked"]
+     "blocked", "unusable", "unusably", "disappeared", "vanished", "incorrect", "incorrectly", "intermittent",
+     "intermittently", "sporadic", "sporadically", "flaky", "unstable", "freezing", "stalls", "choking", "struggling",
+     "skipped", "skipping", "duplicate", "duplicated", "corrupted", "corrupt", "jammed"]
 )  # fmt: skip
 
 # Incident words of Chinese, Japanese and Korean reports, in English: these languages write no spaces between

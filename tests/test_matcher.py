@@ -265,6 +265,16 @@ def test_short_texts_still_match(hinted: Matcher, text: str, acceptable: set[str
 
 @pytest.mark.parametrize(
     "text",
+    ["pipeline DAG tasks skipped", "the BigQuery load job is marked done incorrectly"],
+)
+def test_a_word_of_trouble_makes_a_short_text_a_report(hinted: Matcher, text: str) -> None:
+    result = hinted.match(text, guide="convergence-data-pipeline")
+    assert not result.abstained
+    assert result.matches[0].playbook.id.startswith("convergence-data-pipeline/pipeline-")
+
+
+@pytest.mark.parametrize(
+    "text",
     [
         "Error: make: *** [deploy] Error 2",
         "redis: connection refused on 6379",
