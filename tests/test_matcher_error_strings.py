@@ -255,6 +255,11 @@ CASES: dict[str, list[str]] = {
         'Readiness probe failed: Get "http://10.0.0.5:8080/healthz": dial tcp 10.0.0.5:8080: connect: connection refused',
         "Liveness probe failed: HTTP probe failed with statuscode: 500",
         "Readiness probe failed: connection refused",
+        # the kubelet's probe timing out: the health check failed, not a request of the service's own
+        'Readiness probe failed: Get "http://10.0.0.5:8080/healthz": context deadline exceeded '
+        "(Client.Timeout exceeded while awaiting headers)",
+        'Liveness probe failed: Get "http://10.0.0.5:8080/livez": net/http: request canceled '
+        "(Client.Timeout exceeded while awaiting headers)",
     ],
     "401-unauthorized-error|jwt": [
         "Invalid IAP credentials: JWT audience doesn't match this application",
