@@ -115,6 +115,7 @@ CASES: dict[str, list[str]] = {
         "upstream timed out (110: Connection timed out) while reading response header from upstream",
         "requests time out after 30 s at the gateway",
         "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+        "dial tcp 10.0.0.9:8080: i/o timeout",  # Go connecting to an address (on port 53 it is DNS)
     ],
     "port-already-in-use|won-t-start": [
         "Error: listen EADDRINUSE: address already in use :::3000",
