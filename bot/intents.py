@@ -30,7 +30,7 @@ _CODE = re.compile(r"`[^`\n]*`")
 
 # Someone is hurting now: never a feature request, whatever else the text says.
 _URGENT = re.compile(
-    r"\b(right now|asap|urgent(?:ly)?|emergency|outage|on fire|sev-?[12]|p[01])\b"
+    r"\b(right now|asap|urgent(?:ly)?|emergency|outage|on fire|(?<!for )(?<!only )(?<!per )sev-?[12]|p[01])\b"
     r"|\b(prod|production|site|service|api|app|everything|website)\s+(?:is\s+|are\s+)?(down|dead|broken|on fire)\b"
     r"|\b(customers?|users?)\s+(?:are\s+|is\s+)?(can'?t|cannot|unable|not able|getting|seeing|complaining)\b",
 )
@@ -113,7 +113,7 @@ _DOCS = re.compile(
     r"|\A\s*update\b.{0,120}\b(?:docs?|documentation|readme|playbook|runbook|guide)\b"
     r"|\A\s*(?:mention|document|explain|clarify)\b.{0,80}\b(?:in|to|into)\s+(?:the\s+)?(?:docs?|documentation|readme|guide|wiki)\b"
     r"|\b(?:(?:broken|dead)\s+(?:[\w-]+\s+){0,3}links?\b"
-    r"|links?\s+(?:\S+\s+){0,6}(?:is|are)\s+broken\b|links?\s+(?:\S+\s+){0,6}(?:returns?|gives?|is|goes\s+to)\s+(?:an?\s+)?404\b"
+    r"|links?\s+(?:\S+\s+){0,8}(?:is|are)\s+broken\b|links?\s+(?:\S+\s+){0,8}(?:returns?|gives?|is|goes\s+to)\s+(?:an?\s+)?404\b"
     r"|(?:the\s+)?(?:docs?|documentation|readme|tutorial|guide|wiki)\s+(?:is|are|has|have|says?)\s+"
     r"(?:wrong|outdated|out of date|incorrect|missing|broken|unclear|confusing|misleading)\b"
     r"|(?:missing|add|update|improve|fix)\s+(?:the\s+)?(?:docs?|documentation|readme)\b"
@@ -184,7 +184,7 @@ _FAILING = re.compile(
     r"|stopped\s+working\b|broken\b|broke\b|crash\w*|stuck\b|hang(?:s|ing)?\b|keeps?\s+\w+ing\b"
     r"|(?:is|are|was|were|being|gets?|got|getting)\s+blocked\b"
     # a timeout, but not a timeout setting (configuration is asked about, not failing)
-    r"|(?:timed?\s*outs?|times\s+out|timing\s+out)\b(?!\s+(?:settings?|options?|config\w*|parameters?|values?|flags?|propert\w+))"
+    r"|(?:timed?\s*outs?|times\s+out|timing\s+out)\b(?!\s+(?:settings?|options?|config\w*|parameters?|values?|flags?|propert\w+|is\s+\d))"
     r"|(?:returns?|returning|gets?|got|getting|gives?|giving|throws?|throwing)\s+(?:an?\s+)?(?:http\s+)?[45]\d\d\b|[45]\d\ds\b"
     r"|stale\b|evict\w*"
     r"|http/\d(?:\.\d)?\s+[45]\d\d\b|oom\w*|out\s+of\s+memory\b|is\s+down\b"

@@ -226,6 +226,9 @@ def test_the_explanation_names_the_words_as_people_write_them(hinted: Matcher, t
         ("Set the default startup probe timeout to 5 seconds", "a feature request"),
         ("We should consider allowing the gateway timeout to be set per route", "a feature request"),
         ("More of a question than a bug: when do refresh tokens expire?", "a how-to question"),
+        ("Is there a way to get alerts only for SEV-1?", "a how-to question"),  # SEV-1 named, not declared
+        ("The README says the default timeout is 30s but the code uses 60s", "a documentation report"),
+        ("Link to the runbook in the alert annotation is broken", "a documentation report"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
@@ -315,6 +318,8 @@ def test_a_word_of_trouble_makes_a_short_text_a_report(hinted: Matcher, text: st
         "Use of the cache causes stale data, redis evicting keys",
         "Remove this: all pods evicted due to disk pressure",
         "Set of pods crashing since 2am",
+        "the docs say it retries but uploads fail with 500",
+        "this is a sev1, checkout is down",
         "Leave request endpoint times out",
     ],
 )
