@@ -93,7 +93,7 @@ INTENT_CHARS = 500  # a feature request or a question says so at the start
 ERROR_WORDS = ("error", "exception", "fatal", "panic", "traceback", "refused", "denied", "timed out", "timeout",
                "killed", "failed", "failure", "oom", "unavailable", "forbidden", "unauthorized", "reset by peer")  # fmt: skip
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?<!\A[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 # Where a word in mixed case turns to its next part ("connectionRefused", "HTTPServer"). It starts with the capital
 # so that the regex engine skips to capitals, not trying every position of the text.
 _CASE_TURN = re.compile(r"[A-Z](?:(?<=[a-z0-9][A-Z])|(?<=[A-Z]{2})(?=[a-z]))")

@@ -360,7 +360,7 @@ _GROUPS: dict[str, list[str]] = {
                "unhealthy"],
     "shutdown": ["shutdown", "sigterm", "graceful", "gracefully", "terminating", "drain", "draining"],
     "startup": ["startup", "boot", "booting"],
-    "network": ["network", "networking", "mesh", "istio", "envoy", "sidecar", "linkerd"],
+    "network": ["network", "networking", "mesh", "istio", "envoy", "sidecar", "linkerd", "mtls"],
     "worker": ["worker", "workers", "wrangler", "cloudflare"],
     "credentials": ["credentials", "credential", "creds"],
     "empty": ["empty", "blank"],

@@ -401,6 +401,10 @@ def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
         "network policy"
     )
     assert "bigquery" in terms("BigQueryHook")  # a client class named after it
+    # a one-letter prefix to an acronym is part of the word, not a word of its own
+    assert (
+        terms("mTLS") == terms("mtls") and terms("gRPC") == terms("grpc") and "m" not in terms("mTLS fails")
+    )
     # a library's error name is read whole, once: its parts say something else ("not found")
     assert terms("ModuleNotFoundError") == terms("modulenotfounderror") == ["importerror"]
     assert "oom" in terms("container ran out of memory")
