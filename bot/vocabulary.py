@@ -179,6 +179,13 @@ PHRASES: dict[str, str] = {
     "false positives": "noisy alert",
     "false alarm": "noisy alert",
     "false alarms": "noisy alert",
+    # an alert about a service that is fine: "the uptime alert fires every night though the site is fine"
+    "though the site is fine": "noisy alert",
+    "but the site is fine": "noisy alert",
+    "though the service is fine": "noisy alert",
+    "but the service is fine": "noisy alert",
+    "but everything is fine": "noisy alert",
+    "though everything is fine": "noisy alert",
     "false alert": "noisy alert",
     "false alerts": "noisy alert",
     "too sensitive": "noisy",
