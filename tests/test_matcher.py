@@ -128,6 +128,9 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
          "microservices-platform/cpu-saturation"),
         ("uploads time out at 60 seconds", "microservices-platform", "microservices-platform/timeout-errors"),
         ("the uptime alert fires every night though the site is fine", "imgstream", "imgstream/false-positive-alerts"),
+        # S3's error code names the cause; "upload" only says what was being done
+        ("Uploads to S3 fail with AccessDenied since this morning", "tldr-highlight-api",
+         "tldr-highlight-api/s3-access-denied"),
         # nginx's log line for its 504 is the gateway timing out, not a 5xx of the service's own
         ('2024/05/14 09:41:07 [error] 31#31: *1 upstream timed out (110: Connection timed out) while reading '
          'response header from upstream, client: 10.0.0.7, request: "GET /v1/chat HTTP/1.1"', "ai-platform",
