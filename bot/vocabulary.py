@@ -179,6 +179,13 @@ PHRASES: dict[str, str] = {
     "false positives": "noisy alert",
     "false alarm": "noisy alert",
     "false alarms": "noisy alert",
+    # alerts that clear on their own: "300 alert emails overnight, all resolved by themselves"
+    "resolved by themselves": "noisy alert",
+    "resolve by themselves": "noisy alert",
+    "resolve themselves": "noisy alert",
+    "resolved themselves": "noisy alert",
+    "auto resolved": "noisy alert",
+    "self resolving": "noisy alert",
     # an alert about a service that is fine: "the uptime alert fires every night though the site is fine"
     "though the site is fine": "noisy alert",
     "but the site is fine": "noisy alert",

@@ -16,6 +16,7 @@ from bot.matcher import Matcher
 
 CASES: dict[str, list[str]] = {
     "connection-pool": [
+        "psycopg2.pool.PoolError: connection pool exhausted",
         "HikariPool-1 - Connection is not available, request timed out after 30000ms",
         "Timeout waiting for connection from pool",
         "Cannot acquire connection from pool",
@@ -33,6 +34,7 @@ CASES: dict[str, list[str]] = {
         "TimeoutError: ResourceRequest timed out",
     ],
     "dns": [
+        "dial tcp: lookup postgres on 10.96.0.10:53: no such host",
         "Temporary failure in name resolution",
         "getaddrinfo EAI_AGAIN api.internal",
         "getaddrinfo ENOTFOUND db.internal",
@@ -41,6 +43,8 @@ CASES: dict[str, list[str]] = {
         "socket.gaierror: [Errno -2] Name or service not known",
     ],
     "ssl-tls": [
+        "x509: certificate has expired or is not yet valid",
+        "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate",
         "SSL: CERTIFICATE_VERIFY_FAILED certificate verify failed: certificate has expired",
         "x509: certificate signed by unknown authority",
         "unable to get local issuer certificate",
@@ -60,6 +64,7 @@ CASES: dict[str, list[str]] = {
         "x509: certificate is valid for api.example.com, not www.example.com",
     ],
     "redis-connection-refused": [
+        "redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379. Connection refused.",
         "Error 111 connecting to localhost:6379. Connection refused.",
         "connect ECONNREFUSED 127.0.0.1:6379",
         "redis.exceptions.ConnectionError: Error -2 connecting to redis:6379",
@@ -188,6 +193,7 @@ CASES: dict[str, list[str]] = {
         "environment variable DATABASE_URL is not set",
     ],
     "replication-lag": [
+        "pg_stat_replication shows replay_lag of 00:12:30 on the replica",
         "canceling statement due to conflict with recovery",
         "replication lag is 45 seconds on the read replica",
         "Seconds_Behind_Master: 3600",
@@ -268,6 +274,8 @@ CASES: dict[str, list[str]] = {
         "Invalid IAP credentials: empty token",
     ],
     "signed-url": [
+        "Error: Cannot sign data without `client_email`.",
+        "The request signature we calculated does not match the signature you provided. Check your Google secret key and signing method.",
         "SigningError: Failed to sign the URL",
         "AttributeError: you need a private key to sign credentials.the credentials you are currently using <class 'google.auth.compute_engine.credentials.Credentials'> just contains a token",
     ],
@@ -278,6 +286,7 @@ CASES: dict[str, list[str]] = {
         'duckdb.duckdb.IOException: IO Error: Cannot open file "data.duckdb": Permission denied',
     ],
     "alert-fatigue|false-positive": [
+        "we got 300 alert emails overnight, all resolved by themselves",
         "PagerDuty paged 40 times overnight for the same flapping alert",
         "alert fires every night at 2am and resolves itself",
         "too many alerts tonight",
@@ -295,6 +304,7 @@ CASES: dict[str, list[str]] = {
         "Webhook endpoint disabled after too many failed deliveries",
     ],
     "tasks-not-being-processed": [
+        "celery tasks stay in PENDING forever, no worker picks them up",
         "celery tasks stay PENDING forever",
         "Received unregistered task of type 'app.tasks.process'",
         "tasks queued but no worker picks them up",
@@ -314,6 +324,7 @@ CASES: dict[str, list[str]] = {
         "Error: getaddrinfo ENOTFOUND postgres",
     ],
     "permission-denied-403": [
+        'User "system:serviceaccount:arch-separation:default" cannot list resource "pods" in API group "" in the namespace "arch-separation"',
         "403 Forbidden: User does not have the required role admin",
         "RBAC: access denied",
     ],
@@ -330,6 +341,7 @@ CASES: dict[str, list[str]] = {
         "503 from the load balancer",
     ],
     "cpu": [
+        "CPUThrottlingHigh: 45% throttling of CPU in namespace arch-separation for container api-gateway",
         "CPU throttled on the api pods",
         "node CPU at 100% for an hour",
     ],
@@ -370,6 +382,7 @@ CASES: dict[str, list[str]] = {
         "Prometheus is not scraping the pods",
     ],
     "jwt|401": [
+        "Invalid IAP credentials: JWT signature is invalid",
         "401 invalid token",
         "JWT expired for every user",
     ],
@@ -397,6 +410,7 @@ CASES: dict[str, list[str]] = {
         "SIGTERM kills running jobs during rollout",
     ],
     "api-key": [
+        '{"detail":"Invalid API Key"} on every call to /v1/pipelines',
         "API key authentication failing with 401",
         "invalid API key",
     ],
@@ -405,10 +419,13 @@ CASES: dict[str, list[str]] = {
         "API_KEY_INVALID from Gemini",
     ],
     "analysis-results-empty": [
+        "ValueError: The `response.text` quick accessor requires the response to contain a valid `Part`, but none were returned. The candidate's finish_reason is 2.",
+        "finish_reason: SAFETY, the response has no text",
         "no highlights detected for the stream",
         "analysis returns zero highlights",
     ],
     "timeout|latency": [
+        "httpx.ReadTimeout: timed out",
         "java.net.SocketTimeoutException: Read timed out",
         "requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='api', port=443): Read timed out. (read timeout=30)",
         "net/http: request canceled (Client.Timeout exceeded while awaiting headers)",
@@ -453,6 +470,7 @@ CASES: dict[str, list[str]] = {
         "SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided",
     ],
     "bigquery-query-errors": [
+        "403 Quota exceeded: Your project exceeded quota for free query bytes scanned",
         "Exceeded rate limits: too many api requests per user per method for this user_method",
         "Query exceeded limit for bytes billed: 1000000. 2000000 or higher required.",
         "Cannot query over table 'ds.events' without a filter over column(s) 'ts' that can be used for partition elimination",
@@ -461,6 +479,7 @@ CASES: dict[str, list[str]] = {
         "Task exited with return code Negsignal.SIGKILL",
     ],
     "pipeline-stuck": [
+        "airflow task stuck in running state for 6 hours, no heartbeat",
         "pipeline has been running for 9 hours, normally 20 minutes",
     ],
     "high-cpu|cpu-saturation": [
@@ -476,6 +495,52 @@ CASES: dict[str, list[str]] = {
     "no-metrics|missing-metrics": [
         "Cloud Monitoring shows no data for the service",
         "alert policy never fired during the outage",
+    ],
+    "celery-workers-not-starting|redis-connection-refused": [
+        "consumer: Cannot connect to redis://redis:6379/0: Error 111 connecting to redis:6379. Connection refused.",
+    ],
+    "gemini-api-authentication-failed": [
+        "400 API key not valid. Please pass a valid API key.",
+    ],
+    "migration-failures": [
+        "alembic.util.exc.CommandError: Can't locate revision identified by 'ae1027a6acf'",
+        'sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedTable) relation "highlights" does not exist',
+    ],
+    "environment-variables-not-loaded": [
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings DATABASE_URL Field required",
+    ],
+    "cloud-run-deployment-fails|service-won-t-start": [
+        "ERROR: (gcloud.run.deploy) The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable.",
+    ],
+    "high-memory-usage|memory": [
+        "Memory limit of 512 MiB exceeded with 530 MiB used. Consider increasing the memory limit",
+    ],
+    "github-actions-deployment-fails": [
+        "google-github-actions/auth failed with: retry function failed after 4 attempts: failed to generate Google Cloud federated token",
+    ],
+    "github-actions-deployment-fails|cloud-run-deployment": [
+        'denied: Permission "artifactregistry.repositories.uploadArtifacts" denied on resource "projects/p/locations/us/repositories/r"',
+    ],
+    "slow-worker-performance|worker-not-responding": [
+        "Error 1102 Worker exceeded resource limits",
+    ],
+    "database-connection|5xx": [
+        'FATAL: password authentication failed for user "app"',
+    ],
+    "slow-bigquery|bigquery-query-errors": [
+        "google.api_core.exceptions.BadRequest: 400 Resources exceeded during query execution: Not enough resources for query planning",
+    ],
+    "service-crashes|service-won-t-start": [
+        "Back-off restarting failed container api in pod api-7d9f6b8c5-abc12",
+    ],
+    "file-upload-failures|cannot-upload": [
+        "botocore.errorfactory.NoSuchBucket: An error occurred (NoSuchBucket) when calling the PutObject operation: The specified bucket does not exist",
+    ],
+    "graceful-shutdown": [
+        "[CRITICAL] WORKER TIMEOUT (pid:42) on SIGTERM during rolling update, in-flight requests dropped",
+    ],
+    "high-error-rate|5xx|high-error-rates": [
+        "HTTP 500 rate above 5% for 10 minutes on checkout",
     ],
 }
 
