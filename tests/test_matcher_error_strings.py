@@ -222,6 +222,8 @@ CASES: dict[str, list[str]] = {
         "Permission 'run.services.get' denied on resource 'namespaces/acme/services/imgstream'",
     ],
     "worker-not-responding|slow-worker": [
+        "Error 524: A timeout occurred",
+        "the cloudflare edge worker times out and returns 524",
         "Error 1101: Worker threw exception",
         "Error 1102: Worker exceeded resource limits",
         "Script startup exceeded CPU time limit",
