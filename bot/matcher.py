@@ -734,7 +734,7 @@ class Matcher:
                 scored[0] = (best, True)
         troubled = not SYMPTOM_CONCEPTS.isdisjoint(seq) or any(
             word in SYMPTOM_WORDS or word.endswith(("error", "exception"))
-            for word in _WORD.findall(lowered.replace("'", "").replace("\u2019", ""))
+            for word in _WORD.findall(in_english(lowered).replace("'", "").replace("\u2019", ""))
         )
         abstained = (
             reason is not None
