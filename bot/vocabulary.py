@@ -591,7 +591,8 @@ TRANSLATIONS: dict[str, str] = {
     "오류": "error", "에러": "error", "실패": "failed", "시간 초과": "timeout", "타임아웃": "timeout",
     "연결": "connection", "거부": "refused", "메모리": "memory", "느림": "slow", "지연": "latency",
     "재시작": "restart", "충돌": "crash", "권한": "permission", "인증서": "certificate", "만료": "expired",
-    "배포": "deploy", "업로드": "upload", "데이터베이스": "database",
+    "배포": "deploy", "업로드": "upload", "데이터베이스": "database", "속도 저하": "slow", "느려": "slow",
+    "느립니다": "slow", "늦": "slow", "응답": "response",
 }  # fmt: skip
 _FOREIGN_WORD = re.compile("|".join(sorted(map(re.escape, TRANSLATIONS), key=len, reverse=True)))
 

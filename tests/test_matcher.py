@@ -155,6 +155,7 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
         ("証明書の期限切れでエラー", "ai-platform", "ai-platform/ssl-tls-issues"),
         ("업로드 실패", "tldr-highlight-api", "tldr-highlight-api/file-upload-failures"),
         ("图片上传出错了", "imgstream", "imgstream/cannot-upload-files"),  # its word of trouble is read in English too
+        ("오늘 API 응답이 느려요", "microservices-platform", "microservices-platform/high-latency"),
         ("上传失败了吗？日志显示存储桶不存在", "imgstream", "imgstream/cannot-upload-files"),  # noqa: RUF001 (a question, and failing)
     ],
 )  # fmt: skip
