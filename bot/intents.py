@@ -73,7 +73,9 @@ _REQUEST_WORDS = re.compile(
     r"\b(?:enhancements?|new\s+feature|proposal|propose|proposing|suggestion|rfc|roadmap|ability\s+to|option\s+to"
     r"|support\s+for|configurable|configuration\s+option|button\s+to)\b"
 )
-_DOCS_WORDS = re.compile(r"\btypos?\s+in\b")
+_DOCS_WORDS = re.compile(
+    r"\btypos?\s+in\b|\A\s*document\b(?!s)"
+)  # "Document the retry policy", not "Document upload fails"
 
 # An imperative title, after a component scope or not ("postgres: calculate replication lag", "(infra) add ..."); a
 # report's own label ("Error: make: *** ...", "[Bug] Return 500 on upload") is no scope.
@@ -109,7 +111,7 @@ _REPORTED_FAILURE = re.compile(
 )
 
 _DOCS = re.compile(
-    r"\A\s*\[?(?:docs?|documentation|readme)\]?\s*[:\]]|\[docs?\]|\A\s*\[guide\]"
+    r"\A\s*\[?(?:docs?|documentation|readme)\]?\s*[:\]]|\[docs?\]|\A\s*\[guide\]|\A\s*documented\b"
     r"|\A\s*update\b.{0,120}\b(?:docs?|documentation|readme|playbook|runbook|guide)\b"
     r"|\A\s*(?:mention|document|explain|clarify)\b.{0,80}\b(?:in|to|into)\s+(?:the\s+)?(?:docs?|documentation|readme|guide|wiki)\b"
     r"|\b(?:(?:broken|dead)\s+(?:[\w-]+\s+){0,3}links?\b"

@@ -236,6 +236,9 @@ PHRASES: dict[str, str] = {
     "not being processed": "stuck",
     "not processed": "stuck",
     "not picking up": "stuck",
+    "not being picked up": "stuck",
+    "not picked up": "stuck",
+    "never picked up": "stuck",
     # a worker that stops taking work: "Celery workers stop consuming tasks", "consumer stopped processing messages"
     "stop consuming": "stuck",
     "stops consuming": "stuck",

@@ -235,6 +235,11 @@ def test_the_explanation_names_the_words_as_people_write_them(hinted: Matcher, t
         ("Is there a way to get alerts only for SEV-1?", "a how-to question"),  # SEV-1 named, not declared
         ("The README says the default timeout is 30s but the code uses 60s", "a documentation report"),
         ("Link to the runbook in the alert annotation is broken", "a documentation report"),
+        (
+            "Document webhook retry policy. I would like to know what happens when a delivery fails",
+            "a documentation report",
+        ),
+        ("Documented the options for Celery worker prefetching", "a documentation report"),
     ],
 )
 def test_a_feature_request_or_a_docs_question_abstains_and_says_why(
@@ -325,6 +330,7 @@ def test_a_word_of_trouble_makes_a_short_text_a_report(hinted: Matcher, text: st
         "Remove this: all pods evicted due to disk pressure",
         "Set of pods crashing since 2am",
         "the docs say it retries but uploads fail with 500",
+        "Document upload fails with 500",
         "this is a sev1, checkout is down",
         "Leave request endpoint times out",
     ],
@@ -414,6 +420,7 @@ def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
     # a library's error name is read whole, once: its parts say something else ("not found")
     assert terms("ModuleNotFoundError") == terms("modulenotfounderror") == ["importerror"]
     assert "oom" in terms("container ran out of memory")
+    assert "stuck" in terms("tasks are not being picked up") and "stuck" in terms("jobs never picked up")
     assert "connlimit" in terms("too many connections")
     assert "connlimit" in terms("we keep running out of db connections") and "connlimit" in terms(
         "connection leak"
