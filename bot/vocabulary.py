@@ -235,6 +235,14 @@ PHRASES: dict[str, str] = {
     "at start": "startup",
     "not being processed": "stuck",
     "not processed": "stuck",
+    # a session ended ("users get logged out"), not the logs: "out" alone is a stopword
+    "logged out": "logout",
+    "log out": "logout",
+    "logs out": "logout",
+    "logging out": "logout",
+    "signed out": "logout",
+    "sign out": "logout",
+    "kicked out": "logout",
     "not picking up": "stuck",
     "not being picked up": "stuck",
     "not picked up": "stuck",
@@ -341,6 +349,7 @@ _GROUPS: dict[str, list[str]] = {
     "forbidden": ["403", "403s", "forbidden", "rbac"],
     "jwt": ["jwt", "jwts", "jws", "jose", "pyjwt", "bearer"],
     "token": ["token", "tokens"],
+    "logout": ["logout", "logouts", "logoff", "signout"],
     "cert": ["cert", "certs", "certificate", "certificates", "ssl", "tls", "x509", "https", "letsencrypt",
              "certmanager"],
     "expired": ["expired", "expiry", "expires", "expiring", "expiration"],
@@ -536,7 +545,7 @@ SYMPTOM_CONCEPTS = frozenset(
     ["4xx", "503", "504", "5xx", "connlimit", "connrefused", "connreset", "crash", "dns", "empty", "errorrate",
      "exception", "expired", "fail", "forbidden", "importerror", "leak", "longrun", "noisy", "notexist", "notfound",
      "notsent", "oom", "overload", "portinuse", "ratelimit", "restart", "slow", "stuck", "timeout", "unauthorized",
-     "undelivered", "unresponsive", "coldstart"]
+     "undelivered", "unresponsive", "coldstart", "logout"]
 )  # fmt: skip
 SYMPTOM_WORDS = frozenset(
     ["error", "errors", "err", "fail", "fails", "failed", "failing", "failure", "failures", "broken", "break", "breaks",

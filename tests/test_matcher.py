@@ -156,6 +156,8 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
         ("업로드 실패", "tldr-highlight-api", "tldr-highlight-api/file-upload-failures"),
         ("图片上传出错了", "imgstream", "imgstream/cannot-upload-files"),  # its word of trouble is read in English too
         ("오늘 API 응답이 느려요", "microservices-platform", "microservices-platform/high-latency"),
+        # being logged out is a session ending, not the logs, and something going wrong
+        ("users get logged out every hour", "imgstream", "imgstream/jwt-token-validation-errors"),
         ("上传失败了吗？日志显示存储桶不存在", "imgstream", "imgstream/cannot-upload-files"),  # noqa: RUF001 (a question, and failing)
     ],
 )  # fmt: skip
@@ -421,6 +423,9 @@ def test_vocabulary_folds_synonyms_and_error_spellings() -> None:
     assert terms("ModuleNotFoundError") == terms("modulenotfounderror") == ["importerror"]
     assert "oom" in terms("container ran out of memory")
     assert "stuck" in terms("tasks are not being picked up") and "stuck" in terms("jobs never picked up")
+    assert terms("users get logged out") == terms("user logouts") and "logs" not in terms(
+        "users get logged out"
+    )
     assert "connlimit" in terms("too many connections")
     assert "connlimit" in terms("we keep running out of db connections") and "connlimit" in terms(
         "connection leak"
