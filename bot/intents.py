@@ -11,7 +11,7 @@ The rules are phrase cues, in three strengths:
   no failure;
 - a question, a wish for other behaviour, a chore ("improve ...", "use ...", "release v2.3") or a mention of the
   docs means not an incident only when nothing in the text says that something is failing (slowness included)
-  and it quotes no error string a playbook knows.
+  and it quotes no error string a playbook knows; unless its author says it is "more of a question than a bug".
 """
 
 from __future__ import annotations
@@ -73,9 +73,8 @@ _REQUEST_WORDS = re.compile(
     r"\b(?:enhancements?|new\s+feature|proposal|propose|proposing|suggestion|rfc|roadmap|ability\s+to|option\s+to"
     r"|support\s+for|configurable|configuration\s+option|button\s+to)\b"
 )
-_DOCS_WORDS = re.compile(
-    r"\btypos?\s+in\b|\A\s*document\b(?!s)"
-)  # "Document the retry policy", not "Document upload fails"
+# ... and "typo in" or a title opening "Document ..." ("Document the retry policy"; "Document upload fails" is not).
+_DOCS_WORDS = re.compile(r"\btypos?\s+in\b|\A\s*document\b")
 
 # An imperative title, after a component scope or not ("postgres: calculate replication lag", "(infra) add ..."); a
 # report's own label ("Error: make: *** ...", "[Bug] Return 500 on upload") is no scope.

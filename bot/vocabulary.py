@@ -235,6 +235,10 @@ PHRASES: dict[str, str] = {
     "at start": "startup",
     "not being processed": "stuck",
     "not processed": "stuck",
+    "not picking up": "stuck",
+    "not being picked up": "stuck",
+    "not picked up": "stuck",
+    "never picked up": "stuck",
     # a session ended ("users get logged out"), not the logs: "out" alone is a stopword
     "logged out": "logout",
     "log out": "logout",
@@ -243,10 +247,6 @@ PHRASES: dict[str, str] = {
     "signed out": "logout",
     "sign out": "logout",
     "kicked out": "logout",
-    "not picking up": "stuck",
-    "not being picked up": "stuck",
-    "not picked up": "stuck",
-    "never picked up": "stuck",
     # a worker that stops taking work: "Celery workers stop consuming tasks", "consumer stopped processing messages"
     "stop consuming": "stuck",
     "stops consuming": "stuck",
