@@ -145,6 +145,7 @@ _QUESTION = re.compile(
 _WISH = re.compile(
     r"\A\s*better\b"
     r"|\A\s*(?:improve|use|remove|move|speed\s+up|cache|log|set\s+up|setup|clean\s+up)\b(?!\s*[:=\]])"
+    r"|\A\s*(?:investigate|evaluate|explore)\s+(?:using|adding|moving|switching|whether|if|how)\b"
     r"|\b(?:should\s+(?:be\s+able\s+to|support|allow|have|provide|expose|return|show|display|include|log|emit|retry|use)\b"
     r"|a\s+way\s+to\b|we\s+(?:need|have)\s+to\s+(?:add|have|support|introduce|implement|provide|expose)\b"
     r"|\A[^.!?\n]{3,60}\bsupport\s*(?:[.!?]|\Z)"

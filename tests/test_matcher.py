@@ -237,6 +237,7 @@ def test_the_explanation_names_the_words_as_people_write_them(hinted: Matcher, t
         ("Is there a way to get alerts only for SEV-1?", "a how-to question"),  # SEV-1 named, not declared
         ("The README says the default timeout is 30s but the code uses 60s", "a documentation report"),
         ("Link to the runbook in the alert annotation is broken", "a documentation report"),
+        ("Investigate using pgbouncer for connection pooling", "a feature request"),
         (
             "Document webhook retry policy. I would like to know what happens when a delivery fails",
             "a documentation report",
@@ -333,6 +334,7 @@ def test_a_word_of_trouble_makes_a_short_text_a_report(hinted: Matcher, text: st
         "Set of pods crashing since 2am",
         "the docs say it retries but uploads fail with 500",
         "Document upload fails with 500",
+        "Investigate hanging requests on the gateway",
         "this is a sev1, checkout is down",
         "Leave request endpoint times out",
     ],
