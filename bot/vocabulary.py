@@ -492,6 +492,7 @@ LIBRARY_ERRORS: dict[str, str] = {
     "sequelizeconnectionacquiretimeouterror": "connlimit",
     "workerlosterror": "oom",  # Celery: the pool's process was killed, as a rule by the kernel for its memory
     "toomanyconnectionserror": "connlimit",
+    "queuepool": "connlimit pool",  # SQLAlchemy's pool, named in its "QueuePool limit ... reached" error
     "timeouterror": "timeout",
     "connectionrefusederror": "connrefused",
     "connectionreseterror": "connreset",

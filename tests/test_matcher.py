@@ -142,6 +142,7 @@ def test_ranking_is_deterministic_and_json_has_the_documented_shape(hinted: Matc
          "convergence-data-pipeline/slow-response-times-high-latency"),
         # when it happens: on starting is at startup
         ("ModuleNotFoundError on starting the celery worker", "tldr-highlight-api", "tldr-highlight-api/import-errors"),
+        ("QueuePool limit reached under load", "ai-platform", "ai-platform/connection-pool-exhaustion"),
         ("our postgres is running out of available connections", "tldr-highlight-api",
          "tldr-highlight-api/connection-pool-exhausted"),
         ("the auth service denies access to the orders endpoint", "microservices-platform",
