@@ -10,7 +10,9 @@ split is held out and only reported. `--misses` prints tune-split misses; `--mis
 For each split the figures come twice: without a service (the whole catalogue) and with one (`/diagnose <service>
 ...`: the text's own service if the entry names one, else each guide of its expected playbooks, scored against the
 expected playbooks of that guide; texts that fit no playbook are scored under every guide and count as abstained
-only when abstained under all of them). Top-1 and top-3 count an abstention as a miss. Latency covers every query,
+only when abstained under all of them). Top-1 counts an abstention as a miss; top-3 counts the three playbooks the
+user is shown, which on an abstention are the closest ones, offered as buttons (false abstentions are their own
+column). Latency covers every query,
 pasted logs of 1,000 to 400,000 characters (routine lines and one error), a 40,000-character service log that is
 errors from end to end (error lines of several kinds, each different, with stack frames between them: the most a
 paste makes the matcher read) and a 40,000-character mix of every written evaluation text (a stress case: all the
@@ -121,10 +123,11 @@ def score(
 
 
 def _count(tally: Tally, result: Any, expect: set[str], label: str) -> None:
-    ids = [] if result.abstained else [m.playbook.id for m in result.matches]
+    shown = [m.playbook.id for m in result.matches]
     if expect:
         tally.labelled += 1
-        hit1, hit3 = bool(ids) and ids[0] in expect, bool(expect & set(ids))
+        hit1 = not result.abstained and bool(shown) and shown[0] in expect
+        hit3 = bool(expect & set(shown))
         tally.top1 += hit1
         tally.top3 += hit3
         tally.false_abstain += result.abstained

@@ -30,6 +30,7 @@ import ahocorasick
 from bot.intents import not_incident
 from bot.playbook import Playbook
 from bot.redaction import MARKER
+from bot.scope import scope_model
 from bot.vocabulary import (
     CONCEPTS,
     COUNTED,
@@ -740,6 +741,9 @@ class Matcher:
             reason is not None
             or not scored
             or not self._confident(self._explained(read, seq), len(in_play), troubled, *scored[0])
+            # A text that reads unlike the catalogue's incidents is no match for it, unless it quotes an error
+            # string or an alert a playbook knows: the model weighs words, not evidence.
+            or (not scored[0][1] and scope_model().outside(read))
         )
         return MatchResult(
             query=text,

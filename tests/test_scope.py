@@ -1,0 +1,67 @@
+"""The learned check of whether a text reads like the catalogue's incidents (bot/scope.py), through the matcher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.matcher import Matcher
+from bot.scope import digest, scope_model
+
+EVALUATION = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_the_weights_were_trained_on_the_current_tune_split() -> None:
+    # benchmarks/train_scope.py reads the tune split alone; a text added to it needs the model trained again, and
+    # a text added to the test split must change nothing (the model never sees it).
+    examples = []
+    for name in ("matcher_eval.yaml", "matcher_eval_real.yaml"):
+        for entry in yaml.safe_load((EVALUATION / name).read_text())["queries"]:
+            if entry.get("split", "tune") == "tune":
+                examples.append((entry["text"], not entry["expect"]))
+    assert scope_model().trained_on == digest(examples), "run: python benchmarks/train_scope.py"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # feature titles that are only a noun phrase: no cue of bot/intents.py names them
+        "Per-route timeouts",
+        "Prometheus metrics for webhook deliveries",
+        "Configurable retry backoff for webhook deliveries",
+        "Allow custom health check path",
+        "Support for Redis Sentinel",
+        # incidents of systems no guide covers, which share a generic word with a playbook
+        "Kafka consumer group lag keeps growing on the orders topic",
+        "MongoDB replica set election keeps failing",
+    ],
+)
+def test_a_text_unlike_the_catalogues_incidents_abstains(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.abstained and result.best is None
+    assert result.matches, "the closest playbooks are still offered"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("checkout is returning 502 for everyone", "ai-platform/5xx-errors"),
+        ("we're leaking memory somewhere", "microservices-platform/memory-leaks"),
+        ("uploads fail with 403", "imgstream/cannot-upload-files"),
+        ("our nightly job hangs forever", "tldr-highlight-api/tasks-not-being-processed"),
+    ],
+)
+def test_incidents_in_plain_words_are_not_refused(matcher: Matcher, text: str, expected: str) -> None:
+    result = matcher.match(text)
+    assert result.best is not None and result.best.playbook.id == expected
+
+
+def test_a_known_error_string_is_never_refused_by_the_model(matcher: Matcher) -> None:
+    # The model weighs words; an error string a playbook knows is evidence, whatever the words around it.
+    text = "Knex: Timeout acquiring a connection. The pool is probably full."
+    assert scope_model().outside(text), "the model alone would refuse this text"
+    result = matcher.match(text)
+    assert result.best is not None and result.best.playbook.id.endswith("connection-pool-exhaustion")
+    assert any(why.startswith("error string") for why in result.best.why)
