@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from bot.intents import not_incident
+from bot.learned import Reading, features, learned
 from bot.playbook import Playbook
 from bot.redaction import MARKER
-from bot.scope import scope_model
 from bot.vocabulary import (
     CONCEPTS,
     COUNTED,
@@ -90,6 +90,8 @@ CHUNK_CHARS = 2048  # error words are looked for this much of a paste at a time
 MIN_LINES_TO_DEDUPE = 8
 MAX_TRIES_PER_LITERAL = 4  # lines searched for one pattern
 MAX_PATTERN_SEARCHES = 48  # patterns searched for one text
+LEARNED_WEIGHT = 1.0  # the learned model has as much say in the ranking as the rules' scores
+LEARNED_SHOWN = 0.25  # a probability worth naming in the explanation
 INTENT_CHARS = 500  # a feature request or a question says so at the start
 ERROR_WORDS = ("error", "exception", "fatal", "panic", "traceback", "refused", "denied", "timed out", "timeout",
                "killed", "failed", "failure", "oom", "unavailable", "forbidden", "unauthorized", "reset by peer")  # fmt: skip
@@ -615,6 +617,30 @@ class MatchResult:
         }
 
 
+def _with_learned(scored: list[tuple[Match, bool]], reading: Reading, top: int) -> list[Match]:
+    """The best `top` candidates ranked again with what the learned model says of each: its probability that the
+    text is one of the playbook's incidents adds up to the best score's worth (LEARNED_WEIGHT). The rules' scores
+    alone decide whether anything fits; the model reorders what does, and when the best quotes an error string or
+    an alert, only among the candidates that do: the model weighs words, not evidence."""
+    best, evidence = scored[0][0].score, scored[0][1]
+    ranked = sorted(
+        (
+            (evidence and not strong, -(match.score + LEARNED_WEIGHT * best * p), match.playbook.id, match, p)
+            for match, strong in scored
+            for p in (reading.playbooks.get(match.playbook.id, 0.0),)
+        ),
+        key=lambda row: row[:3],
+    )
+    return [
+        Match(
+            match.playbook,
+            -score,
+            [*match.why, f"reads like its reports ({p:.0%})"] if p >= LEARNED_SHOWN else match.why,
+        )
+        for _, score, _, match, p in ranked[:top]
+    ]
+
+
 class Matcher:
     """An index over playbooks; build once, query many times (thread-safe: queries only read)."""
 
@@ -691,10 +717,8 @@ class Matcher:
         self, text: str, guide: str | None = None, service: str | None = None, top: int = 3
     ) -> MatchResult:
         """Rank the playbooks (of one guide, if given) for a text; the best `top` come back with reasons."""
-        # A redacted secret says nothing about the symptom: "[REDACTED SLACK TOKEN]" is no report on Slack.
-        read = MARKER.sub(" ", excerpt(text))
+        read, seq = self._read(text)
         lowered = read.lower()
-        seq = terms(read, self.known)
         positions: dict[str, list[int]] = {}
         for i, term in enumerate(seq):
             positions.setdefault(term, []).append(i)
@@ -737,21 +761,32 @@ class Matcher:
             word in SYMPTOM_WORDS or word.endswith(("error", "exception"))
             for word in _WORD.findall(in_english(lowered).replace("'", "").replace("\u2019", ""))
         )
+        reading = learned().read(features(read, seq)) if scored else None
         abstained = (
-            reason is not None
-            or not scored
+            reading is None  # nothing scored
+            or reason is not None
             or not self._confident(self._explained(read, seq), len(in_play), troubled, *scored[0])
             # A text that reads unlike the catalogue's incidents is no match for it, unless it quotes an error
             # string or an alert a playbook knows: the model weighs words, not evidence.
-            or (not scored[0][1] and scope_model().outside(read))
+            or (not scored[0][1] and reading.outside)
         )
         return MatchResult(
             query=text,
             service=service,
             abstained=abstained,
-            matches=[m for m, _ in scored[:top]],
+            matches=_with_learned(scored, reading, top) if reading is not None else [],
             not_incident=reason,
         )
+
+    def _read(self, text: str) -> tuple[str, list[str]]:
+        """The text as matched (a long paste's excerpt, without redaction markers) and its terms."""
+        # A redacted secret says nothing about the symptom: "[REDACTED SLACK TOKEN]" is no report on Slack.
+        read = MARKER.sub(" ", excerpt(text))
+        return read, terms(read, self.known)
+
+    def learned_features(self, text: str) -> set[str]:
+        """What the learned models read of a text (benchmarks/train_learned.py trains them on the same)."""
+        return features(*self._read(text))
 
     def _bm25(self, query_terms: set[str], in_play: list[int]) -> dict[int, tuple[float, list[str]]]:
         """BM25 gain per playbook in play, with its strongest single-word terms (for the explanation)."""

@@ -208,7 +208,6 @@ CASES: dict[str, list[str]] = {
         "slow query log full of 5 s selects",
     ],
     "cloud-run-deployment": [
-        "The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable",
         "Revision 'api-00042-abc' is not ready and cannot serve traffic",
         "Cloud Run error: Container import failed",
         "Cloud Run revision failed to become ready",
@@ -348,8 +347,11 @@ CASES: dict[str, list[str]] = {
         "node CPU at 100% for an hour",
     ],
     "slow-queries|slow-database": [
-        "query takes 30 seconds on the orders table",
         "missing index makes the orders query slow",
+    ],
+    # The text names no database, and the convergence guide's slow BigQuery section is "queries over 30 seconds".
+    "slow-queries|slow-database|slow-bigquery": [
+        "query takes 30 seconds on the orders table",
     ],
     "redis": [
         "Redis connection timed out",
@@ -512,6 +514,7 @@ CASES: dict[str, list[str]] = {
         "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings DATABASE_URL Field required",
     ],
     "cloud-run-deployment-fails|service-won-t-start": [
+        "The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable",
         "ERROR: (gcloud.run.deploy) The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable.",
     ],
     "high-memory-usage|memory": [
