@@ -37,7 +37,7 @@ def features(text: str, concepts: Iterable[str]) -> set[str]:
     the vocabulary reads in the words (latencies, typos, translations)."""
     words = _WORD.findall(text[:CHARS].lower())
     found = {f"b:{first} {second}" for first, second in pairwise(words)}
-    found.update("t:" + term for term in concepts)
+    found.update("t:" + term for term in set(concepts))
     for word in set(words):
         found.update(_word_features(word))
     return found
@@ -67,50 +67,53 @@ class Reading:
 class Learned:
     """The trained weights; `trained_on` is the digest of the tune split they were trained on."""
 
-    vocabulary: dict[str, float]  # every feature trained on, with the `outside` model's weight
+    # every feature trained on: the `outside` model's weight, and the playbook models' non-zero ones (by index)
+    weights: dict[str, tuple[float, tuple[tuple[int, float], ...]]]
     outside_bias: float
     threshold: float
-    playbook_bias: dict[str, float]
-    playbook_weights: dict[
-        str, list[tuple[str, float]]
-    ]  # feature -> (playbook id, weight), the non-zero ones
+    playbook_ids: tuple[str, ...]
+    playbook_bias: tuple[float, ...]
     trained_on: str
 
     def read(self, text_features: set[str]) -> Reading:
-        """What the models make of a text's `features`."""
+        """What the models make of a text's `features` (one lookup per feature: this runs with every match)."""
         known, outside = 0, 0.0
-        raw: dict[str, float] = {}
+        raw = [0.0] * len(self.playbook_ids)
         for f in text_features:
-            weight = self.vocabulary.get(f)
-            if weight is None:
+            entry = self.weights.get(f)
+            if entry is None:
                 continue
             known += 1
-            outside += weight
-            for playbook, playbook_weight in self.playbook_weights.get(f, ()):
-                raw[playbook] = raw.get(playbook, 0.0) + playbook_weight
+            outside += entry[0]
+            for i, weight in entry[1]:
+                raw[i] += weight
         # Each text's features have unit length together, as in training: a long text is not surer for its length.
         scale = 1 / math.sqrt(known) if known else 0.0
         probability = _sigmoid(self.outside_bias + scale * outside)
         return Reading(
             outside=probability > self.threshold,
             outside_probability=probability,
-            playbooks={p: _sigmoid(bias + scale * raw.get(p, 0.0)) for p, bias in self.playbook_bias.items()},
+            playbooks={
+                playbook: _sigmoid(bias + scale * value)
+                for playbook, bias, value in zip(self.playbook_ids, self.playbook_bias, raw, strict=True)
+            },
         )
 
 
 @cache
 def learned() -> Learned:
     data = json.loads(WEIGHTS.read_text())
-    by_feature: dict[str, list[tuple[str, float]]] = {}
-    for playbook, model in data["playbooks"].items():
-        for f, weight in model["weights"].items():
-            by_feature.setdefault(f, []).append((playbook, weight))
+    ids = tuple(sorted(data["playbooks"]))
+    per_feature: dict[str, list[tuple[int, float]]] = {}
+    for i, playbook in enumerate(ids):
+        for f, weight in data["playbooks"][playbook]["weights"].items():
+            per_feature.setdefault(f, []).append((i, weight))
     return Learned(
-        vocabulary=data["outside"]["weights"],
+        weights={f: (w, tuple(per_feature.get(f, ()))) for f, w in data["outside"]["weights"].items()},
         outside_bias=data["outside"]["bias"],
         threshold=data["outside"]["threshold"],
-        playbook_bias={playbook: model["bias"] for playbook, model in data["playbooks"].items()},
-        playbook_weights=by_feature,
+        playbook_ids=ids,
+        playbook_bias=tuple(data["playbooks"][playbook]["bias"] for playbook in ids),
         trained_on=data["trained_on"],
     )
 

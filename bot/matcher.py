@@ -686,6 +686,7 @@ class Matcher:
         # search each: with hundreds of them, those searches were a fifth of the time of reading a long paste.
         self.needles = _automaton([*self.by_literal, *(lowered for _, _, lowered in self.alerts)])
         self.docs_terms = {d.playbook.id: frozenset(d.tf) for d in self.docs}
+        self.learned = learned()  # loaded with the index, not on the first query
 
     def _index(self, playbook: Playbook) -> _Doc:
         tf: dict[str, float] = {}
@@ -761,7 +762,7 @@ class Matcher:
             word in SYMPTOM_WORDS or word.endswith(("error", "exception"))
             for word in _WORD.findall(in_english(lowered).replace("'", "").replace("\u2019", ""))
         )
-        reading = learned().read(features(read, seq)) if scored else None
+        reading = self.learned.read(features(read, seq)) if scored else None
         abstained = (
             reading is None  # nothing scored
             or reason is not None
