@@ -7,7 +7,9 @@ verbatim. The matcher abstains below a confidence floor that depends on how many
 narrows the catalogue to its guide) and how much of the text the vocabulary explains, and it asks for more on a text
 that says nothing is wrong (one that only names things: "Release v2.3.0", "S3 bill tripled"); it also abstains, with
 a reason, on texts that read like a feature request, a documentation report, a how-to question or a chore
-(bot.intents). No model download.
+(bot.intents). Two small learned models (bot.learned, trained on the evaluation set's tune split, shipped as
+weights: no download) then refuse a text unlike the catalogue's incidents and reorder the candidates by how much
+the text reads like each playbook's real reports; neither overrides an error string a playbook knows.
 
 Pasted text costs the same at any length: the matcher reads the first few thousand characters, the error-looking
 lines of what follows (bounded in number and in how far it looks) and the end, where a trace names its exception.
@@ -623,14 +625,12 @@ def _with_learned(scored: list[tuple[Match, bool]], reading: Reading, top: int) 
     alone decide whether anything fits; the model reorders what does, and when the best quotes an error string or
     an alert, only among the candidates that do: the model weighs words, not evidence."""
     best, evidence = scored[0][0].score, scored[0][1]
-    ranked = sorted(
-        (
-            (evidence and not strong, -(match.score + LEARNED_WEIGHT * best * p), match.playbook.id, match, p)
-            for match, strong in scored
-            for p in (reading.playbooks.get(match.playbook.id, 0.0),)
-        ),
-        key=lambda row: row[:3],
-    )
+    ranked = []
+    for match, strong in scored:
+        p = reading.playbooks.get(match.playbook.id, 0.0)
+        score = match.score + LEARNED_WEIGHT * best * p
+        ranked.append((evidence and not strong, -score, match.playbook.id, match, p))
+    ranked.sort(key=lambda row: row[:3])
     return [
         Match(
             match.playbook,
@@ -687,6 +687,13 @@ class Matcher:
         self.needles = _automaton([*self.by_literal, *(lowered for _, _, lowered in self.alerts)])
         self.docs_terms = {d.playbook.id: frozenset(d.tf) for d in self.docs}
         self.learned = learned()  # loaded with the index, not on the first query
+        # The learned models know the playbooks they were trained on: with any other in play (an imported guide's),
+        # the rules alone rank and abstain, or the models would refuse its texts and favour the bundled playbooks.
+        trained = set(self.learned.playbook_ids)
+        self.learned_for: dict[str | None, bool] = {None: all(d.playbook.id in trained for d in self.docs)}
+        for doc in self.docs:
+            guide_known = self.learned_for.get(doc.playbook.guide, True)
+            self.learned_for[doc.playbook.guide] = guide_known and doc.playbook.id in trained
 
     def _index(self, playbook: Playbook) -> _Doc:
         tf: dict[str, float] = {}
@@ -762,20 +769,22 @@ class Matcher:
             word in SYMPTOM_WORDS or word.endswith(("error", "exception"))
             for word in _WORD.findall(in_english(lowered).replace("'", "").replace("\u2019", ""))
         )
-        reading = self.learned.read(features(read, seq)) if scored else None
+        reading = self.learned.read(features(read, seq)) if scored and self.learned_for.get(guide) else None
         abstained = (
-            reading is None  # nothing scored
+            not scored
             or reason is not None
             or not self._confident(self._explained(read, seq), len(in_play), troubled, *scored[0])
             # A text that reads unlike the catalogue's incidents is no match for it, unless it quotes an error
             # string or an alert a playbook knows: the model weighs words, not evidence.
-            or (not scored[0][1] and reading.outside)
+            or (reading is not None and not scored[0][1] and reading.outside)
         )
         return MatchResult(
             query=text,
             service=service,
             abstained=abstained,
-            matches=_with_learned(scored, reading, top) if reading is not None else [],
+            matches=_with_learned(scored, reading, top)
+            if reading is not None
+            else [m for m, _ in scored[:top]],
             not_incident=reason,
         )
 

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from builders import playbook
 
 from bot.learned import digest, learned
 from bot.matcher import Matcher
+from bot.playbooks_loader import Catalog
 
 EVALUATION = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -66,3 +68,22 @@ def test_a_known_error_string_is_never_refused_by_the_model(matcher: Matcher) ->
     result = matcher.match(text)
     assert result.best is not None and result.best.playbook.id.endswith("connection-pool-exhaustion")
     assert any(why.startswith("error string") for why in result.best.why)
+
+
+def test_with_a_playbook_the_models_never_saw_the_rules_alone_decide(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    # A team's imported guide: its texts must not be refused as unlike the bundled catalogue, nor its playbooks
+    # ranked below the bundled ones for lack of a learned probability.
+    imported = playbook(tmp_path, [{"probe": "k8s.pods"}], id="shop/consumer-lag", source={"guide": "shop", "section": "Consumer lag"},
+                        title="Kafka consumer lag", symptoms=["kafka consumer group lag keeps growing"])  # fmt: skip
+    text = "Kafka consumer group lag keeps growing on the orders topic"
+    assert Matcher(catalog).match(text).abstained, "the bundled catalogue's model refuses it"
+    mixed = Matcher(Catalog([*catalog, imported]))
+    for result in (mixed.match(text), mixed.match(text, guide="shop")):
+        assert result.best is not None and result.best.playbook.id == "shop/consumer-lag"
+        assert not any("reads like its reports" in why for m in result.matches for why in m.why)
+    bundled = mixed.match("pods keep restarting, OOMKilled", guide="microservices-platform")
+    assert any("reads like its reports" in why for m in bundled.matches for why in m.why), (
+        "a bundled guide keeps them"
+    )
