@@ -5,7 +5,8 @@
 Two sets: benchmarks/matcher_eval.yaml (texts written here; all in the tune split) and
 benchmarks/matcher_eval_real.yaml (texts people wrote in public issue trackers, each with its source; the split of
 each text is decided by a hash of it). Tune weights, thresholds and vocabulary on tune-split misses only: the test
-split is held out and only reported. `--misses` prints tune-split misses; `--misses test` is for reading, not tuning.
+split is held out and only reported. The learned models (bot/learned.py) are trained on the tune split, so its
+figures are in-sample: only the test split's say how the matcher does on new text. `--misses` prints tune-split misses; `--misses test` is for reading, not tuning.
 
 For each split the figures come twice: without a service (the whole catalogue) and with one (`/diagnose <service>
 ...`: the text's own service if the entry names one, else each guide of its expected playbooks, scored against the
@@ -242,6 +243,7 @@ def main() -> None:
         name = f"{split} split" + (" (real texts only)" if origin and split == "tune" else "")
         name += " (real texts, held out)" if split == "test" else ""
         name += " (written here + real)" if origin is None else ""
+        name += "; the learned models were trained on it" if split == "tune" else ""
         print(f"\n{name}: {bare.labelled} labelled texts, {bare.unlabelled} that fit no playbook")
         print(bare.line("no service"))
         print(given.line("service given"))
