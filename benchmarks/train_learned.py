@@ -2,7 +2,7 @@
 
     pip install -e '.[train]' && python benchmarks/train_learned.py
 
-Run it after adding texts to the evaluation sets (a test fails until it is). It reads the tune split only: the test
+Run it after adding texts to the evaluation sets or changing what the vocabulary reads (a test fails until it is). It reads the tune split only: the test
 split stays held out for benchmarks/matcher.py to report. Each model's regularisation is chosen by 5-fold
 cross-validation on the tune split, from the model's own figures (not the matcher's, whose rules were tuned on
 that split):

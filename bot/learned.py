@@ -1,9 +1,10 @@
-"""What the evaluation texts taught the matcher: two logistic regressions over the words of a text's start.
+"""What the evaluation texts taught the matcher: two logistic regressions over the words of a text.
 
 The matcher's rules (BM25 over the playbooks, the vocabulary, the phrase cues of bot/intents.py) know what the
 guides say; people write incidents in words the guides do not use. Both models read the same features of a text
-(its words, word pairs and character 3- to 5-grams, and the matcher's terms) and were trained on the tune split of the evaluation sets by
-`benchmarks/train_learned.py`, which also chose their regularisation by cross-validation on that split:
+(its words, word pairs and character 3- to 5-grams, and the matcher's terms) and were trained on the tune split
+of the evaluation sets by `benchmarks/train_learned.py`, which also chose their regularisation by cross-validation
+on that split:
 
 - `outside`: the probability that the text fits no playbook. Real texts that get past the rules are mostly a
   feature title that is only a noun phrase ("Per-route timeouts"), a chore, or an incident of a system no guide
